@@ -1,0 +1,46 @@
+"""The collected item: what every source (feed or folder) turns its entries into."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+from datetime import datetime
+
+from pipeline.config import ItemKind
+
+
+@dataclass(frozen=True)
+class Event:
+    start: datetime
+    end: datetime | None
+    location: str | None
+    online_url: str | None
+
+
+@dataclass(frozen=True)
+class CollectedItem:
+    key: str
+    """Stable identity: `folder:<relative path>` or `feed:<feed url>#<guid or link>`."""
+    source: str
+    kind: ItemKind
+    title: str
+    summary: str
+    """Plain text, never interpreted as markup."""
+    body_html: str
+    """Sanitised HTML fit for email."""
+    link: str | None
+    image: str | None
+    image_alt: str | None
+    topics: tuple[str, ...]
+    published_at: datetime
+    event: Event | None
+    ready: bool
+    """False for a draft: kept out of the queue until an editor marks it ready."""
+    publish_after: datetime | None = None
+    expires: datetime | None = None
+
+    def content_hash(self) -> str:
+        """A fingerprint of what readers see, to tell an edited item from an unchanged one."""
+        encoded = json.dumps(asdict(self), default=str, sort_keys=True).encode()
+        return hashlib.sha256(encoded).hexdigest()

@@ -1,0 +1,159 @@
+"""The database: engine, tables, and the schema-version gate.
+
+Tables are SQLAlchemy Core; Alembic (pipeline/migrations) creates and migrates them.
+Every command but `db upgrade` refuses to run on an out-of-date schema.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+
+from pipeline.errors import SchemaOutOfDate
+from subscribers.schema import UtcDateTime, metadata, subscribers
+
+__all__ = ["deliveries", "issue_items", "issue_variants", "issues", "items", "metadata"]
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+ITEM_STATES = ("draft", "queued", "held", "approved", "sent", "dropped", "expired")
+
+items = sa.Table(
+    "items",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("key", sa.String(1000), nullable=False, unique=True),
+    sa.Column("source", sa.String(200), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("title", sa.String(500), nullable=False),
+    sa.Column("summary", sa.Text, nullable=False, server_default=""),
+    sa.Column("body_html", sa.Text, nullable=False, server_default=""),
+    sa.Column("link", sa.String(2000)),
+    sa.Column("image", sa.String(2000)),
+    sa.Column("image_alt", sa.String(500)),
+    sa.Column("topics", sa.JSON, nullable=False, default=list),
+    sa.Column("published_at", UtcDateTime(), nullable=False),
+    sa.Column("event_start", UtcDateTime()),
+    sa.Column("event_end", UtcDateTime()),
+    sa.Column("event_location", sa.String(500)),
+    sa.Column("event_online_url", sa.String(2000)),
+    sa.Column("publish_after", UtcDateTime()),
+    sa.Column("expires", UtcDateTime()),
+    sa.Column("state", sa.String(16), nullable=False, index=True),
+    sa.Column("content_hash", sa.String(64), nullable=False),
+    sa.Column("issue_id", sa.Integer, sa.ForeignKey("issues.id")),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
+)
+
+ISSUE_STATES = ("sending", "sent")
+
+issues = sa.Table(
+    "issues",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("number", sa.Integer, nullable=False, unique=True),
+    sa.Column("subject", sa.String(500), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("finished_at", UtcDateTime()),
+)
+
+issue_items = sa.Table(
+    "issue_items",
+    metadata,
+    sa.Column("issue_id", sa.Integer, sa.ForeignKey("issues.id"), primary_key=True),
+    sa.Column("item_id", sa.Integer, sa.ForeignKey("items.id"), primary_key=True),
+    sa.Column("position", sa.Integer, nullable=False),
+)
+
+# The issue as rendered once per variant (locale): sends and resumes use exactly this.
+issue_variants = sa.Table(
+    "issue_variants",
+    metadata,
+    sa.Column("issue_id", sa.Integer, sa.ForeignKey("issues.id"), primary_key=True),
+    sa.Column("variant", sa.String(100), primary_key=True),
+    sa.Column("subject", sa.String(500), nullable=False),
+    sa.Column("html", sa.Text, nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+)
+
+DELIVERY_STATES = ("pending", "sending", "sent", "failed", "cancelled", "unsettled")
+
+deliveries = sa.Table(
+    "deliveries",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("issue_id", sa.Integer, sa.ForeignKey("issues.id"), nullable=False),
+    sa.Column("subscriber_id", sa.Integer, sa.ForeignKey(subscribers.c.id), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("provider_message_id", sa.String(300)),
+    sa.Column("error", sa.Text),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
+    sa.UniqueConstraint("issue_id", "subscriber_id", name="uq_deliveries_issue_subscriber"),
+    sa.Index("ix_deliveries_issue_state", "issue_id", "state"),
+)
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def make_engine(url: str) -> sa.Engine:
+    if url.startswith("sqlite"):
+        engine = sa.create_engine(url, connect_args={"timeout": 30})
+        sa.event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return sa.create_engine(url, pool_pre_ping=True)
+
+
+def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
+    cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def _alembic_config(url: str) -> AlembicConfig:
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def upgrade(engine: sa.Engine) -> tuple[str | None, str]:
+    """Apply every pending migration; returns (revision before, revision after)."""
+    before = current_revision(engine)
+    config = _alembic_config(engine.url.render_as_string(hide_password=False))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+    return before, head_revision()
+
+
+def head_revision() -> str:
+    head = ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head()
+    assert head is not None, "pipeline/migrations has no revisions"
+    return head
+
+
+def current_revision(engine: sa.Engine) -> str | None:
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def require_current_schema(engine: sa.Engine) -> None:
+    current = current_revision(engine)
+    if current != head_revision():
+        state = "has no tables yet" if current is None else f"is at revision {current}"
+        raise SchemaOutOfDate(
+            f"the database {state}, the code needs {head_revision()}: "
+            "run `newsletter db upgrade` first"
+        )

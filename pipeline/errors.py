@@ -1,0 +1,71 @@
+"""The exception tree of the pipeline.
+
+    NewsletterError
+     ├── ConfigError          config.yaml is missing, malformed or invalid (names the key)
+     ├── ContentError         an item in the content folder is invalid (names file, line, field)
+     ├── FeedError            a feed could not be fetched or parsed (names the feed)
+     ├── TemplateError        a template failed to render (names the file and line)
+     ├── ProviderError        the mail service refused or failed a call
+     │    ├── RetryableProviderError   try again later (429, 5xx, timeouts)
+     │    └── PermanentProviderError   stop the send (bad credentials, rejected content)
+     ├── SendRefused          a send cannot start now (an unfinished issue, nothing new)
+     └── SchemaOutOfDate      the database needs `newsletter db upgrade`
+
+The CLI turns each into one line on stderr and a non-zero exit code; nothing else
+catches broadly.
+"""
+
+from __future__ import annotations
+
+
+class NewsletterError(Exception):
+    """Base of every error the pipeline reports to its users."""
+
+
+class ConfigError(NewsletterError):
+    pass
+
+
+class ContentError(NewsletterError):
+    """An invalid item file: the message names the file, the line where known, and the field."""
+
+    def __init__(
+        self, path: str, reason: str, *, line: int | None = None, field: str | None = None
+    ):
+        self.path = path
+        self.reason = reason
+        self.line = line
+        self.field = field
+        where = path if line is None else f"{path}:{line}"
+        what = reason if field is None else f"{field}: {reason}"
+        super().__init__(f"{where}: {what}")
+
+
+class FeedError(NewsletterError):
+    pass
+
+
+class TemplateError(NewsletterError):
+    pass
+
+
+class ProviderError(NewsletterError):
+    pass
+
+
+class RetryableProviderError(ProviderError):
+    def __init__(self, message: str, *, retry_after_s: float | None = None):
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+class PermanentProviderError(ProviderError):
+    pass
+
+
+class SendRefused(NewsletterError):
+    pass
+
+
+class SchemaOutOfDate(NewsletterError):
+    pass

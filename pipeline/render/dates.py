@@ -1,0 +1,47 @@
+"""Dates and times as readers expect them in their language, in the site's time zone."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_interval, format_time
+
+DATE_FORMATS = {"de": "EEEE, d. MMMM y", "en": "EEEE, MMMM d, y"}
+TIME_FORMATS = {"de": "HH:mm 'Uhr'", "en": "h:mm a"}
+INTERVAL_SKELETONS = {"de": "Hm", "en": "hm"}
+
+
+def long_date(moment: datetime, locale: str, timezone: str) -> str:
+    """`Donnerstag, 3. Dezember 2026` / `Thursday, December 3, 2026`."""
+    local = moment.astimezone(ZoneInfo(timezone))
+    return format_date(local.date(), DATE_FORMATS[locale], locale=locale)
+
+
+def short_date(moment: datetime, locale: str, timezone: str) -> str:
+    """`17. Februar 2022` / `February 17, 2022`."""
+    local = moment.astimezone(ZoneInfo(timezone))
+    return format_date(local.date(), "long", locale=locale)
+
+
+def clock_time(moment: datetime, locale: str, timezone: str) -> str:
+    local = moment.astimezone(ZoneInfo(timezone))
+    return format_time(local.timetz(), TIME_FORMATS[locale], locale=locale)
+
+
+def event_when(start: datetime, end: datetime | None, locale: str, timezone: str) -> str:
+    """`Donnerstag, 3. Dezember 2026, 18:00–20:00 Uhr`; an end on another day is written out."""
+    day = long_date(start, locale, timezone)
+    if end is None:
+        return f"{day}, {clock_time(start, locale, timezone)}"
+    zone = ZoneInfo(timezone)
+    local_start, local_end = start.astimezone(zone), end.astimezone(zone)
+    if local_start.date() == local_end.date():
+        hours = format_interval(
+            local_start.time(), local_end.time(), INTERVAL_SKELETONS[locale], locale=locale
+        )
+        return f"{day}, {hours}"
+    return (
+        f"{day}, {clock_time(start, locale, timezone)} – "
+        f"{long_date(end, locale, timezone)}, {clock_time(end, locale, timezone)}"
+    )

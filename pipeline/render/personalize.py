@@ -1,0 +1,52 @@
+"""Per-recipient parts filled into an issue rendered once per variant.
+
+Templates write placeholders (`%%NL:unsubscribe_url%%`); MJML compiles them through
+untouched; each recipient's values are filled in by joining pre-split chunks, which is
+what lets one compile serve any number of recipients.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+
+FIELDS = ("greeting", "unsubscribe_url", "preferences_url")
+_PLACEHOLDER = re.compile(r"%%NL:([a-z_]+)%%")
+
+
+def placeholder(name: str) -> str:
+    assert name in FIELDS, name
+    return f"%%NL:{name}%%"
+
+
+PLACEHOLDERS = {name: placeholder(name) for name in FIELDS}
+
+
+@dataclass(frozen=True)
+class Personalizable:
+    """A rendered text split at its placeholders: literal chunks and the names between them."""
+
+    chunks: tuple[str, ...]
+    names: tuple[str, ...]
+
+    @classmethod
+    def parse(cls, text: str) -> Personalizable:
+        pieces = _PLACEHOLDER.split(text)
+        names = tuple(pieces[1::2])
+        unknown = set(names) - set(FIELDS)
+        if unknown:
+            raise ValueError(f"unknown placeholder(s): {', '.join(sorted(unknown))}")
+        return cls(chunks=tuple(pieces[0::2]), names=names)
+
+    def fill(self, values: dict[str, str]) -> str:
+        """Join the chunks with the values; the caller passes values escaped for the format."""
+        out = [self.chunks[0]]
+        for name, chunk in zip(self.names, self.chunks[1:], strict=True):
+            out.append(values[name])
+            out.append(chunk)
+        return "".join(out)
+
+
+def html_values(values: dict[str, str]) -> dict[str, str]:
+    return {name: html.escape(value, quote=True) for name, value in values.items()}

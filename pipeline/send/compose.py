@@ -1,0 +1,86 @@
+"""Composing each reader's message from the issue's stored variants.
+
+The HTML and text were rendered once per variant when the issue was built; here only the
+per-reader values (greeting, signed links, headers) are filled in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import quote
+
+import sqlalchemy as sa
+
+from pipeline.config import Site
+from pipeline.db import issue_variants, issues
+from pipeline.render.i18n import translations
+from pipeline.render.personalize import Personalizable, html_values
+from pipeline.send.ledger import Recipient
+from pipeline.send.message import OutgoingMessage
+from pipeline.tokens import make_token
+
+
+@dataclass(frozen=True)
+class Variant:
+    subject: str
+    html: Personalizable
+    text: Personalizable
+
+
+def greeting(name: str, locale: str) -> str:
+    gettext = translations(locale).gettext
+    return gettext("Hello %(name)s,") % {"name": name} if name else gettext("Hello,")
+
+
+def reader_links(site: Site, secret_key: str, subscriber_id: int) -> dict[str, str]:
+    return {
+        "unsubscribe_url": f"{site.url}/unsubscribe/"
+        + make_token(secret_key, "unsubscribe", subscriber_id),
+        "preferences_url": f"{site.url}/preferences/"
+        + make_token(secret_key, "preferences", subscriber_id),
+    }
+
+
+class Composer:
+    def __init__(self, connection: sa.Connection, issue_id: int, site: Site, secret_key: str):
+        self.site = site
+        self.secret_key = secret_key
+        self.issue_number: int = connection.execute(
+            sa.select(issues.c.number).where(issues.c.id == issue_id)
+        ).scalar_one()
+        self.variants = {
+            row.variant: Variant(
+                row.subject, Personalizable.parse(row.html), Personalizable.parse(row.text)
+            )
+            for row in connection.execute(
+                sa.select(issue_variants).where(issue_variants.c.issue_id == issue_id)
+            )
+        }
+        self.sender_domain = site.sender.address.rpartition("@")[2]
+        self.unsubscribe_mailbox = site.unsubscribe_address or site.sender.address
+
+    def compose(self, recipient: Recipient) -> OutgoingMessage:
+        locale = recipient.locale if recipient.locale in self.variants else self.site.locale
+        variant = self.variants[locale]
+        values = {"greeting": greeting(recipient.name, locale)}
+        values |= reader_links(self.site, self.secret_key, recipient.subscriber_id)
+        unsubscribe_token = values["unsubscribe_url"].rpartition("/")[2]
+        mailto = (
+            f"mailto:{self.unsubscribe_mailbox}?subject={quote('unsubscribe ' + unsubscribe_token)}"
+        )
+        return OutgoingMessage(
+            delivery_id=recipient.delivery_id,
+            to_address=recipient.email,
+            to_name=recipient.name,
+            from_address=self.site.sender.address,
+            from_name=self.site.sender.name,
+            reply_to=self.site.reply_to,
+            subject=variant.subject,
+            html=variant.html.fill(html_values(values)),
+            text=variant.text.fill(values),
+            message_id=f"<issue{self.issue_number}.d{recipient.delivery_id}@{self.sender_domain}>",
+            headers={
+                "List-Unsubscribe": f"<{values['unsubscribe_url']}>, <{mailto}>",
+                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            },
+        )

@@ -1,0 +1,33 @@
+"""The outbox provider: writes each message as an `.eml` file. The embedded default."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from pipeline.send.message import OutgoingMessage, SendResult
+from pipeline.send.mime import to_mime
+
+
+class OutboxProvider:
+    name = "outbox"
+
+    def __init__(self, outbox_dir: Path, max_batch: int | None = None):
+        self.outbox_dir = outbox_dir
+        self.max_batch = max_batch or 500
+
+    async def send_batch(self, messages: Sequence[OutgoingMessage]) -> list[SendResult]:
+        self.outbox_dir.mkdir(parents=True, exist_ok=True)
+        return [self._write(message) for message in messages]
+
+    def _write(self, message: OutgoingMessage) -> SendResult:
+        name = f"{message.message_id.strip('<>').split('@')[0]}.eml"
+        path = self.outbox_dir / name
+        temporary = path.with_suffix(".eml.tmp")
+        temporary.write_bytes(to_mime(message).as_bytes())
+        os.replace(temporary, path)  # atomic: a reader never sees half a message
+        return SendResult(delivery_id=message.delivery_id, provider_message_id=str(path))
+
+    async def close(self) -> None:
+        return None
