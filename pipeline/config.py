@@ -51,18 +51,24 @@ class Strict(BaseModel):
 
 
 class Sender(Strict):
-    name: SingleLine
-    address: EmailStr
+    name: SingleLine = Field(description="Display name in the From header.")
+    address: EmailStr = Field(description="The From address; its domain names Message-IDs.")
 
 
 class Site(Strict):
-    name: SingleLine
-    base_url: HttpUrl
-    locale: Locale = "de"
-    timezone: Annotated[str, AfterValidator(_valid_timezone)] = "Europe/Berlin"
-    sender: Sender
-    reply_to: EmailStr | None = None
-    postal_address: str = Field(min_length=1)
+    name: SingleLine = Field(description="The network's name, shown in the header and footer.")
+    base_url: HttpUrl = Field(
+        description="Public address of `newsletter serve`: unsubscribe, preferences, archive."
+    )
+    locale: Locale = Field("de", description="Language for readers who have chosen none.")
+    timezone: Annotated[str, AfterValidator(_valid_timezone)] = Field(
+        "Europe/Berlin", description="IANA time zone for dates in issues and for schedules."
+    )
+    sender: Sender = Field(description="Who the newsletter comes from.")
+    reply_to: EmailStr | None = Field(None, description="Where readers' replies go.")
+    postal_address: str = Field(
+        min_length=1, description="Postal address in every footer (required by German law)."
+    )
     unsubscribe_address: EmailStr | None = Field(
         default=None,
         description="Mailbox for the mailto: unsubscribe link; the sender address by default.",
@@ -75,33 +81,36 @@ class Site(Strict):
 
 
 class Database(Strict):
-    url: str = "sqlite:///newsletter.db"
+    url: str = Field(
+        "sqlite:///newsletter.db",
+        description="SQLAlchemy URL: SQLite embedded, or `postgresql+psycopg://...` to scale out.",
+    )
 
 
 class Feed(Strict):
-    url: HttpUrl
-    name: str = Field(min_length=1)
-    kind: ItemKind = "news"
+    url: HttpUrl = Field(description="The RSS or Atom feed's address.")
+    name: str = Field(min_length=1, description="How reports and `status` name this feed.")
+    kind: ItemKind = Field("news", description="The section its entries go into.")
 
 
 class Sources(Strict):
-    content_dir: Path = Path("content")
-    feeds: list[Feed] = []
+    content_dir: Path = Field(Path("content"), description="The editors' Markdown items.")
+    feeds: list[Feed] = Field([], description="Feeds to collect.")
 
 
 class Collect(Strict):
-    concurrency: int = Field(16, ge=1, le=256)
-    timeout_s: float = Field(15, gt=0)
-    max_bytes: int = Field(5_000_000, gt=0)
+    concurrency: int = Field(16, ge=1, le=256, description="Feeds fetched at once.")
+    timeout_s: float = Field(15, gt=0, description="Seconds one feed may take.")
+    max_bytes: int = Field(5_000_000, gt=0, description="A feed larger than this is refused.")
 
 
 class IssueSettings(Strict):
     subject: SingleLine = Field(
         min_length=1, description="Subject line; `{number}` and `{date}` are filled in."
     )
-    min_items: int = Field(1, ge=1)
-    require_approval: bool = False
-    max_items_per_section: int = Field(10, ge=1)
+    min_items: int = Field(1, ge=1, description="Fewer new items than this: no issue is sent.")
+    require_approval: bool = Field(False, description="Only approved items go into an issue.")
+    max_items_per_section: int = Field(10, ge=1, description="Cap per section of an issue.")
 
     @field_validator("subject")
     @classmethod
@@ -117,43 +126,52 @@ ProviderName = Literal["outbox", "smtp", "postmark", "sendgrid", "mailgun", "bre
 
 
 class Provider(Strict):
-    name: ProviderName = "outbox"
-    base_url: HttpUrl | None = None
-    rate_per_s: float = Field(50, gt=0)
-    outbox_dir: Path = Path("outbox")
-    max_batch: int | None = Field(None, ge=1)
-    concurrency: int = Field(4, ge=1, le=64)
-    max_attempts: int = Field(5, ge=1)
-    crash_policy: Literal["at_most_once", "at_least_once"] = "at_most_once"
-    domain: str | None = None
-    region: str | None = None
+    name: ProviderName = Field("outbox", description="The mail service.")
+    base_url: HttpUrl | None = Field(
+        None, description="Overrides the API's address (EU regions, test servers)."
+    )
+    rate_per_s: float = Field(50, gt=0, description="Recipients a second, across all processes.")
+    outbox_dir: Path = Field(Path("outbox"), description="Where the outbox writes `.eml` files.")
+    max_batch: int | None = Field(
+        None, ge=1, description="Messages per API call; the API's documented maximum by default."
+    )
+    concurrency: int = Field(4, ge=1, le=64, description="API calls in flight at once.")
+    max_attempts: int = Field(5, ge=1, description="Tries per message before it counts as failed.")
+    crash_policy: Literal["at_most_once", "at_least_once"] = Field(
+        "at_most_once",
+        description="What `send --resume` does with messages caught mid-send by a crash.",
+    )
+    domain: str | None = Field(None, description="Mailgun's sending domain.")
+    region: str | None = Field(None, description="Amazon SES's region.")
 
 
 class Schedule(Strict):
-    collect: str = "*/30 * * * *"
-    send: str = "0 9 * * thu"
+    collect: str = Field("*/30 * * * *", description="Cron expression for `collect`.")
+    send: str = Field("0 9 * * thu", description="Cron expression for building and sending.")
 
 
 class TopicLabel(Strict):
-    de: str
-    en: str
+    de: str = Field(description="German label.")
+    en: str = Field(description="English label.")
 
 
 class Topic(Strict):
-    key: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
-    label: TopicLabel
+    key: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", description="Used in items' `topics`.")
+    label: TopicLabel = Field(description="What subscribers see.")
 
 
 class Config(Strict):
-    site: Site
-    database: Database = Database()
-    sources: Sources = Sources()
-    collect: Collect = Collect()
-    issue: IssueSettings
-    provider: Provider = Provider()
-    schedule: Schedule = Schedule()
-    topics: list[Topic] = []
-    editors: list[EmailStr] = []
+    site: Site = Field(description="Who sends, and where its pages live.")
+    database: Database = Field(
+        Database(), description="Where the queue, ledger and subscribers live."
+    )
+    sources: Sources = Field(Sources(), description="Where news items come from.")
+    collect: Collect = Field(Collect(), description="How feeds are fetched.")
+    issue: IssueSettings = Field(description="What goes into an issue.")
+    provider: Provider = Field(Provider(), description="The mail service that delivers.")
+    schedule: Schedule = Field(Schedule(), description="When `newsletter run` collects and sends.")
+    topics: list[Topic] = Field([], description="Topics subscribers may choose; items carry them.")
+    editors: list[EmailStr] = Field([], description="Who may sign in to the editors' desk.")
 
     def resolve_paths(self, base: Path) -> Config:
         """Make relative paths relative to the config file's folder, not the caller's."""

@@ -1,0 +1,129 @@
+"""`newsletter preview` and `newsletter send`: the next issue, shown or delivered."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import sqlalchemy as sa
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from pipeline import db
+from pipeline.cli.common import ConfigOption, open_store, out
+from pipeline.config import Config
+from pipeline.environment import secret_key
+from pipeline.issue.build import (
+    NothingToSend,
+    build_issue,
+    next_issue_content,
+    render_variants,
+    unfinished_issue,
+)
+from pipeline.render.preview import write_preview
+from pipeline.send import ledger
+from pipeline.send.dispatcher import DeliverySummary, deliver, settle_interrupted
+from pipeline.send.providers import make_provider
+from subscribers.store import active_ids
+
+
+def preview(
+    config: ConfigOption = None,
+    out_dir: Annotated[
+        Path, typer.Option("--out", help="Folder to write the preview into.")
+    ] = Path("preview"),
+) -> None:
+    """Render the next issue to HTML and text files without sending."""
+    settings, engine = open_store(config)
+    with engine.connect() as connection:
+        content = next_issue_content(connection, settings, db.now())
+    if not content.items:
+        out.print("Nothing is queued for the next issue: no preview written.")
+        return
+    files = write_preview(content, render_variants(content, settings), settings, out_dir)
+    out.print(
+        f"Preview of issue {content.number} ({len(content.items)} items) written to "
+        f"{out_dir / 'index.html'}: " + ", ".join(str(f.html_path) for f in files)
+    )
+
+
+def send(
+    config: ConfigOption = None,
+    resume: Annotated[bool, typer.Option("--resume", help="Finish an unfinished issue.")] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Render and count, send nothing.")
+    ] = False,
+) -> None:
+    """Build the next issue and deliver it, or finish an unfinished one."""
+    settings, engine = open_store(config)
+    if dry_run:
+        _dry_run(settings, engine)
+        return
+    if resume:
+        with engine.connect() as connection:
+            unfinished = unfinished_issue(connection)
+        if unfinished is None:
+            out.print("No issue is unfinished: nothing to resume.")
+            return
+        issue_id, number = unfinished
+        settled = settle_interrupted(engine, issue_id, settings.provider.crash_policy)
+        if settled:
+            policy = settings.provider.crash_policy
+            out.print(f"{settled} deliveries were interrupted mid-send ({policy}).")
+    else:
+        try:
+            built = build_issue(engine, settings, db.now())
+        except NothingToSend as exc:
+            out.print(f"Nothing sent: {exc}.")
+            return
+        issue_id, number = built.id, built.number
+        out.print(f"Issue {number} built: {built.item_count} items, {built.recipients} recipients.")
+    summary = _deliver_with_progress(settings, engine, issue_id, number)
+    _print_summary(number, summary, settings)
+
+
+def _dry_run(settings: Config, engine: sa.Engine) -> None:
+    with engine.connect() as connection:
+        content = next_issue_content(connection, settings, db.now())
+        audience = connection.execute(
+            sa.select(sa.func.count()).select_from(active_ids().subquery())
+        ).scalar_one()
+    variants = render_variants(content, settings) if content.items else []
+    sizes = ", ".join(f"{v.locale} {len(v.html.encode()) // 1024} KB" for v in variants)
+    out.print(
+        f"Dry run: issue {content.number} would hold {len(content.items)} items "
+        f"for {audience} recipients{f' ({sizes})' if sizes else ''}. Nothing was sent."
+    )
+
+
+def _deliver_with_progress(
+    settings: Config, engine: sa.Engine, issue_id: int, number: int
+) -> DeliverySummary:
+    with engine.connect() as connection:
+        remaining = ledger.counts(connection, issue_id).get("pending", 0)
+    columns = (
+        TextColumn(f"issue {number}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=out, transient=True) as bar:
+        task = bar.add_task("sending", total=remaining)
+        return deliver(
+            engine,
+            settings,
+            issue_id,
+            make_provider(settings),
+            secret_key(),
+            progress=lambda done: bar.advance(task, done),
+        )
+
+
+def _print_summary(number: int, summary: DeliverySummary, settings: Config) -> None:
+    where = f" into {settings.provider.outbox_dir}" if settings.provider.name == "outbox" else ""
+    out.print(f"Issue {number}: {summary.sent} sent{where}, {summary.failed} failed.")
+    if summary.unsettled:
+        out.print(
+            f"{summary.unsettled} deliveries were interrupted by a crash and not sent again "
+            "(crash_policy at_most_once): they may or may not have arrived."
+        )

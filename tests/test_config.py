@@ -1,0 +1,82 @@
+"""config.yaml errors name the key and what is wrong, in one line, with a non-zero exit."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import Project
+
+
+def _error_line(project: Project) -> str:
+    result = project.run("collect", check=False)
+    assert result.returncode == 2, result.stdout + result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
+def test_unknown_key_is_named(project: Project) -> None:
+    project.edit_config(lambda raw: raw["provider"].update(rate_per_sec=10))  # type: ignore[union-attr]
+    line = _error_line(project)
+    assert "provider.rate_per_sec: unknown key" in line
+
+
+def test_wrong_type_is_named(project: Project) -> None:
+    project.edit_config(lambda raw: raw["provider"].update(rate_per_s="fast"))  # type: ignore[union-attr]
+    line = _error_line(project)
+    assert "provider.rate_per_s" in line
+    assert "number" in line
+
+
+def test_missing_required_value_is_named(project: Project) -> None:
+    project.edit_config(lambda raw: raw["site"].pop("postal_address"))  # type: ignore[union-attr]
+    assert "site.postal_address: required but missing" in _error_line(project)
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "value", "expected"),
+    [
+        ("site", "base_url", "not a url", "site.base_url"),
+        ("site", "timezone", "Europe/Atlantis", "unknown time zone"),
+        ("site", "locale", "fr", "site.locale"),
+        ("issue", "subject", "Ausgabe {nummer}", "unknown placeholder"),
+        ("provider", "name", "carrier-pigeon", "provider.name"),
+        ("provider", "crash_policy", "sometimes", "provider.crash_policy"),
+    ],
+)
+def test_bad_values_are_named(
+    project: Project, section: str, key: str, value: str, expected: str
+) -> None:
+    project.edit_config(lambda raw: raw[section].update({key: value}))  # type: ignore[union-attr]
+    assert expected in _error_line(project)
+
+
+def test_subject_with_a_line_break_is_refused(project: Project) -> None:
+    """A header injection through config is stopped before any mail is built."""
+    project.edit_config(
+        lambda raw: raw["issue"].update(subject="Hallo\nBcc: everyone@example.org")  # type: ignore[union-attr]
+    )
+    assert "issue.subject" in _error_line(project)
+
+
+def test_invalid_yaml_names_the_line(project: Project) -> None:
+    project.config_path.write_text("site:\n  name: [unclosed\n", encoding="utf-8")
+    line = _error_line(project)
+    assert "config.yaml:" in line
+    assert "not valid YAML" in line
+
+
+def test_missing_config_file(project: Project) -> None:
+    project.config_path.unlink()
+    assert "cannot read the config file" in _error_line(project)
+
+
+def test_commands_refuse_an_unmigrated_database(project: Project) -> None:
+    result = project.run("collect", check=False)
+    assert result.returncode == 1
+    assert "newsletter db upgrade" in result.stderr
+
+
+def test_demo_runs_without_secrets_but_warns(ready_project: Project) -> None:
+    result = ready_project.run("send")
+    assert "NEWSLETTER_SECRET_KEY is not set" in result.stderr
