@@ -31,7 +31,7 @@ class Recipient:
 def create_deliveries(connection: sa.Connection, issue_id: int, at: datetime) -> int:
     """One pending row per active subscriber, filled inside the database (no list in memory)."""
     audience = active_ids().subquery()
-    result = connection.execute(
+    connection.execute(
         sa.insert(deliveries).from_select(
             ["issue_id", "subscriber_id", "state", "attempts", "updated_at"],
             sa.select(
@@ -43,7 +43,11 @@ def create_deliveries(connection: sa.Connection, issue_id: int, at: datetime) ->
             ),
         )
     )
-    return result.rowcount
+    # Counted afterwards: drivers disagree on the rowcount of INSERT ... SELECT.
+    created: int = connection.execute(
+        sa.select(sa.func.count()).select_from(deliveries).where(deliveries.c.issue_id == issue_id)
+    ).scalar_one()
+    return created
 
 
 def claim_batch(engine: sa.Engine, issue_id: int, size: int) -> list[Recipient]:

@@ -1,0 +1,71 @@
+"""The ledger's promises hold on both engines: SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from pipeline import db
+from pipeline.db import deliveries, issues
+from pipeline.send import ledger
+from subscribers import store
+
+
+@pytest.fixture
+def engine(database_url: str) -> sa.Engine:
+    engine = db.make_engine(database_url)
+    db.upgrade(engine)
+    return engine
+
+
+def _issue_with_readers(engine: sa.Engine, readers: int) -> int:
+    consent = store.Consent("admin", "test", db.now())
+    with engine.begin() as connection:
+        for n in range(readers):
+            store.add(connection, email=f"reader{n}@example.org", state="active", consent=consent)
+        store.add(connection, email="pending@example.org", consent=consent)
+        issue_id: int = connection.execute(
+            sa.insert(issues)
+            .values(number=1, subject="s", state="sending", created_at=db.now())
+            .returning(issues.c.id)
+        ).scalar_one()
+        assert ledger.create_deliveries(connection, issue_id, db.now()) == readers
+    return issue_id
+
+
+def test_only_active_readers_get_a_delivery_row(engine: sa.Engine) -> None:
+    issue_id = _issue_with_readers(engine, 5)
+    with engine.connect() as connection:
+        assert ledger.counts(connection, issue_id) == {"pending": 5}
+
+
+def test_claimed_rows_are_not_claimed_again(engine: sa.Engine) -> None:
+    issue_id = _issue_with_readers(engine, 7)
+    first = ledger.claim_batch(engine, issue_id, 5)
+    second = ledger.claim_batch(engine, issue_id, 5)
+    assert len(first) == 5 and len(second) == 2
+    assert not {r.delivery_id for r in first} & {r.delivery_id for r in second}
+    assert ledger.claim_batch(engine, issue_id, 5) == []
+
+
+def test_duplicate_delivery_row_is_refused(engine: sa.Engine) -> None:
+    issue_id = _issue_with_readers(engine, 1)
+    with engine.connect() as connection:
+        row = connection.execute(sa.select(deliveries)).mappings().one()
+    with pytest.raises(sa.exc.IntegrityError), engine.begin() as connection:
+        connection.execute(
+            sa.insert(deliveries).values(
+                issue_id=issue_id,
+                subscriber_id=row["subscriber_id"],
+                state="pending",
+                updated_at=db.now(),
+            )
+        )
+
+
+def test_schema_gate_names_the_fix(database_url: str) -> None:
+    engine = db.make_engine(database_url)
+    with pytest.raises(db.SchemaOutOfDate, match="newsletter db upgrade"):
+        db.require_current_schema(engine)
+    db.upgrade(engine)
+    db.require_current_schema(engine)
