@@ -6,7 +6,6 @@ per-reader values (greeting, signed links, headers) are filled in.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from urllib.parse import quote
 
 import sqlalchemy as sa
@@ -14,17 +13,10 @@ import sqlalchemy as sa
 from pipeline.config import Site
 from pipeline.db import issue_variants, issues
 from pipeline.render.i18n import translations
-from pipeline.render.personalize import Personalizable, html_values
+from pipeline.render.personalize import Personalizable
 from pipeline.send.ledger import Recipient
-from pipeline.send.message import OutgoingMessage
+from pipeline.send.message import BodyTemplate, OutgoingMessage
 from pipeline.tokens import make_token
-
-
-@dataclass(frozen=True)
-class Variant:
-    subject: str
-    html: Personalizable
-    text: Personalizable
 
 
 def greeting(name: str, locale: str) -> str:
@@ -49,8 +41,11 @@ class Composer:
             sa.select(issues.c.number).where(issues.c.id == issue_id)
         ).scalar_one()
         self.variants = {
-            row.variant: Variant(
-                row.subject, Personalizable.parse(row.html), Personalizable.parse(row.text)
+            row.variant: BodyTemplate(
+                row.variant,
+                row.subject,
+                Personalizable.parse(row.html),
+                Personalizable.parse(row.text),
             )
             for row in connection.execute(
                 sa.select(issue_variants).where(issue_variants.c.issue_id == issue_id)
@@ -70,14 +65,14 @@ class Composer:
         )
         return OutgoingMessage(
             delivery_id=recipient.delivery_id,
+            delivery_key=f"{self.issue_number}-{recipient.delivery_id}",
             to_address=recipient.email,
             to_name=recipient.name,
             from_address=self.site.sender.address,
             from_name=self.site.sender.name,
             reply_to=self.site.reply_to,
-            subject=variant.subject,
-            html=variant.html.fill(html_values(values)),
-            text=variant.text.fill(values),
+            variant=variant,
+            values=values,
             message_id=f"<issue{self.issue_number}.d{recipient.delivery_id}@{self.sender_domain}>",
             headers={
                 "List-Unsubscribe": f"<{values['unsubscribe_url']}>, <{mailto}>",

@@ -1,25 +1,60 @@
-"""One outgoing message, provider-agnostic: what every Provider is handed."""
+"""One outgoing message, provider-agnostic: what every Provider is handed.
+
+A message keeps its body as the issue variant's pre-split template plus this reader's
+values. Providers that send a full body per message read `html` and `text`; providers
+whose API substitutes per-recipient values itself (SendGrid personalizations, Mailgun
+recipient-variables, Brevo params) group messages by `variant` and send the template
+once per call with only `values` per recipient.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
+
+from pipeline.render.personalize import Personalizable, html_values
+
+
+@dataclass(frozen=True)
+class BodyTemplate:
+    """One issue variant's subject and bodies, shared by every message of that variant."""
+
+    key: str
+    subject: str
+    html: Personalizable
+    text: Personalizable
 
 
 @dataclass(frozen=True)
 class OutgoingMessage:
     delivery_id: int
+    delivery_key: str
+    """Stable across retries and restarts (`<issue number>-<delivery id>`): provider metadata,
+    idempotency keys and settlement after a crash use it."""
     to_address: str
     to_name: str
     from_address: str
     from_name: str
     reply_to: str | None
-    subject: str
-    html: str
-    text: str
+    variant: BodyTemplate
+    values: dict[str, str]
+    """This reader's values for the variant's placeholders, unescaped."""
     message_id: str
     """`<...@sender-domain>`, stable for a delivery, so a retried message keeps its identity."""
     headers: dict[str, str] = field(default_factory=dict)
-    """Extra headers: List-Unsubscribe, List-Unsubscribe-Post, and the like."""
+    """Per-reader headers: List-Unsubscribe, List-Unsubscribe-Post, and the like."""
+
+    @property
+    def subject(self) -> str:
+        return self.variant.subject
+
+    @cached_property
+    def html(self) -> str:
+        return self.variant.html.fill(html_values(self.values))
+
+    @cached_property
+    def text(self) -> str:
+        return self.variant.text.fill(self.values)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,8 @@ from pipeline.send.mime import to_mime
 
 class OutboxProvider:
     name = "outbox"
+    # A message is written to a file named by its Message-ID: sending it again overwrites it.
+    deduplicates_retries = True
 
     def __init__(self, outbox_dir: Path, max_batch: int | None = None):
         self.outbox_dir = outbox_dir
