@@ -148,6 +148,29 @@ class Provider(Strict):
 class Schedule(Strict):
     collect: str = Field("*/30 * * * *", description="Cron expression for `collect`.")
     send: str = Field("0 9 * * thu", description="Cron expression for building and sending.")
+    send_grace_minutes: int = Field(
+        60,
+        ge=0,
+        description="A send that would start later than this after its time (the daemon was "
+        "stopped, the machine was off) is skipped and reported, never sent blindly.",
+    )
+    leader_lease_s: int = Field(
+        30,
+        ge=5,
+        description="On SQLite, how long the daemon's lock lasts without renewal; a second "
+        "daemon takes over after it lapses.",
+    )
+
+    @field_validator("collect", "send")
+    @classmethod
+    def _valid_cron(cls, expression: str) -> str:
+        from apscheduler.triggers.cron import CronTrigger
+
+        try:
+            CronTrigger.from_crontab(expression)
+        except ValueError as exc:
+            raise ValueError(f"not a valid cron expression ({exc})") from exc
+        return expression
 
 
 class TopicLabel(Strict):

@@ -157,3 +157,36 @@ def require_current_schema(engine: sa.Engine) -> None:
             f"the database {state}, the code needs {head_revision()}: "
             "run `newsletter db upgrade` first"
         )
+
+
+# The daemon's leader lock, as seen by `status`. On SQLite the row is the lock (a lease);
+# on PostgreSQL an advisory lock excludes and the row only tells who holds it.
+daemon_locks = sa.Table(
+    "daemon_locks",
+    metadata,
+    sa.Column("name", sa.String(100), primary_key=True),
+    sa.Column("owner", sa.String(200), nullable=False),
+    sa.Column("acquired_at", UtcDateTime(), nullable=False),
+    sa.Column("expires_at", UtcDateTime(), nullable=False),
+)
+
+# What the scheduler did or refused to do, for `status` and for operators reading logs later.
+schedule_events = sa.Table(
+    "schedule_events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("at", UtcDateTime(), nullable=False),
+    sa.Column("job", sa.String(50), nullable=False),
+    sa.Column("outcome", sa.String(20), nullable=False),
+    sa.Column("detail", sa.Text, nullable=False),
+    sa.Index("ix_schedule_events_job_at", "job", "at"),
+)
+
+# APScheduler's SQLAlchemy job store table, created here so migrations own the schema.
+scheduler_jobs = sa.Table(
+    "scheduler_jobs",
+    metadata,
+    sa.Column("id", sa.Unicode(191), primary_key=True),
+    sa.Column("next_run_time", sa.Float(25), index=True),
+    sa.Column("job_state", sa.LargeBinary, nullable=False),
+)

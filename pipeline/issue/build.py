@@ -101,10 +101,7 @@ def build_issue(engine: sa.Engine, config: Config, at: datetime) -> BuiltIssue:
             )
         content = next_issue_content(connection, config, at)
         if len(content.items) < config.issue.min_items:
-            raise NothingToSend(
-                f"nothing new to send: {len(content.items)} new item(s) queued, "
-                f"issue.min_items is {config.issue.min_items}"
-            )
+            raise NothingToSend(_why_nothing(connection, config, len(content.items)))
         variants = render_variants(content, config)
         issue_id = _insert_issue(connection, content, variants, at)
         recipients = ledger.create_deliveries(connection, issue_id, at)
@@ -115,6 +112,20 @@ def build_issue(engine: sa.Engine, config: Config, at: datetime) -> BuiltIssue:
         item_count=len(content.items),
         recipients=recipients,
     )
+
+
+def _why_nothing(connection: sa.Connection, config: Config, ready: int) -> str:
+    reason = (
+        f"nothing new to send: {ready} new item(s) ready, issue.min_items is "
+        f"{config.issue.min_items}"
+    )
+    if config.issue.require_approval:
+        waiting = connection.execute(
+            sa.select(sa.func.count()).select_from(items).where(items.c.state == "queued")
+        ).scalar_one()
+        if waiting:
+            reason += f"; {waiting} queued item(s) await approval (`newsletter queue approve`)"
+    return reason
 
 
 def _insert_issue(

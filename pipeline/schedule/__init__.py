@@ -1,0 +1,1 @@
+"""The scheduler daemon: jobs, triggers, the leader lock."""

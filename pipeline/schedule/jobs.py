@@ -1,0 +1,93 @@
+"""The daemon's jobs. APScheduler stores them by reference with the config path as their
+only argument, so each run reads the current config and opens its own connections."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from pipeline import db
+from pipeline.collect import collect
+from pipeline.config import Config, load_config
+from pipeline.db import schedule_events
+from pipeline.environment import secret_key
+from pipeline.issue.build import NothingToSend, build_issue, unfinished_issue
+from pipeline.send.dispatcher import deliver, settle_interrupted
+from pipeline.send.providers import make_provider
+
+log = logging.getLogger("newsletter.schedule")
+
+
+def record_event(engine: sa.Engine, job: str, outcome: str, detail: str) -> None:
+    with engine.begin() as connection:
+        connection.execute(
+            sa.insert(schedule_events).values(at=db.now(), job=job, outcome=outcome, detail=detail)
+        )
+
+
+def _open(config_path: str) -> tuple[Config, sa.Engine]:
+    config = load_config(Path(config_path))
+    engine = db.make_engine(config.database.url)
+    db.require_current_schema(engine)
+    return config, engine
+
+
+def collect_job(config_path: str) -> None:
+    config, engine = _open(config_path)
+    report = collect(config, engine)
+    for source in report.sources:
+        for error in source.errors:
+            log.warning("collect: %s", error)
+    new = sum(source.counts.new for source in report.sources)
+    updated = sum(source.counts.updated for source in report.sources)
+    outcome = "failed" if report.failed else "ok"
+    record_event(engine, "collect", outcome, f"{new} new, {updated} updated")
+    log.info("collect: %s new, %s updated, %s", new, updated, outcome)
+
+
+def resume_job(config_path: str) -> None:
+    """On start-up: finish an issue that a crash or a stop left unfinished."""
+    config, engine = _open(config_path)
+    with engine.connect() as connection:
+        unfinished = unfinished_issue(connection)
+    if unfinished is None:
+        return
+    issue_id, number = unfinished
+    settled = settle_interrupted(engine, issue_id, config.provider.crash_policy)
+    log.info("resume: issue %s was left unfinished; %s deliveries were mid-send", number, settled)
+    _deliver(config, engine, issue_id, number, job="resume")
+
+
+def send_job(config_path: str) -> None:
+    """Build the next issue and deliver it; skip (and say why) when there is nothing to send."""
+    config, engine = _open(config_path)
+    with engine.connect() as connection:
+        unfinished = unfinished_issue(connection)
+    if unfinished is not None:
+        detail = f"issue {unfinished[1]} has not finished sending; it is resumed first"
+        log.warning("send: %s", detail)
+        resume_job(config_path)
+    try:
+        built = build_issue(engine, config, db.now())
+    except NothingToSend as exc:
+        record_event(engine, "send", "skipped", str(exc))
+        log.info("send: skipped: %s", exc)
+        return
+    log.info(
+        "send: issue %s built: %s items, %s recipients",
+        built.number,
+        built.item_count,
+        built.recipients,
+    )
+    _deliver(config, engine, built.id, built.number, job="send")
+
+
+def _deliver(config: Config, engine: sa.Engine, issue_id: int, number: int, *, job: str) -> None:
+    summary = deliver(engine, config, issue_id, make_provider(config), secret_key())
+    detail = f"issue {number}: {summary.sent} sent, {summary.failed} failed"
+    if summary.unsettled:
+        detail += f", {summary.unsettled} unsettled after a crash"
+    record_event(engine, job, "sent", detail)
+    log.info("%s: %s", job, detail)
