@@ -14,6 +14,7 @@ from pipeline.cli.collect_commands import collect
 from pipeline.cli.db_commands import db_app
 from pipeline.cli.issue_commands import preview, send
 from pipeline.cli.subscriber_commands import subscribers_app
+from pipeline.cli.web_commands import serve
 from pipeline.errors import ConfigError, NewsletterError, SendRefused
 
 app = typer.Typer(
@@ -27,6 +28,7 @@ app.add_typer(subscribers_app, name="subscribers")
 app.command()(collect)
 app.command()(preview)
 app.command()(send)
+app.command()(serve)
 
 EXIT_FAILED = 1
 EXIT_CONFIG = 2
