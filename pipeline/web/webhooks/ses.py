@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 from datetime import datetime
-from functools import lru_cache
+from collections.abc import Callable
 from typing import Any
 
 from cryptography import x509
@@ -49,9 +49,14 @@ def string_to_sign(message: dict[str, Any]) -> bytes:
     ).encode()
 
 
-@lru_cache(maxsize=16)
-def _certificate(url: str, pem: bytes) -> x509.Certificate:
-    return x509.load_pem_x509_certificate(pem)
+# SNS signs with few certificates; each is fetched once per process, by its URL.
+_certificates: dict[str, x509.Certificate] = {}
+
+
+def _certificate(url: str, fetch: Callable[[str], bytes]) -> x509.Certificate:
+    if url not in _certificates:
+        _certificates[url] = x509.load_pem_x509_certificate(fetch(url))
+    return _certificates[url]
 
 
 def _verify(message: dict[str, Any], settings: WebhookSettings) -> None:
@@ -63,7 +68,7 @@ def _verify(message: dict[str, Any], settings: WebhookSettings) -> None:
         raise Unauthorized("the signing certificate is not on the region's SNS host")
     assert settings.fetch is not None
     try:
-        certificate = _certificate(url, settings.fetch(url))
+        certificate = _certificate(url, settings.fetch)
     except ValueError as exc:
         raise Unauthorized("the signing certificate cannot be read") from exc
     if not certificate.not_valid_before_utc <= settings.now <= certificate.not_valid_after_utc:
