@@ -8,13 +8,14 @@ cannot bring the address back without a new opt-in.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 
 from subscribers import store, suppression
 from subscribers.addresses import normalise_address
-from subscribers.schema import metadata, subscribers
+from subscribers.schema import metadata, subscriber_events, subscribers
 
 
 def export_person(connection: sa.Connection, email: str) -> dict[str, Any] | None:
@@ -43,7 +44,27 @@ def export_person(connection: sa.Connection, email: str) -> dict[str, Any] | Non
         "updated_at": record["updated_at"].isoformat(),
         "history": store.history(connection, record["id"]),
         "suppressed": suppressed,
+        "records": _records_referring_to(connection, record["id"]),
     }
+
+
+def _records_referring_to(connection: sa.Connection, subscriber_id: int) -> dict[str, Any]:
+    """Rows of the other tables that point at the subscriber (the delivery ledger, say)."""
+    found: dict[str, Any] = {}
+    for table in _tables_referring_to_subscribers():
+        if table is subscriber_events:
+            continue
+        for column in _subscriber_columns(table):
+            rows = connection.execute(sa.select(table).where(column == subscriber_id)).all()
+            if rows:
+                found[table.name] = [
+                    {key: _plain(value) for key, value in row._mapping.items()} for row in rows
+                ]
+    return found
+
+
+def _plain(value: object) -> object:
+    return value.isoformat() if isinstance(value, datetime) else value
 
 
 def erase(connection: sa.Connection, email: str) -> bool:
@@ -54,11 +75,18 @@ def erase(connection: sa.Connection, email: str) -> bool:
     if found is None:
         return False
     for table in _tables_referring_to_subscribers():
-        for column in table.columns:
-            if any(fk.column is subscribers.c.id for fk in column.foreign_keys):
-                connection.execute(sa.delete(table).where(column == found.id))
+        for column in _subscriber_columns(table):
+            connection.execute(sa.delete(table).where(column == found.id))
     connection.execute(sa.delete(subscribers).where(subscribers.c.id == found.id))
     return True
+
+
+def _subscriber_columns(table: sa.Table) -> list[sa.Column[Any]]:
+    return [
+        column
+        for column in table.columns
+        if any(fk.column is subscribers.c.id for fk in column.foreign_keys)
+    ]
 
 
 def _tables_referring_to_subscribers() -> list[sa.Table]:

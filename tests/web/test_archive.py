@@ -9,6 +9,7 @@ from pipeline.collect import collect
 from pipeline.issue.build import build_issue
 from pipeline.send.dispatcher import deliver
 from pipeline.send.providers import make_provider
+from subscribers import export_person
 from tests.web.conftest import SECRET_KEY, Site
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -34,6 +35,14 @@ def test_archive_lists_sent_issues_and_shows_each_without_personal_links(site: S
     assert "%%NL:" not in issue.text and "Lea" not in issue.text
     assert "/unsubscribe/" not in issue.text and "/preferences/" not in issue.text
     assert missing.status_code == 404
+
+
+def test_gdpr_export_shows_which_issues_a_reader_was_sent(site: Site) -> None:
+    _send_one_issue(site)
+    with site.engine.connect() as connection:
+        record = export_person(connection, "leser@example.org")
+    assert record is not None
+    assert [row["state"] for row in record["records"]["deliveries"]] == ["sent"]
 
 
 def test_atom_feed_has_one_entry_per_sent_issue(site: Site) -> None:

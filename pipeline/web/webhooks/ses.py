@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import base64
 import binascii
-from datetime import datetime
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from cryptography import x509
