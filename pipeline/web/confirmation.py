@@ -6,6 +6,7 @@ import secrets
 from dataclasses import dataclass
 
 from mjml import mjml2html
+from starlette.concurrency import run_in_threadpool
 
 from pipeline.config import Config
 from pipeline.errors import PermanentProviderError, TemplateError
@@ -69,7 +70,8 @@ async def send_confirmation(config: Config, mail: ConfirmationMail) -> None:
         from_address=site.sender.address,
         from_name=site.sender.name,
         reply_to=site.reply_to,
-        variant=render_confirmation(config, mail),
+        # Rendering is CPU work: off the event loop, so other requests are not held up.
+        variant=await run_in_threadpool(render_confirmation, config, mail),
         values={},
         message_id=f"<confirm.{key}@{domain}>",
     )

@@ -111,3 +111,9 @@ def test_unsubscribed_reader_may_sign_up_again_through_the_confirmation(site: Si
     with site.client() as client:
         assert client.get(_confirm_link(site, "zurueck@example.org")).status_code == 200
     assert site.state("zurueck@example.org") == "active"
+
+
+def test_values_sent_back_into_the_form_are_escaped(site: Site) -> None:
+    status, page = _sign_up(site, '"><script>alert(1)</script>', name="<b>Anna</b>")
+    assert status == 400
+    assert "<script>alert(1)</script>" not in page and "&lt;b&gt;Anna&lt;/b&gt;" in page
