@@ -120,6 +120,21 @@ def renew_consent(connection: sa.Connection, subscriber_id: int, consent: Consen
     set_state(connection, subscriber_id, "pending", f"signed up again ({consent.source})")
 
 
+def claim_reminder(
+    connection: sa.Connection, subscriber_id: int, at: datetime, not_before: datetime
+) -> bool:
+    """Mark a pending subscriber as reminded at `at`, unless last changed after `not_before`.
+
+    One conditional UPDATE, so two sign-ups at the same moment send one mail, not two.
+    """
+    result = connection.execute(
+        sa.update(subscribers)
+        .where(subscribers.c.id == subscriber_id, subscribers.c.updated_at <= not_before)
+        .values(updated_at=at)
+    )
+    return result.rowcount == 1
+
+
 def set_preferences(
     connection: sa.Connection, subscriber_id: int, *, topics: Sequence[str], locale: str
 ) -> None:

@@ -27,6 +27,8 @@ from subscribers.addresses import InvalidAddress, normalise_address
 log = logging.getLogger(__name__)
 FORM_PATH = "/subscribe"
 FORM_MAX_AGE = timedelta(hours=12)
+# A pending address gets another confirmation mail at most this often, whoever asks.
+RESEND_AFTER = timedelta(minutes=15)
 HONEYPOT = "website"
 
 
@@ -126,6 +128,10 @@ def _sign_up(
             store.renew_consent(connection, found.id, consent)
             store.set_preferences(connection, found.id, topics=topics, locale=locale)
         elif found.state != "pending":
+            return None
+        elif not store.claim_reminder(
+            connection, found.id, consent.at, not_before=consent.at - RESEND_AFTER
+        ):
             return None
     site_url = context.config.site.url
     token = make_confirm_token(context.secret_key, found.id)

@@ -117,3 +117,10 @@ def test_values_sent_back_into_the_form_are_escaped(site: Site) -> None:
     status, page = _sign_up(site, '"><script>alert(1)</script>', name="<b>Anna</b>")
     assert status == 400
     assert "<script>alert(1)</script>" not in page and "&lt;b&gt;Anna&lt;/b&gt;" in page
+
+
+def test_repeated_sign_ups_of_a_pending_address_send_one_mail(site: Site) -> None:
+    _sign_up(site, "wartet@example.org")
+    _sign_up(site, "wartet@example.org")
+    site.wait_for_mail("wartet@example.org")
+    assert len(site.mails_to("wartet@example.org")) == 1
