@@ -127,9 +127,7 @@ def _sign_up(
         elif found.state == "unsubscribed":
             store.renew_consent(connection, found.id, consent)
             store.set_preferences(connection, found.id, topics=topics, locale=locale)
-        elif found.state != "pending":
-            return None
-        elif not store.claim_reminder(
+        elif found.state != "pending" or not store.claim_reminder(
             connection, found.id, consent.at, not_before=consent.at - RESEND_AFTER
         ):
             return None
