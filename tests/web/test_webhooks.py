@@ -454,3 +454,8 @@ def test_hard_bounce_cancels_pending_deliveries(hooks: Site) -> None:
 def _assert_suppressed(site: Site, address: str, reason: str) -> None:
     with site.engine.connect() as connection:
         assert suppression.reason_for(connection, address) == reason
+
+
+def test_oversized_webhook_body_is_refused_unread(hooks: Site) -> None:
+    answer = _post(hooks, "postmark", b"x" * 2_100_000, _basic(BASIC))
+    assert answer.status_code == 413

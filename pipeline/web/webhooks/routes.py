@@ -24,6 +24,8 @@ from subscribers import store
 from subscribers.addresses import InvalidAddress
 
 log = logging.getLogger(__name__)
+# The largest documented payloads (SES with original headers, SendGrid batches) stay far below.
+MAX_BODY_BYTES = 2_000_000
 
 
 async def webhook(request: Request) -> Response:
@@ -38,7 +40,12 @@ async def webhook(request: Request) -> Response:
         sns_certificate_url=context.sns_certificate_url,
         fetch=context.fetch,
     )
-    raw = WebhookRequest(headers=request.headers, body=await request.body())
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY_BYTES:
+            return JSONResponse({"error": "the body is too large"}, status_code=413)
+    raw = WebhookRequest(headers=request.headers, body=bytes(body))
     try:
         events: list[BounceEvent] = await run_in_threadpool(module.read, raw, settings)
     except Unauthorized as exc:
