@@ -173,6 +173,20 @@ class Schedule(Strict):
         return expression
 
 
+class Subscriptions(Strict):
+    confirm_expiry_days: float = Field(
+        7, gt=0, description="Days a confirmation link in the opt-in mail stays valid."
+    )
+    consent_text_version: str = Field(
+        "1", min_length=1, description="Version of the sign-up form's consent text, recorded."
+    )
+    rate_limit: int = Field(5, ge=1, description="Sign-ups one IP address may send per window.")
+    rate_limit_window_s: float = Field(600, gt=0, description="The rate limit's window, seconds.")
+    soft_bounce_limit: int = Field(
+        3, ge=1, description="Soft bounces after which an address is suppressed."
+    )
+
+
 class TopicLabel(Strict):
     de: str = Field(description="German label.")
     en: str = Field(description="English label.")
@@ -194,6 +208,9 @@ class Config(Strict):
     provider: Provider = Field(Provider(), description="The mail service that delivers.")
     schedule: Schedule = Field(Schedule(), description="When `newsletter run` collects and sends.")
     topics: list[Topic] = Field([], description="Topics subscribers may choose; items carry them.")
+    subscriptions: Subscriptions = Field(
+        Subscriptions(), description="Sign-up, confirmation and bounce handling."
+    )
     editors: list[EmailStr] = Field([], description="Who may sign in to the editors' desk.")
 
     def resolve_paths(self, base: Path) -> Config:

@@ -27,6 +27,10 @@ Generated from `pipeline/config.py` by `python -m pipeline.config_docs`; do not 
 | --- | --- |
 | `NEWSLETTER_SECRET_KEY` | signs the links in mails; unset: a development key, with a warning |
 | `NEWSLETTER_PROVIDER_TOKEN` | the mail service's API key |
+| `NEWSLETTER_WEBHOOK_SECRET_MAILGUN` | Mailgun's HTTP webhook signing key |
+| `NEWSLETTER_WEBHOOK_SECRET_SENDGRID` | the public key of SendGrid's signed event webhook |
+| `NEWSLETTER_WEBHOOK_SECRET_POSTMARK` | basic-auth `user:password` in Postmark's webhook URL |
+| `NEWSLETTER_WEBHOOK_SECRET_BREVO` | basic-auth `user:password` in Brevo's webhook URL |
 | `NEWSLETTER_CONFIG` | the config file to use when `--config` is not given |
 
 Relative paths (`sources.content_dir`, `provider.outbox_dir`, a relative SQLite file) are

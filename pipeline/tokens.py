@@ -1,20 +1,37 @@
-"""Signed tokens for links in mails: bound to one subscriber and one purpose."""
+"""Signed tokens for links in mails and for forms: bound to one subscriber and one purpose.
+
+The purpose is the salt, so a token made for one purpose never opens another page.
+Confirmation links carry their time of signing and expire; being usable only while the
+subscriber is pending makes them single-use. Form tokens (CSRF) are bound to the form's
+path and expire too.
+"""
 
 from __future__ import annotations
 
-from itsdangerous import BadSignature, URLSafeSerializer
+from datetime import timedelta
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
 
 PURPOSES = ("unsubscribe", "preferences")
+TIMED_PURPOSES = ("confirm", "form")
 
 
 class InvalidToken(ValueError):
     pass
 
 
+class ExpiredToken(InvalidToken):
+    pass
+
+
 def _serializer(secret_key: str, purpose: str) -> URLSafeSerializer:
     assert purpose in PURPOSES, purpose
-    # The purpose is the salt: an unsubscribe token never opens the preferences page.
     return URLSafeSerializer(secret_key, salt=f"newsletter.{purpose}")
+
+
+def _timed(secret_key: str, purpose: str) -> URLSafeTimedSerializer:
+    assert purpose in TIMED_PURPOSES, purpose
+    return URLSafeTimedSerializer(secret_key, salt=f"newsletter.{purpose}")
 
 
 def make_token(secret_key: str, purpose: str, subscriber_id: int) -> str:
@@ -29,3 +46,33 @@ def read_token(secret_key: str, purpose: str, token: str) -> int:
     if not isinstance(value, int):
         raise InvalidToken("the link is not valid")
     return value
+
+
+def make_confirm_token(secret_key: str, subscriber_id: int) -> str:
+    return str(_timed(secret_key, "confirm").dumps(subscriber_id))
+
+
+def read_confirm_token(secret_key: str, token: str, max_age: timedelta) -> int:
+    try:
+        value = _timed(secret_key, "confirm").loads(token, max_age=int(max_age.total_seconds()))
+    except SignatureExpired as exc:
+        raise ExpiredToken("the link has expired") from exc
+    except BadSignature as exc:
+        raise InvalidToken("the link is not valid") from exc
+    if not isinstance(value, int):
+        raise InvalidToken("the link is not valid")
+    return value
+
+
+def make_form_token(secret_key: str, path: str) -> str:
+    return str(_timed(secret_key, "form").dumps(path))
+
+
+def check_form_token(secret_key: str, token: str, path: str, max_age: timedelta) -> None:
+    """Raise InvalidToken unless the token was made for this form's path within max_age."""
+    try:
+        value = _timed(secret_key, "form").loads(token, max_age=int(max_age.total_seconds()))
+    except BadSignature as exc:
+        raise InvalidToken("the form has expired or was not sent from this site") from exc
+    if value != path:
+        raise InvalidToken("the form was made for another page")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from subscribers import store
+from subscribers import store, suppression
 from subscribers.addresses import InvalidAddress, normalise_address
 
 LOCALES = ("de", "en")
@@ -131,7 +131,8 @@ def import_csv(
     """Check the file; with `apply`, add the new addresses as active in one transaction.
 
     Known addresses are left as they are: an import never re-activates someone who
-    unsubscribed, bounced or complained.
+    unsubscribed, bounced or complained. An address on the suppression list (erased,
+    bounced, complained) is refused with its reason.
     """
     report = ImportReport(path)
     rows, report.problems = read_rows(
@@ -141,6 +142,12 @@ def import_csv(
         for row in rows:
             if store.find(connection, row.email) is not None:
                 report.known.append(row)
+                continue
+            reason = suppression.reason_for(connection, row.email)
+            if reason is not None:
+                report.problems.append(
+                    RowProblem(row.row, "email", f"is on the suppression list ({reason})")
+                )
                 continue
             report.added.append(row)
             if apply:
@@ -154,4 +161,5 @@ def import_csv(
                     consent=row.consent,
                 )
         report.applied = apply
+    report.problems.sort(key=lambda problem: problem.row)
     return report

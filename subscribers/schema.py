@@ -55,6 +55,10 @@ subscribers = sa.Table(
     sa.Column("consent_at", UtcDateTime()),
     sa.Column("consent_source", sa.String(16)),
     sa.Column("consent_detail", sa.String(400)),
+    sa.Column("consent_text_version", sa.String(40)),
+    sa.Column("consent_ip", sa.String(45)),
+    sa.Column("email_hash", sa.String(64), index=True),
+    sa.Column("soft_bounces", sa.Integer, nullable=False, server_default="0"),
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.Column("updated_at", UtcDateTime(), nullable=False),
 )
@@ -73,4 +77,22 @@ subscriber_events = sa.Table(
     sa.Column("at", UtcDateTime(), nullable=False),
     sa.Column("state", sa.String(16), nullable=False),
     sa.Column("cause", sa.String(400), nullable=False),
+)
+
+# The addresses that must never be mailed again, kept only as salted hashes so that an
+# erased person's address is not stored, yet a later import of it is still recognised.
+suppressions = sa.Table(
+    "suppressions",
+    metadata,
+    sa.Column("email_hash", sa.String(64), primary_key=True),
+    sa.Column("reason", sa.String(32), nullable=False),
+    sa.Column("at", UtcDateTime(), nullable=False),
+)
+
+# One row: the salt of the suppression hashes, made at random when the table is created.
+store_salt = sa.Table(
+    "store_salt",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("salt", sa.String(64), nullable=False),
 )

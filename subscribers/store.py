@@ -8,8 +8,9 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
+from subscribers import suppression
 from subscribers.addresses import normalise_address
-from subscribers.schema import subscriber_events, subscribers
+from subscribers.schema import subscriber_events, subscribers, suppressions
 
 CONSENT_SOURCES = ("form", "import", "admin")
 
@@ -29,6 +30,10 @@ class Consent:
     source: str
     detail: str
     at: datetime
+    text_version: str | None = None
+    """Which version of the sign-up form's consent text the person agreed to."""
+    ip: str | None = None
+    """The address the form was sent from (form sign-ups only)."""
 
 
 def _now() -> datetime:
@@ -66,10 +71,12 @@ def add(
 ) -> Subscriber:
     """Insert a new subscriber; the caller checks that the address is not known yet."""
     moment = _now()
+    address = normalise_address(email)
     subscriber_id = connection.execute(
         sa.insert(subscribers)
         .values(
-            email=normalise_address(email),
+            email=address,
+            email_hash=suppression.email_hash(connection, address),
             name=name,
             locale=locale,
             topics=list(topics),
@@ -77,6 +84,8 @@ def add(
             consent_at=consent.at,
             consent_source=consent.source,
             consent_detail=consent.detail,
+            consent_text_version=consent.text_version,
+            consent_ip=consent.ip,
             created_at=moment,
             updated_at=moment,
         )
@@ -86,6 +95,54 @@ def add(
     found = find(connection, email)
     assert found is not None
     return found
+
+
+def get(connection: sa.Connection, subscriber_id: int) -> Subscriber | None:
+    row = connection.execute(
+        sa.select(subscribers).where(subscribers.c.id == subscriber_id)
+    ).first()
+    return None if row is None else _row_to_subscriber(row)
+
+
+def renew_consent(connection: sa.Connection, subscriber_id: int, consent: Consent) -> None:
+    """Record a new consent (a repeated sign-up) and put the subscriber back to pending."""
+    connection.execute(
+        sa.update(subscribers)
+        .where(subscribers.c.id == subscriber_id)
+        .values(
+            consent_at=consent.at,
+            consent_source=consent.source,
+            consent_detail=consent.detail,
+            consent_text_version=consent.text_version,
+            consent_ip=consent.ip,
+        )
+    )
+    set_state(connection, subscriber_id, "pending", f"signed up again ({consent.source})")
+
+
+def claim_reminder(
+    connection: sa.Connection, subscriber_id: int, at: datetime, not_before: datetime
+) -> bool:
+    """Mark a pending subscriber as reminded at `at`, unless last changed after `not_before`.
+
+    One conditional UPDATE, so two sign-ups at the same moment send one mail, not two.
+    """
+    result = connection.execute(
+        sa.update(subscribers)
+        .where(subscribers.c.id == subscriber_id, subscribers.c.updated_at <= not_before)
+        .values(updated_at=at)
+    )
+    return result.rowcount == 1
+
+
+def set_preferences(
+    connection: sa.Connection, subscriber_id: int, *, topics: Sequence[str], locale: str
+) -> None:
+    connection.execute(
+        sa.update(subscribers)
+        .where(subscribers.c.id == subscriber_id)
+        .values(topics=list(topics), locale=locale, updated_at=_now())
+    )
 
 
 def set_state(connection: sa.Connection, subscriber_id: int, state: str, cause: str) -> None:
@@ -106,8 +163,60 @@ def _log_event(connection: sa.Connection, subscriber_id: int, state: str, cause:
 
 
 def active_ids() -> sa.Select[tuple[int]]:
-    """The audience of a send as a query, so the ledger can be filled in the database."""
-    return sa.select(subscribers.c.id).where(subscribers.c.state == "active")
+    """The audience of a send as a query, so the ledger can be filled in the database.
+
+    An active subscriber whose address is on the suppression list is left out: the list
+    wins over any state, whichever way the two came apart.
+    """
+    suppressed = sa.select(suppressions.c.email_hash)
+    return sa.select(subscribers.c.id).where(
+        subscribers.c.state == "active",
+        sa.or_(subscribers.c.email_hash.is_(None), subscribers.c.email_hash.not_in(suppressed)),
+    )
+
+
+def record_bounce(
+    connection: sa.Connection, email: str, kind: str, cause: str, soft_bounce_limit: int
+) -> str | None:
+    """Apply a bounce or complaint reported by the mail service; returns the new state.
+
+    Hard bounces and complaints suppress the address at once, known or not; soft bounces
+    are counted and suppress once `soft_bounce_limit` is reached.
+    """
+    address = normalise_address(email)
+    found = find(connection, address)
+    if kind == "soft":
+        if found is None:
+            return None
+        count: int = connection.execute(
+            sa.update(subscribers)
+            .where(subscribers.c.id == found.id)
+            .values(soft_bounces=subscribers.c.soft_bounces + 1)
+            .returning(subscribers.c.soft_bounces)
+        ).scalar_one()
+        if count < soft_bounce_limit:
+            _log_event(connection, found.id, found.state, f"soft bounce {count}: {cause}")
+            return found.state
+        suppression.suppress(connection, address, "soft_bounces")
+        set_state(connection, found.id, "bounced", f"{count} soft bounces, last: {cause}")
+        return "bounced"
+    state, reason = (
+        ("complained", "complaint") if kind == "complaint" else ("bounced", "hard_bounce")
+    )
+    suppression.suppress(connection, address, reason)
+    if found is None:
+        return None
+    set_state(connection, found.id, state, cause)
+    return state
+
+
+def history(connection: sa.Connection, subscriber_id: int) -> list[dict[str, str]]:
+    rows = connection.execute(
+        sa.select(subscriber_events)
+        .where(subscriber_events.c.subscriber_id == subscriber_id)
+        .order_by(subscriber_events.c.id)
+    ).all()
+    return [{"at": r.at.isoformat(), "state": r.state, "cause": r.cause} for r in rows]
 
 
 def iter_all(connection: sa.Connection) -> Iterator[Subscriber]:

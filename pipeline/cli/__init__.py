@@ -15,6 +15,7 @@ from pipeline.cli.db_commands import db_app
 from pipeline.cli.issue_commands import preview, send
 from pipeline.cli.run_commands import run
 from pipeline.cli.subscriber_commands import subscribers_app
+from pipeline.cli.web_commands import serve
 from pipeline.errors import ConfigError, NewsletterError, SendRefused
 
 app = typer.Typer(
@@ -29,6 +30,7 @@ app.command()(collect)
 app.command()(preview)
 app.command()(send)
 app.command()(run)
+app.command()(serve)
 
 EXIT_FAILED = 1
 EXIT_CONFIG = 2

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -10,7 +12,11 @@ import typer
 from rich.table import Table
 
 from pipeline.cli.common import ConfigOption, JsonOption, open_store, out
-from subscribers import import_csv
+from pipeline.errors import NewsletterError
+from pipeline.send.ledger import cancel_pending_deliveries
+from subscribers import gdpr, import_csv, store, suppression
+from subscribers.addresses import InvalidAddress, normalise_address
+from subscribers.csv_export import export_csv
 from subscribers.store import iter_all
 
 subscribers_app = typer.Typer(help="The subscriber store.", no_args_is_help=True)
@@ -68,3 +74,111 @@ def subscribers_list(config: ConfigOption = None, as_json: JsonOption = False) -
     for s in everyone:
         table.add_row(s.email, s.name, s.locale, ", ".join(s.topics), s.state)
     out.print(table)
+
+
+def _address(raw: str) -> str:
+    try:
+        return normalise_address(raw)
+    except InvalidAddress as exc:
+        raise NewsletterError(f"{raw!r} is not a valid address: {exc}") from exc
+
+
+@subscribers_app.command("add")
+def subscribers_add(
+    email: Annotated[str, typer.Argument(help="The address to add.")],
+    consent_given_by: Annotated[
+        str, typer.Option(help="Who vouches for this person's consent (recorded).")
+    ],
+    config: ConfigOption = None,
+    name: Annotated[str, typer.Option(help="The subscriber's name.")] = "",
+    locale: Annotated[str, typer.Option(help="de or en.")] = "de",
+    topic: Annotated[list[str] | None, typer.Option(help="A topic key; repeat for more.")] = None,
+) -> None:
+    """Add one active subscriber whose consent someone vouches for."""
+    settings, engine = open_store(config)
+    address = _address(email)
+    known = {t.key for t in settings.topics}
+    unknown = [t for t in topic or [] if t not in known]
+    if unknown:
+        raise NewsletterError(f"--topic: unknown topic(s) {', '.join(unknown)}")
+    if locale not in ("de", "en"):
+        raise NewsletterError(f"--locale: {locale!r} is not de or en")
+    with engine.begin() as connection:
+        if store.find(connection, address) is not None:
+            out.print(f"{address} is already in the store: nothing changed.")
+            return
+        reason = suppression.reason_for(connection, address)
+        if reason is not None:
+            raise NewsletterError(f"{address} is on the suppression list ({reason}): not added")
+        consent = store.Consent("admin", f"vouched for by {consent_given_by}", datetime.now(UTC))
+        store.add(
+            connection,
+            email=address,
+            name=name,
+            locale=locale,
+            topics=topic or [],
+            state="active",
+            consent=consent,
+        )
+    out.print(f"Added {address} as an active subscriber.")
+
+
+@subscribers_app.command("remove")
+def subscribers_remove(
+    email: Annotated[str, typer.Argument(help="The address to unsubscribe.")],
+    config: ConfigOption = None,
+) -> None:
+    """Unsubscribe an address (kept in the store, mailed no more); see `erase` to delete."""
+    _settings, engine = open_store(config)
+    address = _address(email)
+    with engine.begin() as connection:
+        found = store.find(connection, address)
+        if found is None:
+            raise NewsletterError(f"{address} is not in the store")
+        if found.state in ("active", "pending"):
+            store.set_state(connection, found.id, "unsubscribed", "removed by an operator")
+        cancelled = cancel_pending_deliveries(connection, found.id)
+    out.print(f"{address} is unsubscribed; {cancelled} pending deliveries cancelled.")
+
+
+@subscribers_app.command("export")
+def subscribers_export(
+    config: ConfigOption = None,
+    email: Annotated[
+        str | None, typer.Option(help="Print all data held on this one person as JSON (GDPR).")
+    ] = None,
+    out_path: Annotated[
+        Path | None, typer.Option("--out", help="CSV file to write (default: standard output).")
+    ] = None,
+) -> None:
+    """Export every subscriber as CSV (spreadsheet-safe), or one person's data as JSON."""
+    _settings, engine = open_store(config)
+    with engine.connect() as connection:
+        if email is not None:
+            record = gdpr.export_person(connection, _address(email))
+            if record is None:
+                raise NewsletterError(f"no data is held on {email}")
+            typer.echo(json.dumps(record, ensure_ascii=False, indent=2))
+            return
+        if out_path is None:
+            export_csv(connection, sys.stdout)
+            return
+        with out_path.open("w", newline="", encoding="utf-8") as handle:
+            count = export_csv(connection, handle)
+    out.print(f"Exported {count} subscriber(s) to {out_path}.")
+
+
+@subscribers_app.command("erase")
+def subscribers_erase(
+    email: Annotated[str, typer.Argument(help="The address whose data is erased.")],
+    config: ConfigOption = None,
+) -> None:
+    """Erase all data on a person (GDPR); only a salted hash stays, blocking re-import."""
+    _settings, engine = open_store(config)
+    address = _address(email)
+    with engine.begin() as connection:
+        held = gdpr.erase(connection, address)
+    if held:
+        out.print(f"Erased all data on {address}; a salted hash blocks its re-import.")
+    else:
+        out.print(f"No data was held on {address}; its salted hash now blocks an import.")

@@ -131,3 +131,17 @@ def finish_if_done(engine: sa.Engine, issue_id: int) -> bool:
             .values(state="sent", finished_at=now())
         )
     return True
+
+
+def cancel_pending_deliveries(connection: sa.Connection, subscriber_id: int) -> int:
+    """Cancel the subscriber's deliveries not yet handed to the provider; returns how many.
+
+    Called in the same transaction as an unsubscribe or a suppression, so a send that is
+    running claims none of them afterwards (a claim only takes pending rows).
+    """
+    result = connection.execute(
+        sa.update(deliveries)
+        .where(deliveries.c.subscriber_id == subscriber_id, deliveries.c.state == "pending")
+        .values(state="cancelled", updated_at=now())
+    )
+    return result.rowcount

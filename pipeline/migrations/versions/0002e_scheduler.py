@@ -1,7 +1,7 @@
 """scheduler
 
 Revision ID: 0002e
-Revises: 0001
+Revises: 0002c
 Create Date: 2026-11-25 13:27:03.218885
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0002e"
-down_revision = "0001"
+down_revision = "0002c"
 branch_labels = None
 depends_on = None
 

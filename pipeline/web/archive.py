@@ -1,0 +1,121 @@
+"""`/archive`, `/archive/{number}` and `/archive/feed.xml`: the issues already sent.
+
+The web view is the issue's stored variant with the per-reader parts filled in for
+nobody in particular: a neutral greeting, and the sign-up page where a reader's own
+links would be.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from xml.etree import ElementTree as ET
+
+import sqlalchemy as sa
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import Route
+
+from pipeline.db import issue_variants, issues
+from pipeline.render.i18n import translations
+from pipeline.render.personalize import Personalizable, html_values
+from pipeline.web.context import WebContext, context_of
+from pipeline.web.pages import SECURITY_HEADERS, message_page, page_locale, render_page
+
+ATOM = "http://www.w3.org/2005/Atom"
+
+
+def _sent_issues(context: WebContext) -> list[Any]:
+    with context.engine.connect() as connection:
+        return list(
+            connection.execute(
+                sa.select(issues.c.number, issues.c.subject, issues.c.finished_at)
+                .where(issues.c.state == "sent")
+                .order_by(issues.c.number.desc())
+            ).all()
+        )
+
+
+async def archive_index(request: Request) -> Response:
+    rows = await run_in_threadpool(_sent_issues, context_of(request))
+    entries = [
+        {"number": r.number, "subject": r.subject, "date": r.finished_at.date().isoformat()}
+        for r in rows
+    ]
+    return render_page(request, "archive.html.j2", page_locale(request), {"issues": entries})
+
+
+def _web_view(context: WebContext, number: int, locale: str) -> str | None:
+    with context.engine.connect() as connection:
+        rows = connection.execute(
+            sa.select(issue_variants.c.variant, issue_variants.c.html)
+            .join(issues, issues.c.id == issue_variants.c.issue_id)
+            .where(issues.c.number == number, issues.c.state == "sent")
+        ).all()
+    variants = {row.variant: row.html for row in rows}
+    html = variants.get(locale) or variants.get(context.config.site.locale)
+    if html is None and variants:
+        html = next(iter(variants.values()))
+    if html is None:
+        return None
+    sign_up = f"{context.config.site.url}/subscribe"
+    values = {
+        "greeting": translations(locale).gettext("Hello,"),
+        "unsubscribe_url": sign_up,
+        "preferences_url": sign_up,
+    }
+    return Personalizable.parse(html).fill(html_values(values))
+
+
+async def archive_issue(request: Request) -> Response:
+    context = context_of(request)
+    locale = page_locale(request)
+    number = request.path_params["number"]
+    html = await run_in_threadpool(_web_view, context, number, locale)
+    if html is None:
+        gettext = translations(locale).gettext
+        return message_page(
+            request,
+            locale,
+            gettext("Issue not found"),
+            gettext("There is no sent issue with this number."),
+            status_code=404,
+        )
+    # The issue's HTML is mail HTML: it carries its own inline styles and no scripts.
+    headers = SECURITY_HEADERS | {
+        "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
+        "img-src https: data:; frame-ancestors 'none'; base-uri 'none'"
+    }
+    return HTMLResponse(html, headers=headers)
+
+
+async def archive_feed(request: Request) -> Response:
+    context = context_of(request)
+    rows = await run_in_threadpool(_sent_issues, context)
+    site = context.config.site
+    ET.register_namespace("", ATOM)
+    feed = ET.Element(f"{{{ATOM}}}feed")
+    ET.SubElement(feed, f"{{{ATOM}}}id").text = f"{site.url}/archive"
+    ET.SubElement(feed, f"{{{ATOM}}}title").text = site.name
+    updated = rows[0].finished_at.isoformat() if rows else "1970-01-01T00:00:00+00:00"
+    ET.SubElement(feed, f"{{{ATOM}}}updated").text = updated
+    ET.SubElement(feed, f"{{{ATOM}}}link", href=f"{site.url}/archive/feed.xml", rel="self")
+    ET.SubElement(feed, f"{{{ATOM}}}link", href=f"{site.url}/archive", rel="alternate")
+    author = ET.SubElement(feed, f"{{{ATOM}}}author")
+    ET.SubElement(author, f"{{{ATOM}}}name").text = site.sender.name
+    for row in rows:
+        entry = ET.SubElement(feed, f"{{{ATOM}}}entry")
+        url = f"{site.url}/archive/{row.number}"
+        ET.SubElement(entry, f"{{{ATOM}}}id").text = url
+        ET.SubElement(entry, f"{{{ATOM}}}title").text = row.subject
+        ET.SubElement(entry, f"{{{ATOM}}}updated").text = row.finished_at.isoformat()
+        ET.SubElement(entry, f"{{{ATOM}}}link", href=url, rel="alternate")
+    body = ET.tostring(feed, encoding="utf-8", xml_declaration=True)
+    return Response(body, media_type="application/atom+xml")
+
+
+routes = [
+    Route("/archive", archive_index, methods=["GET"]),
+    Route("/archive/feed.xml", archive_feed, methods=["GET"]),
+    Route("/archive/{number:int}", archive_issue, methods=["GET"]),
+]

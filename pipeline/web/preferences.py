@@ -1,0 +1,98 @@
+"""`GET/POST /preferences/{token}`: a subscriber's topics and language."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from pipeline.render.i18n import translations
+from pipeline.tokens import InvalidToken, check_form_token, make_form_token, make_token, read_token
+from pipeline.web.context import WebContext, context_of
+from pipeline.web.pages import LOCALES, invalid_link, message_page, page_locale, render_page
+from subscribers import store
+
+FORM_MAX_AGE = timedelta(hours=12)
+
+
+def _subscriber(request: Request) -> store.Subscriber | None:
+    context = context_of(request)
+    try:
+        subscriber_id = read_token(context.secret_key, "preferences", request.path_params["token"])
+    except InvalidToken:
+        return None
+    with context.engine.connect() as connection:
+        return store.get(connection, subscriber_id)
+
+
+async def preferences_page(request: Request) -> Response:
+    subscriber = await run_in_threadpool(_subscriber, request)
+    if subscriber is None:
+        return invalid_link(request, page_locale(request))
+    return _page(request, subscriber, saved=False)
+
+
+def _page(request: Request, subscriber: store.Subscriber, *, saved: bool) -> Response:
+    context = context_of(request)
+    locale = page_locale(request, subscriber.locale)
+    site_url = context.config.site.url
+    unsubscribe_token = make_token(context.secret_key, "unsubscribe", subscriber.id)
+    return render_page(
+        request,
+        "preferences.html.j2",
+        locale,
+        {
+            "action": request.url.path,
+            "csrf": make_form_token(context.secret_key, request.url.path),
+            "topics": context.config.topics,
+            "chosen": subscriber.topics,
+            "subscriber_locale": subscriber.locale,
+            "saved": saved,
+            "unsubscribe_url": f"{site_url}/unsubscribe/{unsubscribe_token}",
+        },
+    )
+
+
+async def save_preferences(request: Request) -> Response:
+    context = context_of(request)
+    subscriber = await run_in_threadpool(_subscriber, request)
+    locale = page_locale(request)
+    if subscriber is None:
+        return invalid_link(request, locale)
+    form = await request.form()
+    try:
+        check_form_token(
+            context.secret_key, str(form.get("csrf", "")), request.url.path, FORM_MAX_AGE
+        )
+    except InvalidToken:
+        gettext = translations(locale).gettext
+        return message_page(
+            request,
+            locale,
+            gettext("Nothing changed"),
+            gettext("The form has expired. Please send it again."),
+            status_code=400,
+        )
+    known = {topic.key for topic in context.config.topics}
+    topics = [t for t in form.getlist("topics") if isinstance(t, str) and t in known]
+    chosen_locale = str(form.get("locale", subscriber.locale))
+    if chosen_locale not in LOCALES:
+        chosen_locale = subscriber.locale
+    await run_in_threadpool(_save, context, subscriber.id, topics, chosen_locale)
+    updated = await run_in_threadpool(_subscriber, request)
+    assert updated is not None
+    return _page(request, updated, saved=True)
+
+
+def _save(context: WebContext, subscriber_id: int, topics: list[str], locale: str) -> None:
+    with context.engine.begin() as connection:
+        store.set_preferences(connection, subscriber_id, topics=topics, locale=locale)
+
+
+routes = [
+    Route("/preferences/{token}", preferences_page, methods=["GET"]),
+    Route("/preferences/{token}", save_preferences, methods=["POST"]),
+]

@@ -1,0 +1,81 @@
+"""The webhook endpoint: verify with the provider's module, then apply each event."""
+
+from __future__ import annotations
+
+import logging
+
+import httpx
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from pipeline.send.ledger import cancel_pending_deliveries
+from pipeline.web.context import WebContext, context_of
+from pipeline.web.webhooks import PROVIDERS
+from pipeline.web.webhooks.common import (
+    BadPayload,
+    BounceEvent,
+    Unauthorized,
+    WebhookRequest,
+    WebhookSettings,
+)
+from subscribers import store
+from subscribers.addresses import InvalidAddress
+
+log = logging.getLogger(__name__)
+# The largest documented payloads (SES with original headers, SendGrid batches) stay far below.
+MAX_BODY_BYTES = 2_000_000
+
+
+async def webhook(request: Request) -> Response:
+    name = request.path_params["provider"]
+    module = PROVIDERS.get(name)
+    if module is None:
+        return JSONResponse({"error": f"no webhook for {name!r}"}, status_code=404)
+    context = context_of(request)
+    settings = WebhookSettings(
+        secret=context.webhook_secrets.get(name),
+        now=context.clock(),
+        sns_certificate_url=context.sns_certificate_url,
+        fetch=context.fetch,
+    )
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY_BYTES:
+            return JSONResponse({"error": "the body is too large"}, status_code=413)
+    raw = WebhookRequest(headers=request.headers, body=bytes(body))
+    try:
+        events: list[BounceEvent] = await run_in_threadpool(module.read, raw, settings)
+    except Unauthorized as exc:
+        log.warning("webhook %s refused: %s", name, exc)
+        return JSONResponse({"error": str(exc)}, status_code=401)
+    except (BadPayload, httpx.HTTPError) as exc:
+        log.warning("webhook %s: bad request: %s", name, exc)
+        return JSONResponse({"error": str(exc)}, status_code=400)
+    applied = await run_in_threadpool(apply_events, context, events)
+    return JSONResponse({"events": len(events), "applied": applied})
+
+
+def apply_events(context: WebContext, events: list[BounceEvent]) -> int:
+    """Record each event; one transaction each, so one odd address spoils no other."""
+    applied = 0
+    limit = context.config.subscriptions.soft_bounce_limit
+    for event in events:
+        try:
+            with context.engine.begin() as connection:
+                state = store.record_bounce(
+                    connection, event.email, event.kind, event.detail, limit
+                )
+                found = store.find(connection, event.email)
+                if found is not None and state in ("bounced", "complained"):
+                    cancel_pending_deliveries(connection, found.id)
+        except InvalidAddress:
+            log.warning("webhook event for an invalid address skipped")
+            continue
+        applied += 1
+    return applied
+
+
+routes = [Route("/webhooks/{provider}", webhook, methods=["POST"])]

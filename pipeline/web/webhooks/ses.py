@@ -1,0 +1,133 @@
+"""Amazon SES notifications delivered by SNS, verified by SNS's signing certificate.
+
+The certificate's URL must be on the SNS host of the configured region (`provider.region`),
+over https; the signature (SignatureVersion 1: SHA1withRSA, 2: SHA256withRSA) covers the
+documented fields in their documented order. A verified SubscriptionConfirmation is
+confirmed by visiting its SubscribeURL, which must be on the same host.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+from pipeline.web.webhooks.common import (
+    BadPayload,
+    BounceEvent,
+    BounceKind,
+    Unauthorized,
+    WebhookRequest,
+    WebhookSettings,
+    check_fresh,
+    parse_json,
+)
+
+NOTIFICATION_FIELDS = ("Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type")
+CONFIRMATION_FIELDS = (
+    "Message",
+    "MessageId",
+    "SubscribeURL",
+    "Timestamp",
+    "Token",
+    "TopicArn",
+    "Type",
+)
+
+
+def string_to_sign(message: dict[str, Any]) -> bytes:
+    fields = NOTIFICATION_FIELDS if message.get("Type") == "Notification" else CONFIRMATION_FIELDS
+    return "".join(
+        f"{name}\n{message[name]}\n" for name in fields if message.get(name) is not None
+    ).encode()
+
+
+# SNS signs with few certificates; each is fetched once per process, by its URL.
+_certificates: dict[str, x509.Certificate] = {}
+
+
+def _certificate(url: str, fetch: Callable[[str], bytes]) -> x509.Certificate:
+    if url not in _certificates:
+        _certificates[url] = x509.load_pem_x509_certificate(fetch(url))
+    return _certificates[url]
+
+
+def _verify(message: dict[str, Any], settings: WebhookSettings) -> None:
+    url = str(message.get("SigningCertURL", ""))
+    pattern = settings.sns_certificate_url
+    if pattern is None:
+        raise Unauthorized("provider.region is not set: SNS certificates cannot be checked")
+    if not pattern.fullmatch(url):
+        raise Unauthorized("the signing certificate is not on the region's SNS host")
+    assert settings.fetch is not None
+    try:
+        certificate = _certificate(url, settings.fetch)
+    except ValueError as exc:
+        raise Unauthorized("the signing certificate cannot be read") from exc
+    if not certificate.not_valid_before_utc <= settings.now <= certificate.not_valid_after_utc:
+        raise Unauthorized("the signing certificate is not valid now")
+    key = certificate.public_key()
+    if not isinstance(key, rsa.RSAPublicKey):
+        raise Unauthorized("the signing certificate has no RSA key")
+    algorithm: hashes.HashAlgorithm = (
+        hashes.SHA256() if str(message.get("SignatureVersion")) == "2" else hashes.SHA1()  # noqa: S303
+    )
+    try:
+        signature = base64.b64decode(str(message.get("Signature", "")), validate=True)
+        key.verify(signature, string_to_sign(message), padding.PKCS1v15(), algorithm)
+    except (InvalidSignature, binascii.Error, ValueError) as exc:
+        raise Unauthorized("the signature does not match") from exc
+    try:
+        signed_at = datetime.fromisoformat(str(message.get("Timestamp")).replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise Unauthorized("the signed timestamp is not a date") from exc
+    check_fresh(signed_at, settings)
+
+
+def read(request: WebhookRequest, settings: WebhookSettings) -> list[BounceEvent]:
+    message = parse_json(request.body)
+    if not isinstance(message, dict):
+        raise Unauthorized("not an SNS message")
+    _verify(message, settings)
+    if message.get("Type") == "SubscriptionConfirmation":
+        subscribe_url = str(message.get("SubscribeURL", ""))
+        host = str(message.get("SigningCertURL", "")).split("/")[2]
+        if subscribe_url.split("/")[2:3] != [host]:
+            raise BadPayload("the SubscribeURL is not on the SNS host")
+        assert settings.fetch is not None
+        settings.fetch(subscribe_url)
+        return []
+    if message.get("Type") != "Notification":
+        return []
+    return notification_events(parse_json(str(message.get("Message", "")).encode()))
+
+
+def notification_events(notification: Any) -> list[BounceEvent]:
+    """SES's notification (`notificationType`) or event-publishing (`eventType`) format."""
+    if not isinstance(notification, dict):
+        raise BadPayload("the SNS Message is not an SES notification")
+    kind_name = notification.get("notificationType") or notification.get("eventType")
+    if kind_name == "Bounce":
+        bounce = notification.get("bounce") or {}
+        kind: BounceKind = "hard" if bounce.get("bounceType") == "Permanent" else "soft"
+        detail = f"ses bounce {bounce.get('bounceType')}/{bounce.get('bounceSubType')}"
+        recipients = bounce.get("bouncedRecipients") or []
+    elif kind_name == "Complaint":
+        complaint = notification.get("complaint") or {}
+        kind = "complaint"
+        detail = f"ses complaint: {complaint.get('complaintFeedbackType', '')}"
+        recipients = complaint.get("complainedRecipients") or []
+    else:
+        return []
+    return [
+        BounceEvent(recipient["emailAddress"], kind, detail[:400])
+        for recipient in recipients
+        if isinstance(recipient, dict) and isinstance(recipient.get("emailAddress"), str)
+    ]
