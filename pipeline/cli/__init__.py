@@ -13,6 +13,7 @@ import typer
 from pipeline.cli.collect_commands import collect
 from pipeline.cli.db_commands import db_app
 from pipeline.cli.issue_commands import preview, send
+from pipeline.cli.render_commands import preflight_command, test_send
 from pipeline.cli.subscriber_commands import subscribers_app
 from pipeline.errors import ConfigError, NewsletterError, SendRefused
 
@@ -27,6 +28,8 @@ app.add_typer(subscribers_app, name="subscribers")
 app.command()(collect)
 app.command()(preview)
 app.command()(send)
+app.command("preflight")(preflight_command)
+app.command("test-send")(test_send)
 
 EXIT_FAILED = 1
 EXIT_CONFIG = 2

@@ -1,13 +1,14 @@
 """Building an issue: choose the items, number it, render each variant once, fill the ledger.
 
-All of it happens in one transaction: either the issue exists with its items marked
-sent and one delivery per reader, or nothing changed.
+The preflight checks run on every rendered variant before anything is stored: an issue
+that fails them is never built. All of it happens in one transaction: either the issue
+exists with its items marked sent and one delivery per reader, or nothing changed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -16,9 +17,13 @@ from pipeline.config import Config
 from pipeline.db import issue_items, issue_variants, issues, items
 from pipeline.errors import SendRefused
 from pipeline.issue.model import IssueContent, IssueItem
+from pipeline.issue.preflight import Finding, PreflightFailed, preflight
 from pipeline.issue.select import group_into_sections, is_due
+from pipeline.issue.variants import Variant, content_for, needed_variants
 from pipeline.render.issue import RenderedIssue, render_issue, subject_for
 from pipeline.send import ledger
+from subscribers.schema import subscribers
+from subscribers.store import active_ids
 
 LOCALES = ("de", "en")
 
@@ -34,9 +39,10 @@ class BuiltIssue:
     subject: str
     item_count: int
     recipients: int
+    warnings: list[Finding] = field(default_factory=list)
 
 
-def _as_item(row: sa.Row[tuple[object, ...]]) -> IssueItem:
+def item_from_row(row: sa.Row[tuple[object, ...]]) -> IssueItem:
     m = row._mapping
 
     return IssueItem(
@@ -65,22 +71,53 @@ def next_issue_content(connection: sa.Connection, config: Config, at: datetime) 
     """What the next issue would hold if it were built at `at` (possibly no sections)."""
     states = ("approved",) if config.issue.require_approval else ("queued", "approved")
     rows = connection.execute(sa.select(items).where(items.c.state.in_(states))).all()
-    due = [item for item in map(_as_item, rows) if is_due(item, at)]
+    due = [item for item in map(item_from_row, rows) if is_due(item, at)]
     number = (connection.execute(sa.select(sa.func.max(issues.c.number))).scalar() or 0) + 1
     sections = group_into_sections(due, max_per_section=config.issue.max_items_per_section)
     return IssueContent(number=number, date=at, sections=sections)
 
 
-def render_variants(content: IssueContent, config: Config) -> list[RenderedIssue]:
-    return [
-        render_issue(
-            content,
-            site=config.site,
-            locale=locale,
-            subject=subject_for(config.issue.subject, content, config.site, locale),
+def audience(connection: sa.Connection, default_locale: str) -> list[tuple[str, list[str]]]:
+    """(locale, topics) of every active subscriber: what decides the variants to render."""
+    active = active_ids().subquery()
+    rows = connection.execute(
+        sa.select(subscribers.c.locale, subscribers.c.topics).where(
+            subscribers.c.id.in_(sa.select(active.c.id))
         )
-        for locale in LOCALES
-    ]
+    )
+    return [(row.locale or default_locale, list(row.topics or ())) for row in rows]
+
+
+def render_variants(
+    content: IssueContent,
+    config: Config,
+    readers: Iterable[tuple[str, Iterable[str]]] = (),
+) -> list[RenderedIssue]:
+    """The full issue in every language, and each topic variant the readers need, once each.
+
+    Topic selections that leave the same items share one render.
+    """
+    rendered: dict[tuple[str, tuple[int, ...]], RenderedIssue] = {}
+    out = []
+    for variant in needed_variants(readers, content, always=LOCALES):
+        shown = content_for(content, variant)
+        same = (variant.locale, tuple(item.id for item in shown.items))
+        if same not in rendered:
+            rendered[same] = _render(shown, config, variant)
+        out.append(replace(rendered[same], key=variant.key))
+    return out
+
+
+def _render(content: IssueContent, config: Config, variant: Variant) -> RenderedIssue:
+    override_dirs = [config.issue.templates_dir] if config.issue.templates_dir else []
+    return render_issue(
+        content,
+        site=config.site,
+        locale=variant.locale,
+        subject=subject_for(config.issue.subject, content, config.site, variant.locale),
+        override_dirs=override_dirs,
+        key=variant.key,
+    )
 
 
 def unfinished_issue(connection: sa.Connection) -> tuple[int, int] | None:
@@ -105,7 +142,10 @@ def build_issue(engine: sa.Engine, config: Config, at: datetime) -> BuiltIssue:
                 f"nothing new to send: {len(content.items)} new item(s) queued, "
                 f"issue.min_items is {config.issue.min_items}"
             )
-        variants = render_variants(content, config)
+        variants = render_variants(content, config, audience(connection, config.site.locale))
+        findings = preflight(variants, config)
+        if any(finding.is_error for finding in findings):
+            raise PreflightFailed(findings)
         issue_id = _insert_issue(connection, content, variants, at)
         recipients = ledger.create_deliveries(connection, issue_id, at)
     return BuiltIssue(
@@ -114,6 +154,7 @@ def build_issue(engine: sa.Engine, config: Config, at: datetime) -> BuiltIssue:
         subject=variants[0].subject,
         item_count=len(content.items),
         recipients=recipients,
+        warnings=findings,
     )
 
 
@@ -145,7 +186,7 @@ def _insert_issue(
         [
             {
                 "issue_id": issue_id,
-                "variant": variant.locale,
+                "variant": variant.variant_key,
                 "subject": variant.subject,
                 "html": variant.html,
                 "text": variant.text,
