@@ -76,9 +76,9 @@ def preflight(variants: Sequence[RenderedIssue], config: Config) -> list[Finding
     seen: dict[tuple[Level, str, str], list[str]] = {}
     for variant in variants:
         for finding in check_variant(variant, config):
-            seen.setdefault((finding.level, finding.where, finding.message), []).append(
-                variant.variant_key
-            )
+            keys = seen.setdefault((finding.level, finding.where, finding.message), [])
+            if variant.variant_key not in keys:
+                keys.append(variant.variant_key)
     findings = [
         Finding(level, where, msg, tuple(keys)) for (level, where, msg), keys in seen.items()
     ]
@@ -198,8 +198,6 @@ def _check_footer(variant: RenderedIssue, page: str, text: str, config: Config) 
         findings.append(_error("pipeline.send.compose", "the List-Unsubscribe header is missing"))
     elif not headers["List-Unsubscribe"].startswith("<https://"):
         findings.append(
-            _error(
-                "config site.base_url", "one-click unsubscribe (RFC 8058) needs an https address"
-            )
+            _error("config site.base_url", "one-click unsubscribe (RFC 8058) needs https")
         )
     return findings
