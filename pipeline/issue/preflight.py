@@ -104,7 +104,11 @@ def check_variant(variant: RenderedIssue, config: Config) -> list[Finding]:
     size = len(page.encode("utf-8"))
     if size > GMAIL_CLIP_BYTES:
         findings.append(
-            _error("issue", f"the HTML is {size // 1024} KB; Gmail clips mails over 102 KB")
+            _error(
+                "issue",
+                f"the HTML is {size // 1024} KB; Gmail clips mails over 102 KB "
+                "(lower issue.max_items_per_section)",
+            )
         )
     if not text.strip():
         findings.append(_error(f"template {TEXT_TEMPLATE}", "the plain-text part is empty"))

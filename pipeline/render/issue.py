@@ -68,6 +68,7 @@ def render_mjml(
         "dark": DARK,
         "webview_url": f"{site.url}/archive/{content.number}",
         "calendar_url": lambda item: calendar_url(site, item),
+        "card_groups": card_groups,
         "recipient": PLACEHOLDERS,
         "links": numbered_links(content, site),
     }
@@ -97,6 +98,17 @@ def render_issue(
     return RenderedIssue(
         locale=locale, subject=subject, html=html, text=text, key=key, content=content
     )
+
+
+def card_groups(items: Sequence[IssueItem]) -> list[list[IssueItem]]:
+    """Items laid out together: each with a picture alone, runs of those without together."""
+    groups: list[list[IssueItem]] = []
+    for item in items:
+        if item.image or not groups or groups[-1][0].image:
+            groups.append([item])
+        else:
+            groups[-1].append(item)
+    return groups
 
 
 def numbered_links(content: IssueContent, site: Site) -> dict[str, int]:
