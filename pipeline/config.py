@@ -103,8 +103,8 @@ class Site(Strict):
     )
     logo_url: HttpUrl | None = Field(
         None,
-        description="An https image shown in the header beside the name (about 2:1, "
-        "at least 240 px wide); the name alone when unset.",
+        description="An https image shown above the name in the header, 64 px wide "
+        "(give it 128 px or more for sharp screens); the name alone when unset.",
     )
     colors: Colors = Field(Colors(), description="The issue's colours (hex `#rrggbb`).")
 

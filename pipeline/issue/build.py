@@ -14,12 +14,18 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from pipeline.config import Config
-from pipeline.db import issue_items, issue_variants, issues, items
+from pipeline.db import deliveries, issue_items, issue_variants, issues, items
 from pipeline.errors import SendRefused
 from pipeline.issue.model import IssueContent, IssueItem
 from pipeline.issue.preflight import Finding, PreflightFailed, preflight
 from pipeline.issue.select import group_into_sections, is_due
-from pipeline.issue.variants import Variant, content_for, needed_variants
+from pipeline.issue.variants import (
+    Variant,
+    content_for,
+    issue_topics,
+    needed_variants,
+    variant_for,
+)
 from pipeline.render.issue import RenderedIssue, render_issue, subject_for
 from pipeline.send import ledger
 from subscribers.schema import subscribers
@@ -95,17 +101,47 @@ def render_variants(
 ) -> list[RenderedIssue]:
     """The full issue in every language, and each topic variant the readers need, once each.
 
-    Topic selections that leave the same items share one render.
+    Topic selections that leave the same items share one render; a selection that leaves
+    none is not rendered (its readers get no mail this time, see `_cancel_empty`).
     """
     rendered: dict[tuple[str, tuple[int, ...]], RenderedIssue] = {}
     out = []
     for variant in needed_variants(readers, content, always=LOCALES):
         shown = content_for(content, variant)
+        if variant.topics is not None and not shown.items:
+            continue
         same = (variant.locale, tuple(item.id for item in shown.items))
         if same not in rendered:
             rendered[same] = _render(shown, config, variant)
         out.append(replace(rendered[same], key=variant.key))
     return out
+
+
+def _cancel_empty(
+    connection: sa.Connection, issue_id: int, content: IssueContent, at: datetime
+) -> int:
+    """Cancel the deliveries of readers none of whose topics this issue has items for."""
+    topics_in_issue = issue_topics(content)
+    rows = connection.execute(
+        sa.select(deliveries.c.id, subscribers.c.topics)
+        .join(subscribers, subscribers.c.id == deliveries.c.subscriber_id)
+        .where(deliveries.c.issue_id == issue_id)
+    )
+    empty: dict[Variant, bool] = {}
+    nothing = []
+    for row in rows:
+        variant = variant_for("", row.topics or (), topics_in_issue)
+        if variant not in empty:
+            empty[variant] = not content_for(content, variant).items
+        if empty[variant]:
+            nothing.append(row.id)
+    for start in range(0, len(nothing), 500):
+        connection.execute(
+            sa.update(deliveries)
+            .where(deliveries.c.id.in_(nothing[start : start + 500]))
+            .values(state="cancelled", updated_at=at)
+        )
+    return len(nothing)
 
 
 def _render(content: IssueContent, config: Config, variant: Variant) -> RenderedIssue:
@@ -148,6 +184,7 @@ def build_issue(engine: sa.Engine, config: Config, at: datetime) -> BuiltIssue:
             raise PreflightFailed(findings)
         issue_id = _insert_issue(connection, content, variants, at)
         recipients = ledger.create_deliveries(connection, issue_id, at)
+        recipients -= _cancel_empty(connection, issue_id, content, at)
     return BuiltIssue(
         id=issue_id,
         number=content.number,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import itertools
 import re
 
 from pipeline.config import Config
@@ -52,7 +53,7 @@ def test_headings_are_in_order_one_then_two_then_three(config: Config) -> None:
     page, _ = filled(rendered(config, "de", *EVERY_KIND), config)
     levels = [level for level, _ in headings(page)]
     assert levels[0] == 1 and levels.count(1) == 1
-    assert all(b - a <= 1 for a, b in zip(levels, levels[1:], strict=False)), levels
+    assert all(b - a <= 1 for a, b in itertools.pairwise(levels)), levels
 
 
 def test_a_section_without_items_is_left_out(config: Config) -> None:
@@ -66,8 +67,11 @@ def test_english_issue_is_english_throughout(config: Config) -> None:
     variant = rendered(config, "en", *EVERY_KIND)
     page, text = filled(variant, config)
     assert '<html lang="en"' in page
-    for phrase in ("Reports", "New partners", "Upcoming events", "Read more", "Unsubscribe",
-                   "Add to calendar", "Hello Erika Mustermann,", "Thursday, December 3, 2026"):  # fmt: skip
+    english = (
+        "Reports", "New partners", "Upcoming events", "Read more", "Unsubscribe",
+        "Add to calendar", "Hello Erika Mustermann,", "Thursday, December 3, 2026",
+    )  # fmt: skip
+    for phrase in english:
         assert phrase in html.unescape(page), phrase
     for german in ("Berichte", "Weiterlesen", "Abbestellen", "Donnerstag"):
         assert german not in page and german not in text

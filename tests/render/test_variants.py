@@ -9,7 +9,7 @@ from email.message import EmailMessage
 import sqlalchemy as sa
 
 from pipeline.config import Config
-from pipeline.db import issue_variants
+from pipeline.db import deliveries, issue_variants
 from pipeline.issue.build import render_variants
 from pipeline.issue.variants import Variant, content_for, needed_variants, variant_for
 from tests.conftest import Project
@@ -83,3 +83,20 @@ def test_each_reader_receives_the_variant_of_their_language_and_topics(
     with ready_project.engine().connect() as connection:
         stored = set(connection.execute(sa.select(issue_variants.c.variant)).scalars())
     assert stored == {"de", "de:netzwerk+veranstaltungen", "de:partner", "en", "en:netzwerk"}
+
+
+def test_reader_whose_topics_have_no_item_this_time_gets_no_mail(project: Project) -> None:
+    for partner in project.content_dir.glob("*partner*.md"):
+        partner.unlink()
+    project.run("db", "upgrade")
+    project.run("subscribers", "import", "subscribers.csv", "--apply", "--consent-given-by", "t")
+    project.run("collect")
+    result = project.run("send")
+    assert "3 recipients" in result.stdout
+    assert "mehmet.yilmaz@example.org" not in _received(project)
+    assert len(_received(project)) == 3
+    with project.engine().connect() as connection:
+        states = connection.execute(sa.select(deliveries.c.state)).scalars().all()
+        variants = set(connection.execute(sa.select(issue_variants.c.variant)).scalars())
+    assert sorted(states) == ["cancelled", "sent", "sent", "sent"]
+    assert not any(key.endswith(":") for key in variants)
