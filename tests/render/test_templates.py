@@ -35,19 +35,21 @@ def test_a_template_of_the_same_name_in_the_override_folder_wins(
     assert "Titel 1" in html  # the rest still comes from the built-in templates
 
 
-def test_a_syntax_error_names_the_file_and_line(config: Config, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("source", "reason"),
+    [
+        ("<mj-section>\n<mj-column>\n{% if %}\n</mj-column></mj-section>\n", "Expected an expr"),
+        ("<mj-section>\n<mj-column><mj-text>\n{{ site.nam }}\n</mj-text>\n", ".*nam"),
+    ],
+    ids=["syntax error", "undefined name"],
+)
+def test_a_broken_template_is_named_with_its_line(
+    config: Config, tmp_path: Path, source: str, reason: str
+) -> None:
     (tmp_path / "partials").mkdir()
     broken = tmp_path / "partials" / "footer.mjml.j2"
-    broken.write_text("<mj-section>\n<mj-column>\n{% if %}\n</mj-column></mj-section>\n", "utf-8")
-    with pytest.raises(TemplateError, match=rf"{broken}:3: "):
-        render(config, tmp_path)
-
-
-def test_an_undefined_name_names_the_file_and_line(config: Config, tmp_path: Path) -> None:
-    (tmp_path / "partials").mkdir()
-    broken = tmp_path / "partials" / "footer.mjml.j2"
-    broken.write_text("<mj-section>\n<mj-column><mj-text>\n{{ site.nam }}\n</mj-text>\n", "utf-8")
-    with pytest.raises(TemplateError, match=rf"{broken}:3: .*nam"):
+    broken.write_text(source, "utf-8")
+    with pytest.raises(TemplateError, match=rf"{broken}:3: {reason}"):
         render(config, tmp_path)
 
 
