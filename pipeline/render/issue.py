@@ -112,11 +112,11 @@ def card_groups(items: Sequence[IssueItem]) -> list[list[IssueItem]]:
 
 
 def numbered_links(content: IssueContent, site: Site) -> dict[str, int]:
-    """Each distinct link numbered in reading order, for the plain-text part."""
+    """Each distinct link numbered in the order the plain-text part mentions it."""
     numbers: dict[str, int] = {}
     for item in content.items:
         calendar = calendar_url(site, item) if item.kind == "event" else None
-        for url in (item.link, item.event_online_url, calendar):
+        for url in (item.event_online_url, calendar, item.link):
             if url and url not in numbers:
                 numbers[url] = len(numbers) + 1
     return numbers

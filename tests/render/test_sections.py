@@ -114,8 +114,9 @@ def test_text_part_stands_on_its_own(config: Config) -> None:
     assert "&amp;" not in text and "&#" not in text
     assert "BERICHTE\n========" in text and "TERMINE\n=======" in text
     numbered = dict(re.findall(r"^\[(\d+)\] (\S+)$", text, re.M))
-    for reference in re.findall(r": \[(\d+)\]$", text, re.M):
-        assert reference in numbered
+    references = [int(n) for n in re.findall(r": \[(\d+)\]$", text, re.M)]
+    assert references == sorted(set(references)), "links are numbered in reading order"
+    assert {str(n) for n in references} == set(numbered)
     assert numbered["1"] == "https://example.org/items/2"
     assert f"{config.site.url}/unsubscribe/PREVIEW" in text
     assert "Musterstraße 12" in text
