@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import Project
+from tests.conftest import REPO, Project
 from tests.render.chromium import available, measure_width
 
 WIDE_PICTURE = (
@@ -16,12 +17,17 @@ WIDE_PICTURE = (
 )
 
 
-@pytest.fixture
-def sample_pages(ready_project: Project) -> list[Path]:
+@pytest.fixture(scope="module")
+def sample_pages(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     """The sample issue in both languages, its pictures swapped for local ones 1600 px wide."""
     assert available(), "headless Chromium is needed: `make test` installs it (apt chromium)"
-    out = ready_project.root / "out"
-    ready_project.run("preview", "--out", str(out))
+    project = Project(tmp_path_factory.mktemp("layout"))
+    shutil.copy(REPO / "config.yaml", project.config_path)
+    shutil.copytree(REPO / "content", project.content_dir)
+    project.run("db", "upgrade")
+    project.run("collect")
+    out = project.root / "out"
+    project.run("preview", "--out", str(out))
     picture = out / "picture.svg"
     picture.write_text(WIDE_PICTURE, "utf-8")
     pages = []
