@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck chromium screenshots clean
+.PHONY: demo test lint typecheck screenshots chromium messages clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,15 +28,21 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-# The web tests drive Debian's headless Chromium; install it where it is missing.
-chromium:
-	@command -v chromium >/dev/null 2>&1 || { apt-get update -q && apt-get install -y -q chromium; }
-
 test: lint typecheck chromium
 	$(BIN)/pytest
 
-screenshots: $(STAMP)
+# Headless Chromium: the layout and sign-up form tests, and the screenshots.
+chromium:
+	@test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium)
+
+screenshots: $(STAMP) chromium
 	$(BIN)/python scripts/screenshots.py
+
+# After changing a translatable string: refresh the German catalog, then translate what is new.
+messages: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg --no-location -o pipeline/render/locales/messages.pot .
+	$(BIN)/pybabel update -i pipeline/render/locales/messages.pot -d pipeline/render/locales -l de --no-fuzzy-matching
+	rm pipeline/render/locales/messages.pot
 
 clean:
 	rm -rf $(VENV) newsletter.db outbox preview .pytest_cache .mypy_cache .ruff_cache

@@ -20,6 +20,7 @@ from pydantic import (
     HttpUrl,
     ValidationError,
     field_validator,
+    model_validator,
 )
 
 from pipeline.errors import ConfigError
@@ -55,6 +56,30 @@ class Sender(Strict):
     address: EmailStr = Field(description="The From address; its domain names Message-IDs.")
 
 
+HexColor = Annotated[str, Field(pattern=r"^#[0-9a-fA-F]{6}$")]
+
+
+class Colors(Strict):
+    """The issue's palette. Each text colour must keep 4.5:1 contrast on its background."""
+
+    brand: HexColor = Field("#0b5c56", description="Header background and link colour.")
+    brand_text: HexColor = Field("#ffffff", description="Text on the header's brand colour.")
+    accent: HexColor = Field("#a63d17", description="Section headings and event dates.")
+    page: HexColor = Field("#f3f0ea", description="Background around the issue's column.")
+    card: HexColor = Field("#ffffff", description="Background of the issue's column.")
+    text: HexColor = Field("#1f2933", description="Body text on the card background.")
+    muted: HexColor = Field("#52606d", description="Dates, meta lines and the footer's text.")
+
+    @model_validator(mode="after")
+    def _readable(self) -> Colors:
+        from pipeline.render.palette import unreadable_pairs
+
+        problems = unreadable_pairs(self.model_dump())
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+
 class Site(Strict):
     name: SingleLine = Field(description="The network's name, shown in the header and footer.")
     base_url: HttpUrl = Field(
@@ -73,6 +98,15 @@ class Site(Strict):
         default=None,
         description="Mailbox for the mailto: unsubscribe link; the sender address by default.",
     )
+    imprint_url: HttpUrl | None = Field(
+        None, description="The imprint (Impressum) page linked from every footer."
+    )
+    logo_url: HttpUrl | None = Field(
+        None,
+        description="An https image shown above the name in the header, 64 px wide "
+        "(give it 128 px or more for sharp screens); the name alone when unset.",
+    )
+    colors: Colors = Field(Colors(), description="The issue's colours (hex `#rrggbb`).")
 
     @property
     def url(self) -> str:
@@ -111,6 +145,11 @@ class IssueSettings(Strict):
     min_items: int = Field(1, ge=1, description="Fewer new items than this: no issue is sent.")
     require_approval: bool = Field(False, description="Only approved items go into an issue.")
     max_items_per_section: int = Field(10, ge=1, description="Cap per section of an issue.")
+    templates_dir: Path | None = Field(
+        None,
+        description="A folder whose templates replace the built-in ones of the same name "
+        "(e.g. `partials/footer.mjml.j2`).",
+    )
 
     @field_validator("subject")
     @classmethod
@@ -217,6 +256,9 @@ class Config(Strict):
         """Make relative paths relative to the config file's folder, not the caller's."""
         sources = self.sources.model_copy(update={"content_dir": base / self.sources.content_dir})
         provider = self.provider.model_copy(update={"outbox_dir": base / self.provider.outbox_dir})
+        issue = self.issue
+        if issue.templates_dir is not None:
+            issue = issue.model_copy(update={"templates_dir": base / issue.templates_dir})
         database = self.database
         prefix = "sqlite:///"
         if database.url.startswith(prefix) and not database.url.startswith(prefix + "/"):
@@ -224,7 +266,7 @@ class Config(Strict):
             if relative and relative != ":memory:":
                 database = Database(url=prefix + str(base / relative))
         return self.model_copy(
-            update={"sources": sources, "provider": provider, "database": database}
+            update={"sources": sources, "provider": provider, "database": database, "issue": issue}
         )
 
 

@@ -19,7 +19,44 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 DOCS = REPO / "docs"
 IMAGE_PREFIX = "https://netzwerk-quartier.example.org/img/"
-WIDTHS = {"phone": (375, 2600), "desktop": (800, 1900)}
+# (file label, window width, dark mode)
+SHOTS = (("phone", 375, False), ("desktop", 800, False), ("phone-dark", 375, True))
+FLAGS = (
+    "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--no-first-run",
+)  # fmt: skip
+# Headless windows are at least 500 px wide: the page's height at a phone's width is
+# measured in an iframe of that width, then the screenshot is taken at exactly that size.
+MEASURE = """<!doctype html><html><head><meta charset="utf-8"></head><body style="margin:0">
+<iframe id="f" src="{src}" style="width:{width}px;height:400px;border:0"></iframe><script>
+window.addEventListener("load", function () {{
+  var root = document.getElementById("f").contentDocument.documentElement;
+  document.title = "height=" + root.scrollHeight;
+  document.body.setAttribute("data-height", root.scrollHeight);
+}});
+</script></body></html>"""
+
+
+def run_chromium(chromium: str, work: Path, *args: str) -> str:
+    result = subprocess.run(
+        [chromium, *FLAGS, f"--user-data-dir={work / 'chrome'}", *args],
+        check=True, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    return result.stdout
+
+
+def page_height(chromium: str, work: Path, source: Path, width: int) -> int:
+    probe = work / f"measure-{width}.html"
+    probe.write_text(MEASURE.format(src=source.name, width=width), "utf-8")
+    dom = run_chromium(
+        chromium, work, "--allow-file-access-from-files", "--virtual-time-budget=5000",
+        "--window-size=1000,1000", "--dump-dom", probe.as_uri(),
+    )  # fmt: skip
+    found = re.search(r'data-height="(\d+)"', dom)
+    if found is None:
+        sys.exit("chromium did not report the page's height")
+    return int(found.group(1))
 
 
 def gradient_png(path: Path, top: tuple[int, int, int], bottom: tuple[int, int, int]) -> None:
@@ -68,16 +105,15 @@ def main() -> None:
         page = page.replace(IMAGE_PREFIX + name, local.as_uri())
     source = work / "issue.html"
     source.write_text(page, "utf-8")
-    for label, (width, height) in WIDTHS.items():
+    for label, width, dark in SHOTS:
         target = DOCS / f"sample-issue-{label}.png"
-        subprocess.run(
-            [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             "--no-first-run", f"--user-data-dir={work / 'chrome'}",
-             f"--screenshot={target}", f"--window-size={width},{height}", source.as_uri()],
-            check=True, capture_output=True, timeout=120,
+        height = page_height(chromium, work, source, width)
+        run_chromium(
+            chromium, work, f"--screenshot={target}", f"--window-size={width},{height}",
+            *(["--force-dark-mode", "--blink-settings=preferredColorScheme=0"] if dark else []),
+            source.as_uri(),
         )  # fmt: skip
-        print(f"wrote {target.relative_to(REPO)}")
+        print(f"wrote {target.relative_to(REPO)} ({width}x{height})")
     shutil.rmtree(work)
 
 

@@ -13,6 +13,7 @@ import typer
 from pipeline.cli.collect_commands import collect
 from pipeline.cli.db_commands import db_app
 from pipeline.cli.issue_commands import preview, send
+from pipeline.cli.render_commands import preflight_command, test_send
 from pipeline.cli.run_commands import run
 from pipeline.cli.subscriber_commands import subscribers_app
 from pipeline.cli.web_commands import serve
@@ -31,6 +32,8 @@ app.command()(preview)
 app.command()(send)
 app.command()(run)
 app.command()(serve)
+app.command("preflight")(preflight_command)
+app.command("test-send")(test_send)
 
 EXIT_FAILED = 1
 EXIT_CONFIG = 2

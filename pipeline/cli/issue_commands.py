@@ -15,12 +15,13 @@ from pipeline.config import Config
 from pipeline.environment import secret_key
 from pipeline.issue.build import (
     NothingToSend,
+    audience,
     build_issue,
     next_issue_content,
     render_variants,
     unfinished_issue,
 )
-from pipeline.render.preview import write_preview
+from pipeline.render.preview import serve_preview, write_preview
 from pipeline.send import ledger
 from pipeline.send.dispatcher import DeliverySummary, deliver, settle_interrupted
 from pipeline.send.providers import make_provider
@@ -32,19 +33,26 @@ def preview(
     out_dir: Annotated[
         Path, typer.Option("--out", help="Folder to write the preview into.")
     ] = Path("preview"),
+    serve: Annotated[
+        bool, typer.Option("--serve", help="Serve the preview on localhost until Ctrl-C.")
+    ] = False,
+    port: Annotated[int, typer.Option("--port", help="Port for --serve (0: any free).")] = 8025,
 ) -> None:
     """Render the next issue to HTML and text files without sending."""
     settings, engine = open_store(config)
     with engine.connect() as connection:
         content = next_issue_content(connection, settings, db.now())
+        readers = audience(connection, settings.site.locale)
     if not content.items:
         out.print("Nothing is queued for the next issue: no preview written.")
         return
-    files = write_preview(content, render_variants(content, settings), settings, out_dir)
+    files = write_preview(content, render_variants(content, settings, readers), settings, out_dir)
     out.print(
         f"Preview of issue {content.number} ({len(content.items)} items) written to "
         f"{out_dir / 'index.html'}: " + ", ".join(str(f.html_path) for f in files)
     )
+    if serve:
+        serve_preview(out_dir, port, lambda url: out.print(f"Serving the preview at {url}"))
 
 
 def send(
@@ -77,6 +85,8 @@ def send(
             out.print(f"Nothing sent: {exc}.")
             return
         issue_id, number = built.id, built.number
+        for warning in built.warnings:
+            out.print(str(warning), highlight=False)
         out.print(f"Issue {number} built: {built.item_count} items, {built.recipients} recipients.")
     summary = _deliver_with_progress(settings, engine, issue_id, number)
     _print_summary(number, summary, settings)

@@ -1,24 +1,35 @@
 """Building an issue: choose the items, number it, render each variant once, fill the ledger.
 
-All of it happens in one transaction: either the issue exists with its items marked
-sent and one delivery per reader, or nothing changed.
+The preflight checks run on every rendered variant before anything is stored: an issue
+that fails them is never built. All of it happens in one transaction: either the issue
+exists with its items marked sent and one delivery per reader, or nothing changed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 import sqlalchemy as sa
 
 from pipeline.config import Config
-from pipeline.db import issue_items, issue_variants, issues, items
+from pipeline.db import deliveries, issue_items, issue_variants, issues, items
 from pipeline.errors import SendRefused
 from pipeline.issue.model import IssueContent, IssueItem
+from pipeline.issue.preflight import Finding, PreflightFailed, preflight
 from pipeline.issue.select import group_into_sections, is_due
+from pipeline.issue.variants import (
+    Variant,
+    content_for,
+    issue_topics,
+    needed_variants,
+    variant_for,
+)
 from pipeline.render.issue import RenderedIssue, render_issue, subject_for
 from pipeline.send import ledger
+from subscribers.schema import subscribers
+from subscribers.store import active_ids
 
 LOCALES = ("de", "en")
 
@@ -34,9 +45,10 @@ class BuiltIssue:
     subject: str
     item_count: int
     recipients: int
+    warnings: list[Finding] = field(default_factory=list)
 
 
-def _as_item(row: sa.Row[tuple[object, ...]]) -> IssueItem:
+def item_from_row(row: sa.Row[tuple[object, ...]]) -> IssueItem:
     m = row._mapping
 
     return IssueItem(
@@ -65,22 +77,83 @@ def next_issue_content(connection: sa.Connection, config: Config, at: datetime) 
     """What the next issue would hold if it were built at `at` (possibly no sections)."""
     states = ("approved",) if config.issue.require_approval else ("queued", "approved")
     rows = connection.execute(sa.select(items).where(items.c.state.in_(states))).all()
-    due = [item for item in map(_as_item, rows) if is_due(item, at)]
+    due = [item for item in map(item_from_row, rows) if is_due(item, at)]
     number = (connection.execute(sa.select(sa.func.max(issues.c.number))).scalar() or 0) + 1
     sections = group_into_sections(due, max_per_section=config.issue.max_items_per_section)
     return IssueContent(number=number, date=at, sections=sections)
 
 
-def render_variants(content: IssueContent, config: Config) -> list[RenderedIssue]:
-    return [
-        render_issue(
-            content,
-            site=config.site,
-            locale=locale,
-            subject=subject_for(config.issue.subject, content, config.site, locale),
+def audience(connection: sa.Connection, default_locale: str) -> list[tuple[str, list[str]]]:
+    """(locale, topics) of every active subscriber: what decides the variants to render."""
+    active = active_ids().subquery()
+    rows = connection.execute(
+        sa.select(subscribers.c.locale, subscribers.c.topics).where(
+            subscribers.c.id.in_(sa.select(active.c.id))
         )
-        for locale in LOCALES
-    ]
+    )
+    return [(row.locale or default_locale, list(row.topics or ())) for row in rows]
+
+
+def render_variants(
+    content: IssueContent,
+    config: Config,
+    readers: Iterable[tuple[str, Iterable[str]]] = (),
+) -> list[RenderedIssue]:
+    """The full issue in every language, and each topic variant the readers need, once each.
+
+    Topic selections that leave the same items share one render; a selection that leaves
+    none is not rendered (its readers get no mail this time, see `_cancel_empty`).
+    """
+    rendered: dict[tuple[str, tuple[int, ...]], RenderedIssue] = {}
+    out = []
+    for variant in needed_variants(readers, content, always=LOCALES):
+        shown = content_for(content, variant)
+        if variant.topics is not None and not shown.items:
+            continue
+        same = (variant.locale, tuple(item.id for item in shown.items))
+        if same not in rendered:
+            rendered[same] = _render(shown, config, variant)
+        out.append(replace(rendered[same], key=variant.key))
+    return out
+
+
+def _cancel_empty(
+    connection: sa.Connection, issue_id: int, content: IssueContent, at: datetime
+) -> int:
+    """Cancel the deliveries of readers none of whose topics this issue has items for."""
+    topics_in_issue = issue_topics(content)
+    rows = connection.execute(
+        sa.select(deliveries.c.id, subscribers.c.topics)
+        .join(subscribers, subscribers.c.id == deliveries.c.subscriber_id)
+        .where(deliveries.c.issue_id == issue_id)
+    )
+    empty: dict[Variant, bool] = {}
+    nothing = []
+    for row in rows:
+        variant = variant_for("", row.topics or (), topics_in_issue)
+        if variant not in empty:
+            empty[variant] = not content_for(content, variant).items
+        if empty[variant]:
+            nothing.append(row.id)
+    for start in range(0, len(nothing), 500):
+        connection.execute(
+            sa.update(deliveries)
+            .where(deliveries.c.id.in_(nothing[start : start + 500]))
+            .values(state="cancelled", updated_at=at)
+        )
+    return len(nothing)
+
+
+def _render(content: IssueContent, config: Config, variant: Variant) -> RenderedIssue:
+    override_dirs = [config.issue.templates_dir] if config.issue.templates_dir else []
+    return render_issue(
+        content,
+        site=config.site,
+        locale=variant.locale,
+        subject=subject_for(config.issue.subject, content, config.site, variant.locale),
+        override_dirs=override_dirs,
+        key=variant.key,
+    )
 
 
 def unfinished_issue(connection: sa.Connection) -> tuple[int, int] | None:
@@ -102,15 +175,20 @@ def build_issue(engine: sa.Engine, config: Config, at: datetime) -> BuiltIssue:
         content = next_issue_content(connection, config, at)
         if len(content.items) < config.issue.min_items:
             raise NothingToSend(_why_nothing(connection, config, len(content.items)))
-        variants = render_variants(content, config)
+        variants = render_variants(content, config, audience(connection, config.site.locale))
+        findings = preflight(variants, config)
+        if any(finding.is_error for finding in findings):
+            raise PreflightFailed(findings)
         issue_id = _insert_issue(connection, content, variants, at)
         recipients = ledger.create_deliveries(connection, issue_id, at)
+        recipients -= _cancel_empty(connection, issue_id, content, at)
     return BuiltIssue(
         id=issue_id,
         number=content.number,
         subject=variants[0].subject,
         item_count=len(content.items),
         recipients=recipients,
+        warnings=findings,
     )
 
 
@@ -156,7 +234,7 @@ def _insert_issue(
         [
             {
                 "issue_id": issue_id,
-                "variant": variant.locale,
+                "variant": variant.variant_key,
                 "subject": variant.subject,
                 "html": variant.html,
                 "text": variant.text,

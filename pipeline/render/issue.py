@@ -10,9 +10,10 @@ from mjml import mjml2html
 
 from pipeline.config import Site
 from pipeline.errors import TemplateError
-from pipeline.issue.model import IssueContent
+from pipeline.issue.model import IssueContent, IssueItem
 from pipeline.render import dates
 from pipeline.render.environment import make_environment, render_template
+from pipeline.render.palette import DARK
 from pipeline.render.personalize import PLACEHOLDERS, Personalizable
 
 HTML_TEMPLATE = "issue.mjml.j2"
@@ -25,6 +26,14 @@ class RenderedIssue:
     subject: str
     html: str
     text: str
+    key: str = ""
+    """The variant's key (`de`, `en:partner+netzwerk`); the locale for the full issue."""
+    content: IssueContent | None = None
+    """What was rendered, so checks can name the item a problem comes from."""
+
+    @property
+    def variant_key(self) -> str:
+        return self.key or self.locale
 
     def personalizable(self) -> tuple[Personalizable, Personalizable]:
         return Personalizable.parse(self.html), Personalizable.parse(self.text)
@@ -35,6 +44,40 @@ def subject_for(template: str, content: IssueContent, site: Site, locale: str) -
     return template.format(number=content.number, date=when)
 
 
+def calendar_url(site: Site, item: IssueItem) -> str:
+    """Where `newsletter serve` offers the event as an .ics file."""
+    return f"{site.url}/events/{item.id}.ics"
+
+
+def render_mjml(
+    content: IssueContent,
+    *,
+    site: Site,
+    locale: str,
+    subject: str,
+    override_dirs: Sequence[Path] = (),
+) -> tuple[str, str]:
+    """The issue's MJML source and its plain text, before MJML compiles the first."""
+    environment = make_environment(locale, override_dirs, site.timezone)
+    context: dict[str, object] = {
+        "issue": content,
+        "site": site,
+        "locale": locale,
+        "subject": subject,
+        "colors": site.colors,
+        "dark": DARK,
+        "webview_url": f"{site.url}/archive/{content.number}",
+        "calendar_url": lambda item: calendar_url(site, item),
+        "card_groups": card_groups,
+        "recipient": PLACEHOLDERS,
+        "links": numbered_links(content, site),
+    }
+    return (
+        render_template(environment, HTML_TEMPLATE, context),
+        render_template(environment, TEXT_TEMPLATE, context),
+    )
+
+
 def render_issue(
     content: IssueContent,
     *,
@@ -42,39 +85,38 @@ def render_issue(
     locale: str,
     subject: str,
     override_dirs: Sequence[Path] = (),
+    key: str = "",
 ) -> RenderedIssue:
-    environment = make_environment(locale, override_dirs)
-    environment.filters.update(
-        long_date=lambda moment: dates.long_date(moment, locale, site.timezone),
-        short_date=lambda moment: dates.short_date(moment, locale, site.timezone),
+    mjml_source, text = render_mjml(
+        content, site=site, locale=locale, subject=subject, override_dirs=override_dirs
     )
-    environment.globals["event_when"] = lambda item: dates.event_when(
-        item.event_start, item.event_end, locale, site.timezone
-    )
-    context: dict[str, object] = {
-        "issue": content,
-        "site": site,
-        "locale": locale,
-        "subject": subject,
-        "webview_url": f"{site.url}/archive/{content.number}",
-        "recipient": PLACEHOLDERS,
-        "links": numbered_links(content),
-    }
-    mjml_source = render_template(environment, HTML_TEMPLATE, context)
     try:
         # Comments inside mj-wrapper break Outlook's conditional comments in MRML.
         html = mjml2html(mjml_source, disable_comments=True)
     except Exception as exc:  # MRML raises a bare exception type for every compile error.
         raise TemplateError(f"{HTML_TEMPLATE}: MJML does not compile: {exc}") from exc
-    text = render_template(environment, TEXT_TEMPLATE, context)
-    return RenderedIssue(locale=locale, subject=subject, html=html, text=text)
+    return RenderedIssue(
+        locale=locale, subject=subject, html=html, text=text, key=key, content=content
+    )
 
 
-def numbered_links(content: IssueContent) -> dict[str, int]:
-    """Each distinct item link numbered in reading order, for the plain-text part."""
+def card_groups(items: Sequence[IssueItem]) -> list[list[IssueItem]]:
+    """Items laid out together: each with a picture alone, runs of those without together."""
+    groups: list[list[IssueItem]] = []
+    for item in items:
+        if item.image or not groups or groups[-1][0].image:
+            groups.append([item])
+        else:
+            groups[-1].append(item)
+    return groups
+
+
+def numbered_links(content: IssueContent, site: Site) -> dict[str, int]:
+    """Each distinct link numbered in the order the plain-text part mentions it."""
     numbers: dict[str, int] = {}
     for item in content.items:
-        for url in (item.link, item.event_online_url):
+        calendar = calendar_url(site, item) if item.kind == "event" else None
+        for url in (item.event_online_url, calendar, item.link):
             if url and url not in numbers:
                 numbers[url] = len(numbers) + 1
     return numbers

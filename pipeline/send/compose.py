@@ -11,12 +11,14 @@ from urllib.parse import quote
 import sqlalchemy as sa
 
 from pipeline.config import Site
-from pipeline.db import issue_variants, issues
+from pipeline.db import deliveries, issue_items, issue_variants, issues, items
+from pipeline.issue.variants import variant_for
 from pipeline.render.i18n import translations
 from pipeline.render.personalize import Personalizable
 from pipeline.send.ledger import Recipient
 from pipeline.send.message import BodyTemplate, OutgoingMessage
 from pipeline.tokens import make_token
+from subscribers.schema import subscribers
 
 
 def greeting(name: str, locale: str) -> str:
@@ -30,6 +32,17 @@ def reader_links(site: Site, secret_key: str, subscriber_id: int) -> dict[str, s
         + make_token(secret_key, "unsubscribe", subscriber_id),
         "preferences_url": f"{site.url}/preferences/"
         + make_token(secret_key, "preferences", subscriber_id),
+    }
+
+
+def unsubscribe_headers(site: Site, unsubscribe_url: str) -> dict[str, str]:
+    """RFC 8058 one-click unsubscribe, with a mailto: fallback for older mail apps."""
+    token = unsubscribe_url.rpartition("/")[2]
+    mailbox = site.unsubscribe_address or site.sender.address
+    mailto = f"mailto:{mailbox}?subject={quote('unsubscribe ' + token)}"
+    return {
+        "List-Unsubscribe": f"<{unsubscribe_url}>, <{mailto}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
     }
 
 
@@ -52,17 +65,40 @@ class Composer:
             )
         }
         self.sender_domain = site.sender.address.rpartition("@")[2]
-        self.unsubscribe_mailbox = site.unsubscribe_address or site.sender.address
+        self.issue_topics = frozenset(
+            topic
+            for topics in connection.execute(
+                sa.select(items.c.topics)
+                .join(issue_items, issue_items.c.item_id == items.c.id)
+                .where(issue_items.c.issue_id == issue_id)
+            ).scalars()
+            for topic in topics or ()
+        )
+        self.reader_topics = {
+            row.subscriber_id: tuple(row.topics or ())
+            for row in connection.execute(
+                sa.select(deliveries.c.subscriber_id, subscribers.c.topics)
+                .join(subscribers, subscribers.c.id == deliveries.c.subscriber_id)
+                .where(deliveries.c.issue_id == issue_id)
+            )
+        }
+
+    def variant_for(self, recipient: Recipient) -> BodyTemplate:
+        """The reader's language and topic selection, as chosen when the issue was built.
+
+        Readers whose language has no variant read the site's language; a selection that
+        was not rendered (the reader changed topics mid-send) falls back to the full issue.
+        """
+        locale = recipient.locale if recipient.locale in self.variants else self.site.locale
+        topics = self.reader_topics.get(recipient.subscriber_id, ())
+        key = variant_for(locale, topics, self.issue_topics).key
+        return self.variants.get(key) or self.variants[locale]
 
     def compose(self, recipient: Recipient) -> OutgoingMessage:
+        variant = self.variant_for(recipient)
         locale = recipient.locale if recipient.locale in self.variants else self.site.locale
-        variant = self.variants[locale]
         values = {"greeting": greeting(recipient.name, locale)}
         values |= reader_links(self.site, self.secret_key, recipient.subscriber_id)
-        unsubscribe_token = values["unsubscribe_url"].rpartition("/")[2]
-        mailto = (
-            f"mailto:{self.unsubscribe_mailbox}?subject={quote('unsubscribe ' + unsubscribe_token)}"
-        )
         return OutgoingMessage(
             delivery_id=recipient.delivery_id,
             delivery_key=f"{self.issue_number}-{recipient.delivery_id}",
@@ -74,8 +110,5 @@ class Composer:
             variant=variant,
             values=values,
             message_id=f"<issue{self.issue_number}.d{recipient.delivery_id}@{self.sender_domain}>",
-            headers={
-                "List-Unsubscribe": f"<{values['unsubscribe_url']}>, <{mailto}>",
-                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-            },
+            headers=unsubscribe_headers(self.site, values["unsubscribe_url"]),
         )

@@ -13,7 +13,7 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
 from pipeline.config import Config
-from pipeline.web import archive, confirm, health, preferences, subscribe, unsubscribe
+from pipeline.web import archive, confirm, events, health, preferences, subscribe, unsubscribe
 from pipeline.web.context import (
     RateLimiter,
     WebContext,
@@ -28,6 +28,7 @@ ROUTE_MODULES: list[ModuleType] = [
     unsubscribe,
     preferences,
     archive,
+    events,
     health,
     webhooks,
 ]

@@ -1,0 +1,126 @@
+"""`newsletter preflight` and `newsletter test-send`: check the next issue, or try it out."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from typing import Annotated
+
+import sqlalchemy as sa
+import typer
+from email_validator import EmailNotValidError, validate_email
+
+from pipeline import db
+from pipeline.cli.common import ConfigOption, open_store, out
+from pipeline.config import Config
+from pipeline.errors import ConfigError, ProviderError, SendRefused
+from pipeline.issue.build import audience, next_issue_content, render_variants
+from pipeline.issue.linkcheck import check_links
+from pipeline.issue.preflight import Finding, PreflightFailed, preflight
+from pipeline.render.issue import RenderedIssue
+from pipeline.render.personalize import Personalizable
+from pipeline.render.preview import sample_values
+from pipeline.send.compose import unsubscribe_headers
+from pipeline.send.message import BodyTemplate, OutgoingMessage
+from pipeline.send.providers import make_provider
+
+TEST_PREFIX = "[TEST] "
+
+
+def _next_variants(settings: Config, engine: sa.Engine) -> list[RenderedIssue]:
+    with engine.connect() as connection:
+        content = next_issue_content(connection, settings, db.now())
+        readers = audience(connection, settings.site.locale)
+    return render_variants(content, settings, readers)
+
+
+def preflight_command(
+    config: ConfigOption = None,
+    links: Annotated[
+        bool, typer.Option("--links", help="Also ask every link whether it answers (slow).")
+    ] = False,
+) -> None:
+    """Run the checks that gate a send on the next issue."""
+    settings, engine = open_store(config)
+    variants = _next_variants(settings, engine)
+    findings = preflight(variants, settings)
+    if links:
+        findings += asyncio.run(check_links(variants, settings))
+    _print_findings(findings)
+    keys = ", ".join(v.variant_key for v in variants)
+    if any(f.is_error for f in findings):
+        raise PreflightFailed(findings)
+    out.print(f"Preflight passed for {len(variants)} variant(s) ({keys}).")
+
+
+def _print_findings(findings: list[Finding]) -> None:
+    for finding in findings:
+        style = "red" if finding.is_error else "yellow"
+        out.print(f"[{style}]{finding.level}[/{style}]: {finding.where}: {finding.message}"
+                  + (f" [{', '.join(finding.variants)}]" if finding.variants else ""),
+                  markup=True, highlight=False)  # fmt: skip
+
+
+def test_send(
+    to: Annotated[str, typer.Option("--to", help="The one address to send the test to.")],
+    config: ConfigOption = None,
+    locale: Annotated[
+        str | None, typer.Option("--locale", help="de or en (default: site.locale).")
+    ] = None,
+) -> None:
+    """Send the next issue to one address, marked [TEST]; nothing is marked as sent."""
+    settings, engine = open_store(config)
+    try:
+        address = validate_email(to, check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise ConfigError(f"--to: {exc}") from exc
+    chosen = locale or settings.site.locale
+    variants = _next_variants(settings, engine)
+    variant = next((v for v in variants if v.variant_key == chosen), None)
+    if variant is None:
+        raise ConfigError(f"--locale: no variant {chosen!r}; choose de or en")
+    findings = preflight([variant], settings)
+    _print_findings(findings)
+    if any(f.is_error for f in findings):
+        raise PreflightFailed(findings)
+    message = _test_message(variant, settings, address, db.now())
+    asyncio.run(_send_one(settings, message))
+    out.print(f"Test of the next issue ({chosen}) sent to {address}; nothing was marked as sent.")
+
+
+def _test_message(
+    variant: RenderedIssue, settings: Config, address: str, at: datetime
+) -> OutgoingMessage:
+    values = sample_values(settings, variant.locale)
+    stamp = at.strftime("%Y%m%d%H%M%S%f")
+    domain = settings.site.sender.address.rpartition("@")[2]
+    return OutgoingMessage(
+        delivery_id=0,
+        delivery_key=f"test-{stamp}",
+        to_address=address,
+        to_name="",
+        from_address=settings.site.sender.address,
+        from_name=settings.site.sender.name,
+        reply_to=settings.site.reply_to,
+        variant=BodyTemplate(
+            f"test-{variant.variant_key}",
+            TEST_PREFIX + variant.subject,
+            Personalizable.parse(variant.html),
+            Personalizable.parse(variant.text),
+        ),
+        values=values,
+        message_id=f"<test-{stamp}@{domain}>",
+        headers=unsubscribe_headers(settings.site, values["unsubscribe_url"]),
+    )
+
+
+async def _send_one(settings: Config, message: OutgoingMessage) -> None:
+    provider = make_provider(settings)
+    try:
+        results = await provider.send_batch([message])
+    except ProviderError as exc:
+        raise SendRefused(f"the mail service refused the test: {exc}") from exc
+    finally:
+        await provider.close()
+    if results and results[0].error:
+        raise SendRefused(f"the mail service refused the test: {results[0].error}")

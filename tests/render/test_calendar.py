@@ -1,0 +1,73 @@
+"""Events as .ics files: built with icalendar, served by the Starlette route over uvicorn."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import httpx
+import icalendar
+import pytest
+import sqlalchemy as sa
+
+from pipeline.config import Config
+from pipeline.db import items
+from pipeline.environment import DEVELOPMENT_SECRET_KEY
+from pipeline.render.calendar import event_calendar
+from pipeline.web.app import create_app
+from tests.conftest import Project
+from tests.render.conftest import make_item
+from tests.web.conftest import run_server
+
+STAMP = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+
+
+def test_event_becomes_one_vevent_with_time_place_and_link(config: Config) -> None:
+    item = make_item(4, "event", title="Werkstatt", link="https://example.org/werkstatt")
+    calendar = icalendar.Calendar.from_ical(event_calendar(item, config.site, stamp=STAMP))
+    (event,) = calendar.walk("VEVENT")
+    assert event["summary"] == "Werkstatt"
+    assert event.decoded("dtstart") == datetime(2026, 12, 3, 17, 0, tzinfo=UTC)
+    assert event.decoded("dtend") == datetime(2026, 12, 3, 19, 0, tzinfo=UTC)
+    assert event["location"] == "Quartiershalle, Musterstraße 1, Wuppertal"
+    assert event["url"] == "https://example.org/werkstatt"
+    assert event["uid"] == "item-4@netzwerk-quartier.example.org"
+
+
+def test_online_event_gives_its_link_as_the_place(config: Config) -> None:
+    item = make_item(5, "event", event_location=None, event_online_url="https://meet.example.org/x")
+    (event,) = icalendar.Calendar.from_ical(event_calendar(item, config.site, stamp=STAMP)).walk(
+        "VEVENT"
+    )
+    assert event["location"] == "https://meet.example.org/x"
+
+
+@pytest.fixture
+def served(ready_project: Project) -> Iterator[tuple[str, Project]]:
+    """`newsletter serve`'s app on uvicorn at 127.0.0.1 on a free port."""
+    config = ready_project.config()
+    app = create_app(config, ready_project.engine(), DEVELOPMENT_SECRET_KEY, webhook_secrets={})
+    for url in run_server(app):
+        yield url, ready_project
+
+
+def test_calendar_link_in_the_issue_serves_the_event(served: tuple[str, Project]) -> None:
+    base, project = served
+    with project.engine().connect() as connection:
+        event_id = connection.execute(
+            sa.select(items.c.id).where(items.c.title.like("Quartierswerkstatt%"))
+        ).scalar_one()
+        report_id = connection.execute(
+            sa.select(items.c.id).where(items.c.kind == "report")
+        ).scalar_one()
+    project.run("preview", "--out", "out")
+    page = (project.root / "out" / "issue-1.de.html").read_text("utf-8")
+    assert f"https://netzwerk-quartier.example.org/events/{event_id}.ics" in page
+    response = httpx.get(f"{base}/events/{event_id}.ics")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/calendar")
+    (event,) = icalendar.Calendar.from_ical(response.content).walk("VEVENT")
+    assert str(event["summary"]).startswith("Quartierswerkstatt Wuppertal")
+    assert event.decoded("dtstart") == datetime(2027, 3, 4, 17, 0, tzinfo=UTC)  # 18:00 in Berlin
+    assert httpx.get(f"{base}/events/{report_id}.ics").status_code == 404
+    assert httpx.get(f"{base}/events/99999.ics").status_code == 404
