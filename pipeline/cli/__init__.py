@@ -40,11 +40,33 @@ EXIT_CONFIG = 2
 EXIT_REFUSED = 3
 
 
-def main() -> None:
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever `sys.stderr` is at the time of the event, not at set-up."""
+
+    @property
+    def stream(self) -> object:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: object) -> None:
+        pass
+
+
+def _log_warnings_to_stderr() -> None:
+    root = logging.getLogger()
+    if not any(isinstance(handler, _StderrHandler) for handler in root.handlers):
+        handler = _StderrHandler()
+        handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+        handler.setLevel(logging.WARNING)
+        root.addHandler(handler)
+        root.setLevel(min(root.level, logging.WARNING) or logging.WARNING)
+
+
+def main(argv: list[str] | None = None) -> None:
     """Entry point: every NewsletterError becomes one line on stderr and a non-zero exit."""
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
+    _log_warnings_to_stderr()
     try:
-        app()
+        app(args=argv)
     except SendRefused as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_REFUSED)
