@@ -13,6 +13,8 @@ import typer
 from pipeline.cli.collect_commands import collect
 from pipeline.cli.db_commands import db_app
 from pipeline.cli.issue_commands import preview, send
+from pipeline.cli.queue_commands import queue_app
+from pipeline.cli.status_commands import status
 from pipeline.cli.subscriber_commands import subscribers_app
 from pipeline.errors import ConfigError, NewsletterError, SendRefused
 
@@ -24,9 +26,11 @@ app = typer.Typer(
 )
 app.add_typer(db_app, name="db")
 app.add_typer(subscribers_app, name="subscribers")
+app.add_typer(queue_app, name="queue")
 app.command()(collect)
 app.command()(preview)
 app.command()(send)
+app.command()(status)
 
 EXIT_FAILED = 1
 EXIT_CONFIG = 2

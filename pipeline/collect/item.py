@@ -39,8 +39,19 @@ class CollectedItem:
     """False for a draft: kept out of the queue until an editor marks it ready."""
     publish_after: datetime | None = None
     expires: datetime | None = None
+    categories: tuple[str, ...] = ()
+    """The feed's own categories for the entry, as the feed names them."""
+    undated: bool = False
+    """True when the entry carried no date and `published_at` is when it was first seen."""
+
+    @property
+    def from_folder(self) -> bool:
+        return self.key.startswith("folder:")
 
     def content_hash(self) -> str:
         """A fingerprint of what readers see, to tell an edited item from an unchanged one."""
-        encoded = json.dumps(asdict(self), default=str, sort_keys=True).encode()
+        fields = asdict(self)
+        if self.undated:
+            fields["published_at"] = None  # first seen at each collect: not an edit
+        encoded = json.dumps(fields, default=str, sort_keys=True).encode()
         return hashlib.sha256(encoded).hexdigest()
