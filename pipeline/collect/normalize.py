@@ -124,9 +124,10 @@ def _identity(entry: Mapping[str, Any], link: str | None, title: str) -> str:
 
 
 def _title(entry: Mapping[str, Any]) -> str:
+    """The title as plain text: markup in feed titles is nearly always escaped HTML."""
     raw = entry.get("title") or ""
     detail = entry.get("title_detail") or {}
-    if detail.get("type") in ("text/html", "application/xhtml+xml"):
+    if "<" in raw or detail.get("type") in ("text/html", "application/xhtml+xml"):
         return plain_text(raw)
     return " ".join(raw.split())
 
