@@ -73,7 +73,7 @@ def queue_show(
 def _act(action: Action, refs: list[str], config: Path | None) -> None:
     _settings, engine = open_store(config)
     for line in apply_action(engine, refs, action, now()):
-        out.print(line, highlight=False)
+        typer.echo(line)
 
 
 @queue_app.command("hold")
@@ -153,7 +153,7 @@ def queue_add(
     with engine.connect() as connection:
         key = f"folder:{path.relative_to(settings.sources.content_dir).as_posix()}"
         item_id = find_item_id(connection, key)
-    out.print(f"Wrote {path} and queued it as item {item_id}.", highlight=False)
+    typer.echo(f"Wrote {path} and queued it as item {item_id}.")
 
 
 @queue_app.command("check")
@@ -170,9 +170,6 @@ def queue_check(config: ConfigOption = None) -> None:
     for error in result.errors:
         typer.echo(f"error: {error}", err=True)
     problems = f", {len(result.errors)} with errors" if result.errors else ""
-    out.print(
-        f"{settings.sources.content_dir}: {len(result.items)} valid item file(s){problems}.",
-        highlight=False,
-    )
+    typer.echo(f"{settings.sources.content_dir}: {len(result.items)} valid item file(s){problems}.")
     if result.errors:
         raise typer.Exit(1)

@@ -80,10 +80,10 @@ def find_same_story(
     return by_title
 
 
-def newcomer_wins(newcomer_from_folder: bool, existing: Candidate, existing_open: bool) -> bool:
-    """Whether a newly collected item replaces the queued one that tells the same story.
+def newcomer_wins(newcomer_from_folder: bool, existing: Candidate, existing_sent: bool) -> bool:
+    """Whether a newly collected item replaces the stored one that tells the same story.
 
-    Only the folder's version replaces a feed's, and only while that one is still open:
-    what was sent stays sent, and among feeds the first one seen is kept.
+    Only the folder's version replaces a feed's, and only until that one was sent: what
+    was sent stays sent, and among feeds the first one seen is kept.
     """
-    return newcomer_from_folder and not existing.from_folder and existing_open
+    return newcomer_from_folder and not existing.from_folder and not existing_sent

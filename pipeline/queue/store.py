@@ -21,7 +21,7 @@ import sqlalchemy as sa
 
 from pipeline.collect.item import CollectedItem
 from pipeline.db import items
-from pipeline.queue.dedup import Candidate, find_same_story, title_key, url_key
+from pipeline.queue.dedup import Candidate, find_same_story, newcomer_wins, title_key, url_key
 from pipeline.queue.rules import OPEN_STATES, Lifetime, expiry_reason
 
 FINAL_STATES = ("sent", "dropped", "expired")
@@ -136,7 +136,7 @@ def _insert(
         )
         .returning(items.c.id)
     ).scalar_one()
-    if same is not None and item.from_folder and same[1] != "sent":
+    if same is not None and newcomer_wins(item.from_folder, same[0], same[1] == "sent"):
         # The folder's version wins: the feed's copy steps aside.
         connection.execute(
             sa.update(items)
