@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -81,41 +82,69 @@ def _lifetime(item: CollectedItem) -> Lifetime:
     )
 
 
-def _same_story(
-    connection: sa.Connection, item: CollectedItem, values: dict[str, object]
-) -> tuple[Candidate, str] | None:
-    """The kept item (not itself a duplicate) that tells the same story, with its state."""
-    link, title = values["url_key"], values["title_key"]
-    matches = [items.c.url_key == link] if link else []
-    if title:
-        matches.append(items.c.title_key == title)
-    if not matches:
-        return None
-    query = sa.select(
-        items.c.id, items.c.key, items.c.state, items.c.url_key, items.c.title_key
-    ).where(sa.or_(*matches), items.c.duplicate_of.is_(None), items.c.key != item.key)
-    if item.from_folder:
-        query = query.where(~items.c.key.startswith("folder:"))
-    rows = connection.execute(query.order_by(items.c.id)).all()
-    states = {row.id: row.state for row in rows}
-    candidates = [
-        Candidate(row.id, row.key.startswith("folder:"), row.url_key, row.title_key) for row in rows
-    ]
-    found = find_same_story(link, title, candidates)  # type: ignore[arg-type]
-    return None if found is None else (found, states[found.id])
+class _Stories:
+    """The kept items (not themselves duplicates) that a batch of new items may repeat."""
+
+    def __init__(self, connection: sa.Connection, batch: list[dict[str, object]]) -> None:
+        self.by_url: dict[str, tuple[Candidate, str, str]] = {}
+        self.by_title: dict[str, tuple[Candidate, str, str]] = {}
+        links = sorted({str(v["url_key"]) for v in batch if v["url_key"]})
+        titles = sorted({str(v["title_key"]) for v in batch if v["title_key"]})
+        columns = (items.c.id, items.c.key, items.c.state, items.c.url_key, items.c.title_key)
+        for column, keys in ((items.c.url_key, links), (items.c.title_key, titles)):
+            for chunk in _chunks(keys):
+                query = sa.select(*columns).where(column.in_(chunk), items.c.duplicate_of.is_(None))
+                for row in connection.execute(query.order_by(items.c.id)):
+                    self.add(row.id, row.key, row.state, row.url_key, row.title_key)
+
+    def add(self, id: int, key: str, state: str, link: str | None, title: str | None) -> None:
+        entry = (Candidate(id, key.startswith("folder:"), link, title), state, key)
+        if link:
+            self.by_url.setdefault(link, entry)
+        if title:
+            self.by_title.setdefault(title, entry)
+
+    def same_story(
+        self, item: CollectedItem, link: object, title: object
+    ) -> tuple[Candidate, str] | None:
+        """The kept item telling the same story, with its state; folder files never repeat
+        each other (each is an editor's deliberate item)."""
+        found = [
+            entry
+            for entry in (self.by_url.get(str(link)), self.by_title.get(str(title)))
+            if entry is not None
+            and entry[2] != item.key
+            and not (item.from_folder and entry[0].from_folder)
+        ]
+        states = {entry[0].id: entry[1] for entry in found}
+        story = find_same_story(
+            link if isinstance(link, str) else None,
+            title if isinstance(title, str) else None,
+            [entry[0] for entry in found],
+        )
+        return None if story is None else (story, states[story.id])
+
+
+def _chunks(keys: list[str], size: int = 500) -> list[list[str]]:
+    return [keys[start : start + size] for start in range(0, len(keys), size)]
+
+
+_INSERT = sa.insert(items).returning(items.c.id)
+_UPDATE = sa.update(items).where(items.c.id == sa.bindparam("_id"))
 
 
 def _insert(
     connection: sa.Connection,
     item: CollectedItem,
     values: dict[str, object],
+    stories: _Stories,
     at: datetime,
     max_age: timedelta | None,
     counts: UpsertCounts,
 ) -> None:
     state = "queued" if item.ready else "draft"
     duplicate_of = None
-    same = _same_story(connection, item, values)
+    same = stories.same_story(item, values["url_key"], values["title_key"])
     if expiry_reason(_lifetime(item), at, max_age) is not None:
         state = "expired"
         counts.expired += 1
@@ -124,24 +153,21 @@ def _insert(
         counts.duplicates += 1
     else:
         counts.new += 1
-    new_id = connection.execute(
-        sa.insert(items)
-        .values(
-            key=item.key,
-            state=state,
-            duplicate_of=duplicate_of,
-            created_at=at,
-            updated_at=at,
-            **values,
-        )
-        .returning(items.c.id)
-    ).scalar_one()
+    row = values | {
+        "key": item.key,
+        "state": state,
+        "duplicate_of": duplicate_of,
+        "created_at": at,
+        "updated_at": at,
+    }
+    new_id = connection.execute(_INSERT, row).scalar_one()
+    if duplicate_of is None:
+        stories.add(new_id, item.key, state, values["url_key"], values["title_key"])  # type: ignore[arg-type]
     if same is not None and newcomer_wins(item.from_folder, same[0], same[1] == "sent"):
         # The folder's version wins: the feed's copy steps aside.
         connection.execute(
-            sa.update(items)
-            .where(items.c.id == same[0].id)
-            .values(state="dropped", duplicate_of=new_id, updated_at=at)
+            _UPDATE,
+            {"_id": same[0].id, "state": "dropped", "duplicate_of": new_id, "updated_at": at},
         )
 
 
@@ -153,26 +179,29 @@ def upsert(
 ) -> UpsertCounts:
     """Store collected items: new ones queued (or dropped as duplicates), edited ones updated."""
     counts = UpsertCounts()
+    unique: dict[str, CollectedItem] = {}
     for item in collected:
-        existing = connection.execute(
-            sa.select(items.c.id, items.c.state, items.c.content_hash).where(
-                items.c.key == item.key
-            )
-        ).first()
-        values = _columns(item)
-        if existing is None:
-            _insert(connection, item, values, at, max_age, counts)
-        elif existing.state in FINAL_STATES or existing.content_hash == values["content_hash"]:
+        unique.setdefault(item.key, item)  # a feed repeating an id counts once
+    batch = [(item, _columns(item)) for item in unique.values()]
+    existing: dict[str, sa.Row[Any]] = {}
+    for chunk in _chunks([item.key for item, _ in batch]):
+        query = sa.select(items.c.id, items.c.key, items.c.state, items.c.content_hash)
+        existing.update(
+            {row.key: row for row in connection.execute(query.where(items.c.key.in_(chunk)))}
+        )
+    stories = _Stories(connection, [values for item, values in batch if item.key not in existing])
+    for item, values in batch:
+        known = existing.get(item.key)
+        if known is None:
+            _insert(connection, item, values, stories, at, max_age, counts)
+        elif known.state in FINAL_STATES or known.content_hash == values["content_hash"]:
             counts.unchanged += 1
         else:
             if item.undated:
                 del values["published_at"]  # keep when it was first seen
+            state = _state_after_edit(known.state, item.ready)
             connection.execute(
-                sa.update(items)
-                .where(items.c.id == existing.id)
-                .values(
-                    state=_state_after_edit(existing.state, item.ready), updated_at=at, **values
-                )
+                _UPDATE, values | {"_id": known.id, "state": state, "updated_at": at}
             )
             counts.updated += 1
     return counts
