@@ -8,16 +8,22 @@ Feed fetching (httpx, feedparser, a process pool) is imported only when feeds ar
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
+from functools import partial
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
 from pipeline.collect.folder import SOURCE_NAME, read_folder
 from pipeline.collect.health import load_states, record_failure, record_success
+from pipeline.collect.writer import StoreWriter
 from pipeline.config import Config
 from pipeline.db import now
 from pipeline.errors import FeedError, NewsletterError
 from pipeline.queue.store import UpsertCounts, drop_missing, expire_items, upsert
+
+if TYPE_CHECKING:
+    from pipeline.collect.feeds import FeedOutcome
 
 
 @dataclass
@@ -71,7 +77,7 @@ def collect_folder(config: Config, engine: sa.Engine) -> SourceReport:
 
 
 def collect_from_feeds(config: Config, engine: sa.Engine) -> list[SourceReport]:
-    """Fetch every feed, then store each feed's items and health in its own transaction."""
+    """Fetch every feed, then store every feed's items and health."""
     from pipeline.collect.feeds import collect_feeds
     from pipeline.collect.normalize import FeedSource
 
@@ -81,45 +87,50 @@ def collect_from_feeds(config: Config, engine: sa.Engine) -> list[SourceReport]:
     ]
     with engine.connect() as connection:
         states = load_states(connection, [source.url for source in sources])
-    started = now()
-    outcomes = collect_feeds(sources, states, config.collect, config.site.url, started)
-    reports = []
-    for outcome in outcomes:
-        source = outcome.source
-        report = SourceReport(name=source.name, counts=UpsertCounts())
-        at = now()
-        with engine.begin() as connection:
-            if outcome.status in ("fetched", "not_modified"):
-                report.counts = upsert(connection, outcome.items, at, max_age(config))
-                record_success(
-                    connection,
-                    source.url,
-                    source.name,
-                    at,
-                    etag=outcome.etag,
-                    last_modified=outcome.last_modified,
-                    items_found=len(outcome.items) if outcome.status == "fetched" else None,
-                )
-                if outcome.status == "not_modified":
-                    report.note = "not modified since the last collect"
-            elif outcome.status in ("failed", "gone"):
-                reason = outcome.error or "failed"
-                record_failure(
-                    connection,
-                    source.url,
-                    source.name,
-                    at,
-                    reason,
-                    retry_after=outcome.retry_after,
-                    gone=outcome.status == "gone",
-                )
-                report.errors.append(FeedError(f"{source.name} ({source.url}): {reason}"))
-            else:
-                report.note = outcome.error
-        if outcome.warning:
-            report.warnings.append(f"{source.name} ({source.url}): {outcome.warning}")
-        reports.append(report)
-    return reports
+    writer = StoreWriter(engine, partial(_store_outcome, age=max_age(config)))
+    writer.start()
+    try:
+        collect_feeds(sources, states, config.collect, config.site.url, now(), writer.put)
+    finally:
+        by_url = writer.finish()
+    return [by_url[source.url] for source in sources]
+
+
+def _store_outcome(
+    connection: sa.Connection, outcome: FeedOutcome, at: datetime, *, age: timedelta | None
+) -> SourceReport:
+    source = outcome.source
+    report = SourceReport(name=source.name, counts=UpsertCounts())
+    if outcome.status in ("fetched", "not_modified"):
+        report.counts = upsert(connection, outcome.items, at, age)
+        record_success(
+            connection,
+            source.url,
+            source.name,
+            at,
+            etag=outcome.etag,
+            last_modified=outcome.last_modified,
+            items_found=len(outcome.items) if outcome.status == "fetched" else None,
+        )
+        if outcome.status == "not_modified":
+            report.note = "not modified since the last collect"
+    elif outcome.status in ("failed", "gone"):
+        reason = outcome.error or "failed"
+        record_failure(
+            connection,
+            source.url,
+            source.name,
+            at,
+            reason,
+            retry_after=outcome.retry_after,
+            gone=outcome.status == "gone",
+        )
+        report.errors.append(FeedError(f"{source.name} ({source.url}): {reason}"))
+    else:
+        report.note = outcome.error
+    if outcome.warning:
+        report.warnings.append(f"{source.name} ({source.url}): {outcome.warning}")
+    return report
 
 
 __all__ = ["CollectReport", "SourceReport", "collect", "collect_folder", "collect_from_feeds"]

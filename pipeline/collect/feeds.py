@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -69,11 +69,16 @@ def collect_feeds(
     settings: Collect,
     site_url: str,
     at: datetime,
-) -> list[FeedOutcome]:
-    """Fetch and parse every feed concurrently; parse work is spread over the cores."""
+    on_outcome: Callable[[FeedOutcome], None],
+) -> None:
+    """Fetch and parse every feed concurrently; parse work is spread over the cores.
+
+    `on_outcome` gets each feed's outcome as soon as it is known (so storing can overlap
+    fetching); it must not block.
+    """
     workers = max(1, min(os.cpu_count() or 1, len(sources)))
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        return asyncio.run(_collect_all(sources, states, settings, site_url, at, pool))
+        asyncio.run(_collect_all(sources, states, settings, site_url, at, pool, on_outcome))
 
 
 async def _collect_all(
@@ -83,7 +88,8 @@ async def _collect_all(
     site_url: str,
     at: datetime,
     pool: Executor,
-) -> list[FeedOutcome]:
+    on_outcome: Callable[[FeedOutcome], None],
+) -> None:
     limit = asyncio.Semaphore(settings.concurrency)
     limits = httpx.Limits(max_connections=settings.concurrency, max_keepalive_connections=None)
     async with httpx.AsyncClient(
@@ -94,13 +100,14 @@ async def _collect_all(
         headers={"User-Agent": user_agent(site_url), "Accept": ACCEPT},
     ) as client:
 
-        async def one(source: FeedSource) -> FeedOutcome:
+        async def one(source: FeedSource) -> None:
             async with limit:
-                return await _collect_one(
+                outcome = await _collect_one(
                     client, source, states.get(source.url, FeedState()), settings, at, pool
                 )
+            on_outcome(outcome)
 
-        return list(await asyncio.gather(*(one(source) for source in sources)))
+        await asyncio.gather(*(one(source) for source in sources))
 
 
 async def _collect_one(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 
 from pipeline.config import ItemKind
@@ -50,8 +50,9 @@ class CollectedItem:
 
     def content_hash(self) -> str:
         """A fingerprint of what readers see, to tell an edited item from an unchanged one."""
-        fields = asdict(self)
+        values = {field.name: getattr(self, field.name) for field in fields(self)}
+        values["event"] = None if self.event is None else asdict(self.event)
         if self.undated:
-            fields["published_at"] = None  # first seen at each collect: not an edit
-        encoded = json.dumps(fields, default=str, sort_keys=True).encode()
+            values["published_at"] = None  # first seen at each collect: not an edit
+        encoded = json.dumps(values, default=str, sort_keys=True).encode()
         return hashlib.sha256(encoded).hexdigest()

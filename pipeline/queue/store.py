@@ -82,12 +82,21 @@ def _lifetime(item: CollectedItem) -> Lifetime:
     )
 
 
+@dataclass(frozen=True)
+class _Kept:
+    """A kept story: stored already (with its id) or being inserted in this batch."""
+
+    candidate: Candidate
+    state: str
+    key: str
+
+
 class _Stories:
     """The kept items (not themselves duplicates) that a batch of new items may repeat."""
 
     def __init__(self, connection: sa.Connection, batch: list[dict[str, object]]) -> None:
-        self.by_url: dict[str, tuple[Candidate, str, str]] = {}
-        self.by_title: dict[str, tuple[Candidate, str, str]] = {}
+        self.by_url: dict[str, _Kept] = {}
+        self.by_title: dict[str, _Kept] = {}
         links = sorted({str(v["url_key"]) for v in batch if v["url_key"]})
         titles = sorted({str(v["title_key"]) for v in batch if v["title_key"]})
         columns = (items.c.id, items.c.key, items.c.state, items.c.url_key, items.c.title_key)
@@ -98,76 +107,84 @@ class _Stories:
                     self.add(row.id, row.key, row.state, row.url_key, row.title_key)
 
     def add(self, id: int, key: str, state: str, link: str | None, title: str | None) -> None:
-        entry = (Candidate(id, key.startswith("folder:"), link, title), state, key)
+        """Remember a kept story; `id` is 0 for one inserted in this batch."""
+        kept = _Kept(Candidate(id, key.startswith("folder:"), link, title), state, key)
         if link:
-            self.by_url.setdefault(link, entry)
+            self.by_url.setdefault(link, kept)
         if title:
-            self.by_title.setdefault(title, entry)
+            self.by_title.setdefault(title, kept)
 
-    def same_story(
-        self, item: CollectedItem, link: object, title: object
-    ) -> tuple[Candidate, str] | None:
-        """The kept item telling the same story, with its state; folder files never repeat
-        each other (each is an editor's deliberate item)."""
-        found = [
-            entry
-            for entry in (self.by_url.get(str(link)), self.by_title.get(str(title)))
-            if entry is not None
-            and entry[2] != item.key
-            and not (item.from_folder and entry[0].from_folder)
-        ]
-        states = {entry[0].id: entry[1] for entry in found}
-        story = find_same_story(
-            link if isinstance(link, str) else None,
-            title if isinstance(title, str) else None,
-            [entry[0] for entry in found],
-        )
-        return None if story is None else (story, states[story.id])
+    def same_story(self, item: CollectedItem, link: str | None, title: str | None) -> _Kept | None:
+        """The kept item telling the same story; folder files never repeat each other
+        (each is an editor's deliberate item)."""
+        found = {
+            kept.candidate: kept
+            for kept in (self.by_url.get(link or ""), self.by_title.get(title or ""))
+            if kept is not None
+            and kept.key != item.key
+            and not (item.from_folder and kept.candidate.from_folder)
+        }
+        story = find_same_story(link, title, found)
+        return None if story is None else found[story]
 
 
 def _chunks(keys: list[str], size: int = 500) -> list[list[str]]:
     return [keys[start : start + size] for start in range(0, len(keys), size)]
 
 
-_INSERT = sa.insert(items).returning(items.c.id)
 _UPDATE = sa.update(items).where(items.c.id == sa.bindparam("_id"))
 
 
-def _insert(
+def _ids_by_key(connection: sa.Connection, keys: list[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for chunk in _chunks(keys):
+        query = sa.select(items.c.key, items.c.id).where(items.c.key.in_(chunk))
+        found.update({row.key: row.id for row in connection.execute(query)})
+    return found
+
+
+def _insert_new(
     connection: sa.Connection,
-    item: CollectedItem,
-    values: dict[str, object],
-    stories: _Stories,
+    batch: list[tuple[CollectedItem, dict[str, object]]],
     at: datetime,
     max_age: timedelta | None,
     counts: UpsertCounts,
 ) -> None:
-    state = "queued" if item.ready else "draft"
-    duplicate_of = None
-    same = stories.same_story(item, values["url_key"], values["title_key"])
-    if expiry_reason(_lifetime(item), at, max_age) is not None:
-        state = "expired"
-        counts.expired += 1
-    elif same is not None and not item.from_folder:
-        state, duplicate_of = "dropped", same[0].id
-        counts.duplicates += 1
-    else:
-        counts.new += 1
-    row = values | {
-        "key": item.key,
-        "state": state,
-        "duplicate_of": duplicate_of,
-        "created_at": at,
-        "updated_at": at,
-    }
-    new_id = connection.execute(_INSERT, row).scalar_one()
-    if duplicate_of is None:
-        stories.add(new_id, item.key, state, values["url_key"], values["title_key"])  # type: ignore[arg-type]
-    if same is not None and newcomer_wins(item.from_folder, same[0], same[1] == "sent"):
+    """Insert new items in two bulk statements: kept stories first, then their duplicates."""
+    stories = _Stories(connection, [values for _, values in batch])
+    kept_rows, duplicate_rows, folder_wins = [], [], []
+    for item, values in batch:
+        link, title = values["url_key"], values["title_key"]
+        same = stories.same_story(item, link, title)  # type: ignore[arg-type]
+        row = values | {"key": item.key, "duplicate_of": None, "created_at": at, "updated_at": at}
+        if expiry_reason(_lifetime(item), at, max_age) is not None:
+            kept_rows.append(row | {"state": "expired"})
+            counts.expired += 1
+        elif same is not None and not item.from_folder:
+            duplicate_rows.append((row | {"state": "dropped"}, same))
+            counts.duplicates += 1
+        else:
+            state = "queued" if item.ready else "draft"
+            kept_rows.append(row | {"state": state})
+            stories.add(0, item.key, state, link, title)  # type: ignore[arg-type]
+            counts.new += 1
+            if same is not None and newcomer_wins(True, same.candidate, same.state == "sent"):
+                folder_wins.append((item.key, same))
+    if kept_rows:
+        connection.execute(sa.insert(items), kept_rows)
+    ids = _ids_by_key(connection, [str(row["key"]) for row in kept_rows])
+
+    def id_of(kept: _Kept) -> int:
+        return kept.candidate.id or ids[kept.key]
+
+    if duplicate_rows:
+        rows = [row | {"duplicate_of": id_of(same)} for row, same in duplicate_rows]
+        connection.execute(sa.insert(items), rows)
+    for key, same in folder_wins:
         # The folder's version wins: the feed's copy steps aside.
         connection.execute(
             _UPDATE,
-            {"_id": same[0].id, "state": "dropped", "duplicate_of": new_id, "updated_at": at},
+            {"_id": id_of(same), "state": "dropped", "duplicate_of": ids[key], "updated_at": at},
         )
 
 
@@ -189,12 +206,14 @@ def upsert(
         existing.update(
             {row.key: row for row in connection.execute(query.where(items.c.key.in_(chunk)))}
         )
-    stories = _Stories(connection, [values for item, values in batch if item.key not in existing])
+    _insert_new(
+        connection, [pair for pair in batch if pair[0].key not in existing], at, max_age, counts
+    )
     for item, values in batch:
         known = existing.get(item.key)
         if known is None:
-            _insert(connection, item, values, stories, at, max_age, counts)
-        elif known.state in FINAL_STATES or known.content_hash == values["content_hash"]:
+            continue
+        if known.state in FINAL_STATES or known.content_hash == values["content_hash"]:
             counts.unchanged += 1
         else:
             if item.undated:
