@@ -2,7 +2,9 @@
 
 Prints the first collect's wall time, the second's, the CPU time each used (which does not
 depend on how busy the machine is), and peak memory (the collecting process and its largest
-child). The feed server runs in a process of its own and competes for the same cores. Targets: first < 10 s, second < 2 s, peak < 200 MB.
+child).
+The feed server runs in a process of its own and competes for the same cores.
+Targets: first < 10 s, second < 2 s, peak < 200 MB.
 
     .venv/bin/python bench/collect.py [--feeds 500] [--entries 20]
 """
