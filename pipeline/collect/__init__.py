@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from pipeline.collect.folder import SOURCE_NAME, read_folder
 from pipeline.collect.health import load_states, record_failure, record_success
 from pipeline.collect.writer import StoreWriter
-from pipeline.config import Config
+from pipeline.config import Config, Feed
 from pipeline.db import now
 from pipeline.errors import FeedError, NewsletterError
 from pipeline.queue.store import UpsertCounts, drop_missing, expire_items, upsert
@@ -82,12 +82,15 @@ def collect_from_feeds(config: Config, engine: sa.Engine) -> list[SourceReport]:
     from pipeline.collect.normalize import FeedSource
 
     topic_keys = tuple(topic.key for topic in config.topics)
-    sources = [
-        FeedSource(str(feed.url), feed.name, feed.kind, topic_keys) for feed in config.sources.feeds
-    ]
+    unique: dict[str, Feed] = {}
+    for feed in config.sources.feeds:
+        unique.setdefault(str(feed.url), feed)  # a feed listed twice is collected once
+    sources = [FeedSource(url, feed.name, feed.kind, topic_keys) for url, feed in unique.items()]
     with engine.connect() as connection:
         states = load_states(connection, [source.url for source in sources])
-    writer = StoreWriter(engine, partial(_store_outcome, age=max_age(config)))
+    writer = StoreWriter(
+        engine, partial(_store_outcome, age=max_age(config)), [source.url for source in sources]
+    )
     writer.start()
     try:
         collect_feeds(sources, states, config.collect, config.site.url, now(), writer.put)

@@ -88,3 +88,17 @@ def test_a_sent_story_is_not_sent_again_from_another_feed(feeds: FeedProject) ->
 
     assert states_of(feeds.project, STORY) == ["sent"]
     assert states(feeds.project)["Förderprogramm verlängert: Quartiere profitieren"] == "dropped"
+
+
+def test_the_first_feed_in_config_keeps_a_story_even_when_it_answers_last(
+    feeds: FeedProject,
+) -> None:
+    feeds.server.routes["/a.xml"] = Route.feed("duplicates-a.xml", delay_s=1)
+    feeds.server.routes["/b.xml"] = Route.feed("duplicates-b.xml")
+    feeds.configure({"Feed A": "/a.xml", "Feed B": "/b.xml"})
+
+    feeds.collect()
+
+    held = queue(feeds.project)
+    assert (held[STORY]["state"], held[STORY]["source"]) == ("queued", "Feed A")
+    assert held["Förderprogramm verlängert: Quartiere profitieren"]["state"] == "dropped"
