@@ -42,7 +42,7 @@ def feed_body(number: int, entries: int) -> bytes:
     for entry in range(entries):
         when = format_datetime(start - timedelta(hours=entry))
         html = (
-            f"<p>{PARAGRAPH * 6}</p><p><a href='/beitrag/{entry}'>Weiterlesen</a> "
+            f"<p>{PARAGRAPH * 9}</p><p><a href='/beitrag/{entry}'>Weiterlesen</a> "
             f"<img src='/img/{entry}.jpg' alt='Bild {entry}'></p>"
         )
         escaped = html.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
