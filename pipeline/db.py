@@ -18,7 +18,15 @@ from alembic.script import ScriptDirectory
 from pipeline.errors import SchemaOutOfDate
 from subscribers.schema import UtcDateTime, metadata, subscribers
 
-__all__ = ["deliveries", "issue_items", "issue_variants", "issues", "items", "metadata"]
+__all__ = [
+    "deliveries",
+    "feeds",
+    "issue_items",
+    "issue_variants",
+    "issues",
+    "items",
+    "metadata",
+]
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -50,6 +58,30 @@ items = sa.Table(
     sa.Column("issue_id", sa.Integer, sa.ForeignKey("issues.id")),
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.Column("updated_at", UtcDateTime(), nullable=False),
+    # Dedup: the same story from two sources is one item (see pipeline/queue/dedup.py).
+    sa.Column("categories", sa.JSON, nullable=False, default=list),
+    sa.Column("url_key", sa.String(2000), index=True),
+    sa.Column("title_key", sa.String(500), index=True),
+    sa.Column("duplicate_of", sa.Integer, sa.ForeignKey("items.id")),
+)
+
+# One row per configured feed: conditional-GET validators and its health.
+feeds = sa.Table(
+    "feeds",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("url", sa.String(2000), nullable=False, unique=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("etag", sa.String(500)),
+    sa.Column("last_modified", sa.String(100)),
+    sa.Column("last_checked_at", UtcDateTime()),
+    sa.Column("last_success_at", UtcDateTime()),
+    sa.Column("last_error", sa.Text),
+    sa.Column("last_error_at", UtcDateTime()),
+    sa.Column("consecutive_failures", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("items_found", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("retry_after", UtcDateTime()),
+    sa.Column("gone_at", UtcDateTime()),
 )
 
 ISSUE_STATES = ("sending", "sent")

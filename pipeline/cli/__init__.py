@@ -13,8 +13,10 @@ import typer
 from pipeline.cli.collect_commands import collect
 from pipeline.cli.db_commands import db_app
 from pipeline.cli.issue_commands import preview, send
+from pipeline.cli.queue_commands import queue_app
 from pipeline.cli.render_commands import preflight_command, test_send
 from pipeline.cli.run_commands import run
+from pipeline.cli.status_commands import status
 from pipeline.cli.subscriber_commands import subscribers_app
 from pipeline.cli.web_commands import serve
 from pipeline.errors import ConfigError, NewsletterError, SendRefused
@@ -27,6 +29,7 @@ app = typer.Typer(
 )
 app.add_typer(db_app, name="db")
 app.add_typer(subscribers_app, name="subscribers")
+app.add_typer(queue_app, name="queue")
 app.command()(collect)
 app.command()(preview)
 app.command()(send)
@@ -34,6 +37,7 @@ app.command()(run)
 app.command()(serve)
 app.command("preflight")(preflight_command)
 app.command("test-send")(test_send)
+app.command()(status)
 
 EXIT_FAILED = 1
 EXIT_CONFIG = 2

@@ -1,19 +1,29 @@
 """Collect: read every source into the item queue.
 
 Each source is read on its own; a broken file or feed is reported and the rest is stored.
+The content folder is read first, so that its version of a story wins over a feed's.
+Feed fetching (httpx, feedparser, a process pool) is imported only when feeds are collected.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import partial
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
 from pipeline.collect.folder import SOURCE_NAME, read_folder
-from pipeline.config import Config
+from pipeline.collect.health import load_states, record_failure, record_success
+from pipeline.collect.writer import StoreWriter
+from pipeline.config import Config, Feed
 from pipeline.db import now
-from pipeline.errors import NewsletterError
-from pipeline.queue.store import UpsertCounts, drop_missing, upsert
+from pipeline.errors import FeedError, NewsletterError
+from pipeline.queue.store import UpsertCounts, drop_missing, expire_items, upsert
+
+if TYPE_CHECKING:
+    from pipeline.collect.feeds import FeedOutcome
 
 
 @dataclass
@@ -21,19 +31,34 @@ class SourceReport:
     name: str
     counts: UpsertCounts
     errors: list[NewsletterError] = field(default_factory=list)
+    note: str | None = None
+    """Why nothing was read, when that is not a failure (not modified, waiting, disabled)."""
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
 class CollectReport:
     sources: list[SourceReport]
+    expired: int = 0
 
     @property
     def failed(self) -> bool:
         return any(source.errors for source in self.sources)
 
 
+def max_age(config: Config) -> timedelta | None:
+    days = config.collect.max_age_days
+    return None if days is None else timedelta(days=days)
+
+
 def collect(config: Config, engine: sa.Engine) -> CollectReport:
-    return CollectReport(sources=[collect_folder(config, engine)])
+    reports = [collect_folder(config, engine)]
+    if config.sources.feeds:
+        reports += collect_from_feeds(config, engine)
+    at = now()
+    with engine.begin() as connection:
+        expired = expire_items(connection, at, max_age(config))
+    return CollectReport(sources=reports, expired=expired)
 
 
 def collect_folder(config: Config, engine: sa.Engine) -> SourceReport:
@@ -49,3 +74,66 @@ def collect_folder(config: Config, engine: sa.Engine) -> SourceReport:
             present = {item.key for item in result.items} | result.failed_keys
             counts.removed = drop_missing(connection, "folder:", present, at)
     return SourceReport(name=SOURCE_NAME, counts=counts, errors=list(result.errors))
+
+
+def collect_from_feeds(config: Config, engine: sa.Engine) -> list[SourceReport]:
+    """Fetch every feed, then store every feed's items and health."""
+    from pipeline.collect.feeds import collect_feeds
+    from pipeline.collect.normalize import FeedSource
+
+    topic_keys = tuple(topic.key for topic in config.topics)
+    unique: dict[str, Feed] = {}
+    for feed in config.sources.feeds:
+        unique.setdefault(str(feed.url), feed)  # a feed listed twice is collected once
+    sources = [FeedSource(url, feed.name, feed.kind, topic_keys) for url, feed in unique.items()]
+    with engine.connect() as connection:
+        states = load_states(connection, [source.url for source in sources])
+    writer = StoreWriter(
+        engine, partial(_store_outcome, age=max_age(config)), [source.url for source in sources]
+    )
+    writer.start()
+    try:
+        collect_feeds(sources, states, config.collect, config.site.url, now(), writer.put)
+    finally:
+        by_url = writer.finish()
+    return [by_url[source.url] for source in sources]
+
+
+def _store_outcome(
+    connection: sa.Connection, outcome: FeedOutcome, at: datetime, *, age: timedelta | None
+) -> SourceReport:
+    source = outcome.source
+    report = SourceReport(name=source.name, counts=UpsertCounts())
+    if outcome.status in ("fetched", "not_modified"):
+        report.counts = upsert(connection, outcome.items, at, age)
+        record_success(
+            connection,
+            source.url,
+            source.name,
+            at,
+            etag=outcome.etag,
+            last_modified=outcome.last_modified,
+            items_found=len(outcome.items) if outcome.status == "fetched" else None,
+        )
+        if outcome.status == "not_modified":
+            report.note = "not modified since the last collect"
+    elif outcome.status in ("failed", "gone"):
+        reason = outcome.error or "failed"
+        record_failure(
+            connection,
+            source.url,
+            source.name,
+            at,
+            reason,
+            retry_after=outcome.retry_after,
+            gone=outcome.status == "gone",
+        )
+        report.errors.append(FeedError(f"{source.name} ({source.url}): {reason}"))
+    else:
+        report.note = outcome.error
+    if outcome.warning:
+        report.warnings.append(f"{source.name} ({source.url}): {outcome.warning}")
+    return report
+
+
+__all__ = ["CollectReport", "SourceReport", "collect", "collect_folder", "collect_from_feeds"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 
 from pipeline.config import ItemKind
@@ -39,8 +39,20 @@ class CollectedItem:
     """False for a draft: kept out of the queue until an editor marks it ready."""
     publish_after: datetime | None = None
     expires: datetime | None = None
+    categories: tuple[str, ...] = ()
+    """The feed's own categories for the entry, as the feed names them."""
+    undated: bool = False
+    """True when the entry carried no date and `published_at` is when it was first seen."""
+
+    @property
+    def from_folder(self) -> bool:
+        return self.key.startswith("folder:")
 
     def content_hash(self) -> str:
         """A fingerprint of what readers see, to tell an edited item from an unchanged one."""
-        encoded = json.dumps(asdict(self), default=str, sort_keys=True).encode()
+        values = {field.name: getattr(self, field.name) for field in fields(self)}
+        values["event"] = None if self.event is None else asdict(self.event)
+        if self.undated:
+            values["published_at"] = None  # first seen at each collect: not an edit
+        encoded = json.dumps(values, default=str, sort_keys=True).encode()
         return hashlib.sha256(encoded).hexdigest()

@@ -1,6 +1,14 @@
-"""HTML from feeds and Markdown bodies, made safe for email with nh3 (Ammonia)."""
+"""HTML from feeds and Markdown bodies, made safe for email with nh3 (Ammonia).
+
+Links and image sources are made absolute (an email has no base URL) and tracking pixels
+are dropped: a reader's mail client should load nothing that only counts them.
+"""
 
 from __future__ import annotations
+
+import html
+import re
+from urllib.parse import urljoin, urlsplit
 
 import nh3
 
@@ -17,16 +25,70 @@ ALLOWED_ATTRIBUTES = {
     "abbr": {"title"},
 }
 ALLOWED_SCHEMES = {"http", "https", "mailto"}
+CLEAN_CONTENT_TAGS = {"script", "style", "iframe", "object", "embed", "form", "noscript"}
+URL_ATTRIBUTES = {("a", "href"), ("img", "src")}
+# Hosts whose images only count readers (feed analytics and blog statistics).
+TRACKER_HOSTS = (
+    "feeds.feedburner.com", "feedproxy.google.com", "pixel.wp.com", "stats.wordpress.com",
+    "www.google-analytics.com", "google-analytics.com", "pixel.quantserve.com",
+    "feeds.wordpress.com", "sb.scorecardresearch.com", "counter.theconversation.com",
+    "vg04.met.vgwort.de", "ssl-vg03.met.vgwort.de",
+)  # fmt: skip
+_IMG = re.compile(r"<img\b[^>]*>")
+_ATTRIBUTE = re.compile(r'(\w+)="([^"]*)"')
 
 
-def sanitise_html(html: str) -> str:
-    """Keep text structure, links and images; drop scripts, styles, forms, handlers, data: URLs."""
-    return nh3.clean(
-        html,
+def sanitise_html(markup: str, base_url: str | None = None) -> str:
+    """Keep text structure, links and images; drop scripts, styles, forms, handlers, data: URLs.
+
+    With `base_url`, relative links and image sources are resolved against it.
+    """
+
+    def absolute(element: str, attribute: str, value: str) -> str | None:
+        if (element, attribute) not in URL_ATTRIBUTES:
+            return value
+        resolved = urljoin(base_url, value.strip()) if base_url else value.strip()
+        scheme = urlsplit(resolved).scheme.lower()
+        return resolved if scheme in ALLOWED_SCHEMES else None
+
+    cleaned = nh3.clean(
+        markup,
         tags=ALLOWED_TAGS,
-        clean_content_tags={"script", "style", "iframe", "object", "embed", "form", "noscript"},
+        clean_content_tags=CLEAN_CONTENT_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes=ALLOWED_SCHEMES,
+        attribute_filter=absolute,
         link_rel="noopener noreferrer",
         strip_comments=True,
     )
+    return _IMG.sub(_without_tracking_pixel, cleaned)
+
+
+def _without_tracking_pixel(match: re.Match[str]) -> str:
+    attributes = {name: html.unescape(value) for name, value in _ATTRIBUTE.findall(match[0])}
+    src = attributes.get("src")
+    if not src:
+        return ""
+    tiny = {attributes.get("width", "").strip(), attributes.get("height", "").strip()} & {
+        "0",
+        "1",
+        "1px",
+        "0px",
+    }
+    host = (urlsplit(src).hostname or "").lower()
+    return "" if tiny or host.endswith(TRACKER_HOSTS) else match[0]
+
+
+def plain_text(markup: str) -> str:
+    """The text of an HTML fragment, on one line, entities decoded."""
+    text = nh3.clean(markup, tags=set(), clean_content_tags=CLEAN_CONTENT_TAGS)
+    return " ".join(html.unescape(text).split())
+
+
+def first_image(markup: str) -> tuple[str, str | None] | None:
+    """The first image (source and alt) of sanitised HTML, if any."""
+    match = _IMG.search(markup)
+    if match is None:
+        return None
+    attributes = {name: html.unescape(value) for name, value in _ATTRIBUTE.findall(match[0])}
+    return attributes["src"], attributes.get("alt") or None

@@ -4,20 +4,26 @@
                       │  ^                  │
                  hold v  │ release          v drop
                      held ────drop────> dropped
+    (any open state) ──expires, event started, too old──> expired
 
 Sent items are history: a later edit or deletion of their source never changes them.
+A newly collected item that tells a story already queued is stored as dropped, pointing at
+the one kept (`duplicate_of`), so it is never collected twice; see `pipeline.queue.dedup`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 
 from pipeline.collect.item import CollectedItem
 from pipeline.db import items
+from pipeline.queue.dedup import Candidate, find_same_story, newcomer_wins, title_key, url_key
+from pipeline.queue.rules import OPEN_STATES, Lifetime, expiry_reason
 
 FINAL_STATES = ("sent", "dropped", "expired")
 
@@ -28,6 +34,8 @@ class UpsertCounts:
     updated: int = 0
     unchanged: int = 0
     removed: int = 0
+    duplicates: int = 0
+    expired: int = 0
 
 
 def _columns(item: CollectedItem) -> dict[str, object]:
@@ -42,6 +50,7 @@ def _columns(item: CollectedItem) -> dict[str, object]:
         "image": item.image,
         "image_alt": item.image_alt,
         "topics": list(item.topics),
+        "categories": list(item.categories),
         "published_at": item.published_at,
         "event_start": event.start if event else None,
         "event_end": event.end if event else None,
@@ -50,6 +59,8 @@ def _columns(item: CollectedItem) -> dict[str, object]:
         "publish_after": item.publish_after,
         "expires": item.expires,
         "content_hash": item.content_hash(),
+        "url_key": url_key(item.link),
+        "title_key": title_key(item.title),
     }
 
 
@@ -62,37 +73,154 @@ def _state_after_edit(state: str, ready: bool) -> str:
     return state
 
 
-def upsert(
-    connection: sa.Connection, collected: Iterable[CollectedItem], at: datetime
-) -> UpsertCounts:
-    counts = UpsertCounts()
-    for item in collected:
-        existing = connection.execute(
-            sa.select(items.c.id, items.c.state, items.c.content_hash).where(
-                items.c.key == item.key
-            )
-        ).first()
-        values = _columns(item)
-        if existing is None:
-            connection.execute(
-                sa.insert(items).values(
-                    key=item.key,
-                    state="queued" if item.ready else "draft",
-                    created_at=at,
-                    updated_at=at,
-                    **values,
-                )
-            )
+def _lifetime(item: CollectedItem) -> Lifetime:
+    return Lifetime(
+        published_at=item.published_at,
+        expires=item.expires,
+        event_start=item.event.start if item.event else None,
+        from_folder=item.from_folder,
+    )
+
+
+@dataclass(frozen=True)
+class _Kept:
+    """A kept story: stored already (with its id) or being inserted in this batch."""
+
+    candidate: Candidate
+    state: str
+    key: str
+
+
+class _Stories:
+    """The kept items (not themselves duplicates) that a batch of new items may repeat."""
+
+    def __init__(self, connection: sa.Connection, batch: list[dict[str, object]]) -> None:
+        self.by_url: dict[str, _Kept] = {}
+        self.by_title: dict[str, _Kept] = {}
+        links = sorted({str(v["url_key"]) for v in batch if v["url_key"]})
+        titles = sorted({str(v["title_key"]) for v in batch if v["title_key"]})
+        columns = (items.c.id, items.c.key, items.c.state, items.c.url_key, items.c.title_key)
+        for column, keys in ((items.c.url_key, links), (items.c.title_key, titles)):
+            for chunk in _chunks(keys):
+                query = sa.select(*columns).where(column.in_(chunk), items.c.duplicate_of.is_(None))
+                for row in connection.execute(query.order_by(items.c.id)):
+                    self.add(row.id, row.key, row.state, row.url_key, row.title_key)
+
+    def add(self, id: int, key: str, state: str, link: str | None, title: str | None) -> None:
+        """Remember a kept story; `id` is 0 for one inserted in this batch."""
+        kept = _Kept(Candidate(id, key.startswith("folder:"), link, title), state, key)
+        if link:
+            self.by_url.setdefault(link, kept)
+        if title:
+            self.by_title.setdefault(title, kept)
+
+    def same_story(self, item: CollectedItem, link: str | None, title: str | None) -> _Kept | None:
+        """The kept item telling the same story; folder files never repeat each other
+        (each is an editor's deliberate item)."""
+        found = {
+            kept.candidate: kept
+            for kept in (self.by_url.get(link or ""), self.by_title.get(title or ""))
+            if kept is not None
+            and kept.key != item.key
+            and not (item.from_folder and kept.candidate.from_folder)
+        }
+        story = find_same_story(link, title, found)
+        return None if story is None else found[story]
+
+
+def _chunks(keys: list[str], size: int = 500) -> list[list[str]]:
+    return [keys[start : start + size] for start in range(0, len(keys), size)]
+
+
+_UPDATE = sa.update(items).where(items.c.id == sa.bindparam("_id"))
+
+
+def _ids_by_key(connection: sa.Connection, keys: list[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for chunk in _chunks(keys):
+        query = sa.select(items.c.key, items.c.id).where(items.c.key.in_(chunk))
+        found.update({row.key: row.id for row in connection.execute(query)})
+    return found
+
+
+def _insert_new(
+    connection: sa.Connection,
+    batch: list[tuple[CollectedItem, dict[str, object]]],
+    at: datetime,
+    max_age: timedelta | None,
+    counts: UpsertCounts,
+) -> None:
+    """Insert new items in two bulk statements: kept stories first, then their duplicates."""
+    stories = _Stories(connection, [values for _, values in batch])
+    kept_rows, duplicate_rows, folder_wins = [], [], []
+    for item, values in batch:
+        link, title = values["url_key"], values["title_key"]
+        same = stories.same_story(item, link, title)  # type: ignore[arg-type]
+        row = values | {"key": item.key, "duplicate_of": None, "created_at": at, "updated_at": at}
+        if expiry_reason(_lifetime(item), at, max_age) is not None:
+            kept_rows.append(row | {"state": "expired"})
+            counts.expired += 1
+        elif same is not None and not item.from_folder:
+            duplicate_rows.append((row | {"state": "dropped"}, same))
+            counts.duplicates += 1
+        else:
+            state = "queued" if item.ready else "draft"
+            kept_rows.append(row | {"state": state})
+            stories.add(0, item.key, state, link, title)  # type: ignore[arg-type]
             counts.new += 1
-        elif existing.state in FINAL_STATES or existing.content_hash == values["content_hash"]:
+            if same is not None and newcomer_wins(True, same.candidate, same.state == "sent"):
+                folder_wins.append((item.key, same))
+    if kept_rows:
+        connection.execute(sa.insert(items), kept_rows)
+    ids = _ids_by_key(connection, [str(row["key"]) for row in kept_rows])
+
+    def id_of(kept: _Kept) -> int:
+        return kept.candidate.id or ids[kept.key]
+
+    if duplicate_rows:
+        rows = [row | {"duplicate_of": id_of(same)} for row, same in duplicate_rows]
+        connection.execute(sa.insert(items), rows)
+    for key, same in folder_wins:
+        # The folder's version wins: the feed's copy steps aside.
+        connection.execute(
+            _UPDATE,
+            {"_id": id_of(same), "state": "dropped", "duplicate_of": ids[key], "updated_at": at},
+        )
+
+
+def upsert(
+    connection: sa.Connection,
+    collected: Iterable[CollectedItem],
+    at: datetime,
+    max_age: timedelta | None = None,
+) -> UpsertCounts:
+    """Store collected items: new ones queued (or dropped as duplicates), edited ones updated."""
+    counts = UpsertCounts()
+    unique: dict[str, CollectedItem] = {}
+    for item in collected:
+        unique.setdefault(item.key, item)  # a feed repeating an id counts once
+    batch = [(item, _columns(item)) for item in unique.values()]
+    existing: dict[str, sa.Row[Any]] = {}
+    for chunk in _chunks([item.key for item, _ in batch]):
+        query = sa.select(items.c.id, items.c.key, items.c.state, items.c.content_hash)
+        existing.update(
+            {row.key: row for row in connection.execute(query.where(items.c.key.in_(chunk)))}
+        )
+    _insert_new(
+        connection, [pair for pair in batch if pair[0].key not in existing], at, max_age, counts
+    )
+    for item, values in batch:
+        known = existing.get(item.key)
+        if known is None:
+            continue
+        if known.state in FINAL_STATES or known.content_hash == values["content_hash"]:
             counts.unchanged += 1
         else:
+            if item.undated:
+                del values["published_at"]  # keep when it was first seen
+            state = _state_after_edit(known.state, item.ready)
             connection.execute(
-                sa.update(items)
-                .where(items.c.id == existing.id)
-                .values(
-                    state=_state_after_edit(existing.state, item.ready), updated_at=at, **values
-                )
+                _UPDATE, values | {"_id": known.id, "state": state, "updated_at": at}
             )
             counts.updated += 1
     return counts
@@ -114,3 +242,27 @@ def drop_missing(
             sa.update(items).where(items.c.id.in_(gone)).values(state="dropped", updated_at=at)
         )
     return len(gone)
+
+
+def expire_items(connection: sa.Connection, at: datetime, max_age: timedelta | None) -> int:
+    """Move every open item that is no longer news to `expired`; returns how many."""
+    rows = connection.execute(
+        sa.select(
+            items.c.id, items.c.key, items.c.published_at, items.c.expires, items.c.event_start
+        ).where(items.c.state.in_(OPEN_STATES))
+    ).all()
+    stale = [
+        row.id
+        for row in rows
+        if expiry_reason(
+            Lifetime(row.published_at, row.expires, row.event_start, row.key.startswith("folder:")),
+            at,
+            max_age,
+        )
+        is not None
+    ]
+    if stale:
+        connection.execute(
+            sa.update(items).where(items.c.id.in_(stale)).values(state="expired", updated_at=at)
+        )
+    return len(stale)

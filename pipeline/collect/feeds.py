@@ -1,0 +1,223 @@
+"""Fetching feeds: one httpx.AsyncClient, conditional GET, a byte cap, parsing in a process pool.
+
+Each feed ends in one `FeedOutcome`; a broken feed never stops the others. The outcomes are
+stored by `pipeline.collect.collect_feeds`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from typing import Literal
+
+import httpx
+
+from pipeline.collect.health import FeedState
+from pipeline.collect.item import CollectedItem
+from pipeline.collect.normalize import FeedSource, ParsedFeed, parse_feed
+from pipeline.config import Collect
+
+MAX_REDIRECTS = 5
+MAX_RETRY_AFTER = timedelta(days=7)
+ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/rdf+xml;q=0.9, "
+    "application/xml;q=0.8, text/xml;q=0.8, */*;q=0.1"
+)
+Status = Literal["fetched", "not_modified", "failed", "gone", "waiting", "disabled"]
+
+
+@dataclass
+class FeedOutcome:
+    source: FeedSource
+    status: Status
+    items: list[CollectedItem] = field(default_factory=list)
+    error: str | None = None
+    warning: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    retry_after: datetime | None = None
+
+
+class _Refused(Exception):
+    """A fetch that ends the feed's turn with a reason (and perhaps a back-off)."""
+
+    def __init__(self, reason: str, status: Status = "failed", retry_after: datetime | None = None):
+        super().__init__(reason)
+        self.status: Status = status
+        self.retry_after = retry_after
+
+
+@dataclass
+class _Response:
+    body: bytes
+    headers: dict[str, str]
+    final_url: str
+
+
+def user_agent(site_url: str) -> str:
+    return f"newsletter-pipeline/0.1 (+{site_url})"
+
+
+def collect_feeds(
+    sources: Sequence[FeedSource],
+    states: dict[str, FeedState],
+    settings: Collect,
+    site_url: str,
+    at: datetime,
+    on_outcome: Callable[[FeedOutcome], None],
+) -> None:
+    """Fetch and parse every feed concurrently; parse work is spread over the cores.
+
+    `on_outcome` gets each feed's outcome as soon as it is known (so storing can overlap
+    fetching); it must not block.
+    """
+    workers = max(1, min(os.cpu_count() or 1, len(sources)))
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        asyncio.run(_collect_all(sources, states, settings, site_url, at, pool, on_outcome))
+
+
+async def _collect_all(
+    sources: Sequence[FeedSource],
+    states: dict[str, FeedState],
+    settings: Collect,
+    site_url: str,
+    at: datetime,
+    pool: Executor,
+    on_outcome: Callable[[FeedOutcome], None],
+) -> None:
+    limit = asyncio.Semaphore(settings.concurrency)
+    limits = httpx.Limits(max_connections=settings.concurrency, max_keepalive_connections=None)
+    async with httpx.AsyncClient(
+        follow_redirects=True,
+        max_redirects=MAX_REDIRECTS,
+        timeout=settings.timeout_s,
+        limits=limits,
+        headers={"User-Agent": user_agent(site_url), "Accept": ACCEPT},
+    ) as client:
+
+        async def one(source: FeedSource) -> None:
+            async with limit:
+                outcome = await _collect_one(
+                    client, source, states.get(source.url, FeedState()), settings, at, pool
+                )
+            on_outcome(outcome)
+
+        await asyncio.gather(*(one(source) for source in sources))
+
+
+async def _collect_one(
+    client: httpx.AsyncClient,
+    source: FeedSource,
+    state: FeedState,
+    settings: Collect,
+    at: datetime,
+    pool: Executor,
+) -> FeedOutcome:
+    if state.gone_at is not None:
+        return FeedOutcome(source, "disabled", error=_gone_note(state.gone_at))
+    if state.retry_after is not None and state.retry_after > at:
+        note = f"the server asked to wait until {state.retry_after:%Y-%m-%d %H:%M} UTC"
+        return FeedOutcome(source, "waiting", error=note, retry_after=state.retry_after)
+    try:
+        async with asyncio.timeout(settings.timeout_s):
+            response = await _fetch(client, source.url, state, settings.max_bytes, at)
+    except _Refused as refused:
+        return FeedOutcome(
+            source, refused.status, error=str(refused), retry_after=refused.retry_after
+        )
+    except TimeoutError:
+        return FeedOutcome(source, "failed", error=f"timed out after {settings.timeout_s:g} s")
+    except httpx.TooManyRedirects:
+        return FeedOutcome(source, "failed", error=f"more than {MAX_REDIRECTS} redirects (a loop?)")
+    except httpx.HTTPError as exc:
+        return FeedOutcome(source, "failed", error=_network_reason(exc))
+    if response is None:
+        return FeedOutcome(
+            source, "not_modified", etag=state.etag, last_modified=state.last_modified
+        )
+    loop = asyncio.get_running_loop()
+    parsed: ParsedFeed = await loop.run_in_executor(
+        pool, parse_feed, response.body, response.headers, response.final_url, source, at
+    )
+    if parsed.error is not None:
+        return FeedOutcome(source, "failed", error=parsed.error)
+    return FeedOutcome(
+        source,
+        "fetched",
+        items=parsed.items,
+        warning=parsed.warning,
+        etag=response.headers.get("etag"),
+        last_modified=response.headers.get("last-modified"),
+    )
+
+
+def _gone_note(gone_at: datetime) -> str:
+    return (
+        f"disabled: the server said 410 Gone on {gone_at:%Y-%m-%d}; "
+        "remove the feed from config.yaml or replace its URL"
+    )
+
+
+async def _fetch(
+    client: httpx.AsyncClient, url: str, state: FeedState, max_bytes: int, at: datetime
+) -> _Response | None:
+    """The body of a 200, None for a 304, or _Refused with the reason."""
+    headers = {}
+    if state.etag:
+        headers["If-None-Match"] = state.etag
+    if state.last_modified:
+        headers["If-Modified-Since"] = state.last_modified
+    async with client.stream("GET", url, headers=headers) as response:
+        if response.status_code == 304:
+            return None
+        if response.status_code == 410:
+            raise _Refused(_gone_note(at), status="gone")
+        if response.status_code >= 400:
+            wait = _retry_after(response.headers.get("retry-after"), at)
+            reason = f"HTTP {response.status_code} {response.reason_phrase}".rstrip()
+            if wait is not None:
+                reason += f"; retrying after {wait:%Y-%m-%d %H:%M} UTC as the server asked"
+            raise _Refused(reason, retry_after=wait)
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > max_bytes:
+            raise _Refused(f"larger than collect.max_bytes ({declared} > {max_bytes} bytes)")
+        chunks, size = [], 0
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > max_bytes:
+                raise _Refused(f"larger than collect.max_bytes ({max_bytes} bytes)")
+            chunks.append(chunk)
+        return _Response(b"".join(chunks), dict(response.headers), str(response.url))
+
+
+def _retry_after(value: str | None, at: datetime) -> datetime | None:
+    """Retry-After as seconds or an HTTP date, capped so a typo cannot silence a feed."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        wait = timedelta(seconds=int(value))
+    else:
+        try:
+            moment = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        wait = moment - at
+    return at + min(max(wait, timedelta(0)), MAX_RETRY_AFTER)
+
+
+def _network_reason(exc: httpx.HTTPError) -> str:
+    if isinstance(exc, httpx.TimeoutException):
+        return "timed out"
+    if isinstance(exc, httpx.ConnectError):
+        return f"cannot connect ({exc})"
+    if isinstance(exc, httpx.DecodingError):
+        return f"the response could not be decoded ({exc})"
+    return f"{type(exc).__name__}: {exc}"

@@ -1,0 +1,79 @@
+"""Storing feeds' outcomes on a thread of its own while the other feeds are still fetched.
+
+Outcomes are queued as they arrive and written in batches, one transaction per batch: a
+commit per feed would cost more than the parsing, and storing after all fetching would
+leave the database idle while the cores parse. They are written in config order whatever
+order they arrive in, so that "the first feed seen keeps a story" does not depend on which
+server answered faster.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+
+from pipeline.db import now
+
+if TYPE_CHECKING:
+    from pipeline.collect import SourceReport
+    from pipeline.collect.feeds import FeedOutcome
+
+Store = Callable[[sa.Connection, "FeedOutcome", datetime], "SourceReport"]
+_DONE = None
+
+
+class StoreWriter(threading.Thread):
+    def __init__(self, engine: sa.Engine, store: Store, order: list[str]) -> None:
+        super().__init__(name="collect-store", daemon=True)
+        self.engine = engine
+        self.store = store
+        self.position = {url: index for index, url in enumerate(order)}
+        self.arrived: dict[int, FeedOutcome] = {}
+        self.next = 0
+        self.waiting: queue.Queue[FeedOutcome | None] = queue.Queue()
+        self.reports: dict[str, SourceReport] = {}
+        self.error: BaseException | None = None
+
+    def put(self, outcome: FeedOutcome) -> None:
+        self.waiting.put(outcome)
+
+    def run(self) -> None:
+        finished = False
+        while not finished:
+            batch = [self.waiting.get()]
+            while not self.waiting.empty():
+                batch.append(self.waiting.get_nowait())
+            finished = batch[-1] is _DONE
+            outcomes = self._in_order([outcome for outcome in batch if outcome is not _DONE])
+            if self.error is not None or not outcomes:
+                continue
+            try:
+                at = now()
+                with self.engine.begin() as connection:
+                    for outcome in outcomes:
+                        self.reports[outcome.source.url] = self.store(connection, outcome, at)
+            except BaseException as exc:  # re-raised by finish() in the collecting thread
+                self.error = exc
+
+    def _in_order(self, batch: list[FeedOutcome]) -> list[FeedOutcome]:
+        """The outcomes that can be written now: the next ones in config order."""
+        for outcome in batch:
+            self.arrived[self.position[outcome.source.url]] = outcome
+        ready = []
+        while self.next in self.arrived:
+            ready.append(self.arrived.pop(self.next))
+            self.next += 1
+        return ready
+
+    def finish(self) -> dict[str, SourceReport]:
+        """Wait until everything queued is stored; the reports by feed URL."""
+        self.waiting.put(_DONE)
+        self.join()
+        if self.error is not None:
+            raise self.error
+        return self.reports

@@ -1,0 +1,74 @@
+"""The editors' actions on queued items: hold, release, drop, approve.
+
+Each action is a move in the table below; anything else is refused with the reason.
+Every action is one transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+import sqlalchemy as sa
+
+from pipeline.db import items
+from pipeline.errors import NewsletterError
+
+Action = Literal["hold", "release", "drop", "approve"]
+
+MOVES: dict[Action, tuple[tuple[str, ...], str]] = {
+    "hold": (("queued", "approved"), "held"),
+    "release": (("held",), "queued"),
+    "drop": (("draft", "queued", "held", "approved"), "dropped"),
+    "approve": (("queued", "held"), "approved"),
+}
+
+
+class QueueActionRefused(NewsletterError):
+    pass
+
+
+def next_state(state: str, action: Action) -> str:
+    """The state an item moves to, or QueueActionRefused naming why it cannot."""
+    allowed, target = MOVES[action]
+    if state == target:
+        return state
+    if state not in allowed:
+        if state == "draft":
+            reason = "it is a draft: set `status: ready` in its file first"
+        elif state == "sent":
+            reason = "it has been sent and is history"
+        else:
+            reason = f"it is {state}; {action} applies to {' or '.join(allowed)} items"
+        raise QueueActionRefused(f"cannot {action} this item: {reason}")
+    return target
+
+
+def find_item_id(connection: sa.Connection, ref: str) -> int:
+    """An item by its number in `queue list` or by its key."""
+    column = items.c.id if ref.isdigit() else items.c.key
+    value: int | str = int(ref) if ref.isdigit() else ref
+    found = connection.execute(sa.select(items.c.id).where(column == value)).scalar()
+    if found is None:
+        raise QueueActionRefused(f"no item {ref!r} in the queue (see `newsletter queue list`)")
+    return int(found)
+
+
+def apply_action(engine: sa.Engine, refs: list[str], action: Action, at: datetime) -> list[str]:
+    """Move every named item, or none of them; returns one line per item."""
+    lines = []
+    with engine.begin() as connection:
+        for ref in refs:
+            item_id = find_item_id(connection, ref)
+            row = connection.execute(
+                sa.select(items.c.state, items.c.title).where(items.c.id == item_id)
+            ).one()
+            try:
+                target = next_state(row.state, action)
+            except QueueActionRefused as exc:
+                raise QueueActionRefused(f"item {item_id} ({row.title}): {exc}") from exc
+            connection.execute(
+                sa.update(items).where(items.c.id == item_id).values(state=target, updated_at=at)
+            )
+            lines.append(f"{item_id} {row.state} -> {target}: {row.title}")
+    return lines

@@ -1,0 +1,101 @@
+"""The queue's upsert, dedup, expiry and feed health hold on both engines."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from pipeline import db
+from pipeline.collect.health import feed_health, record_failure, record_success
+from pipeline.collect.item import CollectedItem
+from pipeline.db import items
+from pipeline.queue.store import expire_items, upsert
+
+AT = datetime(2026, 11, 25, 12, tzinfo=UTC)
+
+
+@pytest.fixture
+def engine(database_url: str) -> sa.Engine:
+    engine = db.make_engine(database_url)
+    db.upgrade(engine)
+    return engine
+
+
+def _item(key: str, title: str, link: str | None, **changes: object) -> CollectedItem:
+    item = CollectedItem(
+        key=key,
+        source="Feed A" if key.startswith("feed:") else "content folder",
+        kind="news",
+        title=title,
+        summary="Zusammenfassung",
+        body_html="<p>Text</p>",
+        link=link,
+        image=None,
+        image_alt=None,
+        topics=(),
+        published_at=AT - timedelta(days=1),
+        event=None,
+        ready=True,
+    )
+    return replace(item, **changes)  # type: ignore[arg-type]
+
+
+def _states(engine: sa.Engine) -> dict[str, tuple[str, str | None]]:
+    """Each item's state and, for a duplicate, the key of the item kept."""
+    with engine.connect() as connection:
+        rows = connection.execute(
+            sa.select(items.c.id, items.c.key, items.c.state, items.c.duplicate_of)
+        ).all()
+    keys = {row.id: row.key for row in rows}
+    return {row.key: (row.state, keys.get(row.duplicate_of)) for row in rows}
+
+
+def test_dedup_within_and_across_batches_and_the_folder_winning(engine: sa.Engine) -> None:
+    story = "https://example.org/programm"
+    with engine.begin() as connection:
+        counts = upsert(
+            connection,
+            [
+                _item("feed:a#1", "Förderprogramm Quartiere verlängert", story),
+                _item("feed:a#2", "Förderprogramm verlängert heute", story + "?utm_source=x"),
+                _item("feed:a#1", "the same id again in one feed", None),
+                _item("feed:a#3", "Ein ganz anderer Beitrag hier", "https://example.org/x"),
+            ],
+            AT,
+        )
+    assert (counts.new, counts.duplicates) == (2, 1)
+    with engine.begin() as connection:
+        upsert(connection, [_item("folder:programm.md", "Unsere Fassung dazu heute", story)], AT)
+
+    assert _states(engine) == {
+        "feed:a#1": ("dropped", "folder:programm.md"),
+        "feed:a#2": ("dropped", "feed:a#1"),
+        "feed:a#3": ("queued", None),
+        "folder:programm.md": ("queued", None),
+    }
+
+
+def test_edits_update_and_old_items_expire(engine: sa.Engine) -> None:
+    item = _item("feed:a#1", "Ratssitzung vertagt bis Dezember", "https://example.org/rat")
+    with engine.begin() as connection:
+        upsert(connection, [item], AT)
+        edited = upsert(connection, [replace(item, summary="Neu")], AT)
+        assert (edited.updated, edited.unchanged) == (1, 0)
+        assert expire_items(connection, AT + timedelta(days=2), timedelta(days=2)) == 1
+    assert _states(engine) == {"feed:a#1": ("expired", None)}
+
+
+def test_feed_health_counts_failures_and_resets_on_success(engine: sa.Engine) -> None:
+    url = "https://example.org/feed.xml"
+    with engine.begin() as connection:
+        record_failure(connection, url, "Feed", AT, "HTTP 500")
+        record_failure(connection, url, "Feed", AT, "HTTP 500")
+        (health,) = feed_health(connection, [url])
+        assert (health.consecutive_failures, health.last_error) == (2, "HTTP 500")
+        record_success(connection, url, "Feed", AT, etag='"x"', last_modified=None, items_found=3)
+        (health,) = feed_health(connection, [url])
+    assert (health.consecutive_failures, health.items_found) == (0, 3)
+    assert health.last_success_at == AT
