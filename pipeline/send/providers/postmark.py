@@ -1,0 +1,130 @@
+"""Postmark: `POST /email/batch` (500 messages a call), full body per message, broadcast stream.
+
+Postmark fills in nothing per recipient outside its stored templates, so each message
+carries its own HTML, text and List-Unsubscribe header. The delivery key rides in
+`Metadata`, which the outbound message search can filter on after a crash.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from email.utils import formataddr
+
+from pipeline.errors import PermanentProviderError
+from pipeline.send.message import OutgoingMessage, SendResult
+from pipeline.send.providers.http import json_body, make_client, raise_for_call, request
+
+SERVICE = "Postmark"
+BASE_URL = "https://api.postmarkapp.com"
+MAX_BATCH = 500
+"""https://postmarkapp.com/developer/user-guide/send-email-with-api/batch-emails"""
+RECIPIENT_ERRORS = {300, 406}
+"""300 invalid email request (a bad address), 406 inactive recipient (bounced or spam)."""
+SEARCH_CONCURRENCY = 8
+
+
+def message_body(message: OutgoingMessage, stream: str) -> dict[str, object]:
+    body: dict[str, object] = {
+        "From": formataddr((message.from_name, message.from_address)),
+        "To": formataddr((message.to_name, message.to_address)),
+        "Subject": message.subject,
+        "HtmlBody": message.html,
+        "TextBody": message.text,
+        "MessageStream": stream,
+        "Headers": [{"Name": name, "Value": value} for name, value in message.headers.items()],
+        "Metadata": {"delivery_key": message.delivery_key},
+    }
+    if message.reply_to:
+        body["ReplyTo"] = message.reply_to
+    return body
+
+
+class PostmarkProvider:
+    name = "postmark"
+    deduplicates_retries = False
+
+    def __init__(
+        self,
+        token: str,
+        *,
+        base_url: str | None = None,
+        max_batch: int | None = None,
+        message_stream: str = "broadcast",
+        timeout_s: float = 30,
+    ):
+        self.max_batch = max_batch or MAX_BATCH
+        if self.max_batch > MAX_BATCH:
+            raise ValueError(f"provider.max_batch: Postmark takes at most {MAX_BATCH}")
+        self.message_stream = message_stream
+        self.client = make_client(
+            base_url or BASE_URL, {"X-Postmark-Server-Token": token}, timeout_s
+        )
+
+    async def send_batch(self, messages: Sequence[OutgoingMessage]) -> list[SendResult]:
+        bodies = [message_body(message, self.message_stream) for message in messages]
+        if self.max_batch == 1 and len(messages) == 1:
+            response = await request(self.client, SERVICE, "POST", "/email", json=bodies[0])
+            answer = json_body(response)
+            code = answer.get("ErrorCode") if isinstance(answer, dict) else None
+            if response.status_code != 422 or code not in RECIPIENT_ERRORS:
+                raise_for_call(SERVICE, response)
+            return self._results(messages, [answer])
+        response = await request(self.client, SERVICE, "POST", "/email/batch", json=bodies)
+        raise_for_call(SERVICE, response)
+        answers = json_body(response)
+        return self._results(messages, answers if isinstance(answers, list) else [])
+
+    def _results(
+        self, messages: Sequence[OutgoingMessage], answers: list[object]
+    ) -> list[SendResult]:
+        results: list[SendResult] = []
+        other_errors: set[str] = set()
+        for index, message in enumerate(messages):
+            answer = answers[index] if index < len(answers) else None
+            if not isinstance(answer, dict):
+                # Accepted (2xx) without a readable per-message answer.
+                results.append(SendResult(message.delivery_id))
+                continue
+            code = answer.get("ErrorCode", 0)
+            if code == 0:
+                results.append(SendResult(message.delivery_id, str(answer.get("MessageID"))))
+                continue
+            reason = f"Postmark ErrorCode {code}: {answer.get('Message', '')}"
+            if code not in RECIPIENT_ERRORS:
+                other_errors.add(reason)
+            results.append(SendResult(message.delivery_id, error=reason))
+        if other_errors and all(not result.ok for result in results):
+            # The same non-recipient error for every message: the content or the account.
+            raise PermanentProviderError(f"{SERVICE}: {'; '.join(sorted(other_errors))}")
+        return results
+
+    async def find_accepted(self, messages: Sequence[OutgoingMessage]) -> dict[int, str]:
+        """Ask the outbound message search for each delivery key (metadata filter)."""
+        limit = asyncio.Semaphore(SEARCH_CONCURRENCY)
+
+        async def search(message: OutgoingMessage) -> tuple[int, str | None]:
+            async with limit:
+                response = await request(
+                    self.client,
+                    SERVICE,
+                    "GET",
+                    "/messages/outbound",
+                    params={
+                        "count": 1,
+                        "offset": 0,
+                        "metadata_delivery_key": message.delivery_key,
+                    },
+                )
+            raise_for_call(SERVICE, response)
+            answer = json_body(response)
+            found = answer.get("Messages") if isinstance(answer, dict) else None
+            if isinstance(found, list) and found and isinstance(found[0], dict):
+                return message.delivery_id, str(found[0].get("MessageID"))
+            return message.delivery_id, None
+
+        pairs = await asyncio.gather(*(search(message) for message in messages))
+        return {delivery_id: found for delivery_id, found in pairs if found is not None}
+
+    async def close(self) -> None:
+        await self.client.aclose()
