@@ -105,6 +105,8 @@ def fake_server() -> Iterator[Callable[[Handler], FakeServer]]:
     yield start
     for server in servers:
         server.stop()
+    for server in servers:
+        assert not server.errors, f"the fake API saw a wrong request: {server.errors}"
 
 
 def install_prism() -> Path:

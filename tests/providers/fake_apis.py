@@ -64,8 +64,7 @@ class FakePostmark:
         return Response.json(200, [self._one(message) for message in messages])
 
     def _one(self, message: dict) -> dict:
-        to = parseaddr(message["To"])[1]
-        assert "," not in message["To"], "one recipient per message"
+        (to,) = [address for _name, address in getaddresses([message["To"]])]
         if invalid(to):
             return {"ErrorCode": 300, "Message": "Invalid 'To' address", "To": to}
         delivered = Delivered(

@@ -45,7 +45,7 @@ class Response:
 
 @dataclass(frozen=True)
 class Fault:
-    kind: str  # "status", "hang", "drop"
+    kind: str  # "status", "hang", "drop", or "pass" (answer normally)
     status: int = 500
     headers: dict[str, str] = field(default_factory=dict)
     seconds: float = 0
@@ -61,6 +61,7 @@ class FakeServer:
         self.requests: list[Request] = []
         self.faults: list[Fault] = []
         self.connections = 0
+        self.errors: list[str] = []
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -79,6 +80,13 @@ class FakeServer:
         return self
 
     def stop(self) -> None:
+        async def cancel_connections() -> None:
+            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+        asyncio.run_coroutine_threadsafe(cancel_connections(), self._loop).result(5)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(5)
 
@@ -89,24 +97,36 @@ class FakeServer:
         self._ready.set()
         self._loop.run_forever()
         server.close()
+        self._loop.run_until_complete(server.wait_closed())
+        self._loop.close()
+
+    def _answer(self, request: Request) -> Response:
+        """The fake API's answer; a broken expectation is kept for the test to report."""
+        try:
+            return self.handler(request)
+        except Exception as exc:
+            self.errors.append(f"{request.method} {request.path}: {exc!r}")
+            return Response(599, repr(exc).encode())
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.connections += 1
         try:
             while request := await _read_request(reader):
                 self.requests.append(request)
+                fault = None
                 if self.faults:
                     fault = self.faults.pop(0)
-                    if fault.kind == "drop":
-                        writer.transport.abort()
-                        return
-                    if fault.kind == "hang":
-                        await asyncio.sleep(fault.seconds)
-                        writer.transport.abort()
-                        return
-                    response = Response.json(fault.status, {"message": "fault"}, fault.headers)
+                if fault is None or fault.kind == "pass":
+                    response = self._answer(request)
+                elif fault.kind == "drop":
+                    writer.transport.abort()
+                    return
+                elif fault.kind == "hang":
+                    await asyncio.sleep(fault.seconds)
+                    writer.transport.abort()
+                    return
                 else:
-                    response = self.handler(request)
+                    response = Response.json(fault.status, {"message": "fault"}, fault.headers)
                 writer.write(_encode(response))
                 await writer.drain()
         except (ConnectionError, asyncio.IncompleteReadError):

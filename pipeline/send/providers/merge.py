@@ -77,7 +77,8 @@ async def _retried(group: Sequence[OutgoingMessage], send: SendGroup) -> list[Se
             if attempt == LATER_GROUP_ATTEMPTS - 1:
                 reason = f"not sent after {LATER_GROUP_ATTEMPTS} tries: {exc}"
                 return [SendResult(message.delivery_id, error=reason) for message in group]
-            await asyncio.sleep(min(exc.retry_after_s or 2.0**attempt, 30.0))
+            wait = exc.retry_after_s if exc.retry_after_s is not None else 2.0**attempt
+            await asyncio.sleep(min(wait, 30.0))
     raise AssertionError("unreachable")
 
 
