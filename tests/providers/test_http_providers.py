@@ -3,6 +3,7 @@ recipient receives, and how throttling, outages, bad credentials and bad address
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -255,3 +256,13 @@ def test_find_accepted_asks_the_service_by_delivery_key(
     assert set(found) == {1, 2, 3}
     if name == "postmark":  # Postmark ids are per message; Mailgun's per call
         assert found == {r.delivery_id: r.provider_message_id for r in results}
+
+
+def test_a_line_break_in_a_header_field_is_refused_not_sent(service: Service) -> None:
+    messages = make_messages(3)
+    evil = dataclasses.replace(messages[1], to_name="Eve\r\nBcc: everyone@example.org")
+    results = service.send([messages[0], evil, messages[2]])
+    assert [r.ok for r in results] == [True, False, True]
+    assert "header injection" in (results[1].error or "")
+    assert all(b"everyone@example.org" not in r.body for r in service.server.requests)
+    assert len(service.delivered) == 2

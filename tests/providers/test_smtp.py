@@ -3,6 +3,7 @@ signatures that verify, and refusals sorted into per-message, retry and stop."""
 
 from __future__ import annotations
 
+import dataclasses
 import email
 import email.policy
 import socket
@@ -227,3 +228,11 @@ def test_a_server_that_is_down_is_retryable() -> None:
     server = SmtpServer("127.0.0.1", _free_port(), "none", timeout_s=2)
     with pytest.raises(RetryableProviderError):
         run(lambda: SmtpProvider(server), lambda p: p.send_batch(make_messages(1)))
+
+
+def test_a_line_break_in_a_header_field_is_refused(smtp_server: SmtpFixture) -> None:
+    (message,) = make_messages(1)
+    evil = dataclasses.replace(message, headers={"List-Unsubscribe": "<x>\r\nBcc: all@example.org"})
+    (result,) = run(lambda: _provider(smtp_server), lambda p: p.send_batch([evil]))
+    assert not result.ok and "header injection" in (result.error or "")
+    assert smtp_server.mailbox.received == []

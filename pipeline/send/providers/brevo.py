@@ -25,6 +25,7 @@ from pipeline.send.providers.merge import (
     per_variant,
     recipient_values,
 )
+from pipeline.send.providers.safety import without_line_breaks
 
 SERVICE = "Brevo"
 BASE_URL = "https://api.brevo.com/v3"
@@ -111,7 +112,9 @@ class BrevoProvider:
         self.client = make_client(base_url or BASE_URL, {"api-key": token}, timeout_s)
 
     async def send_batch(self, messages: Sequence[OutgoingMessage]) -> list[SendResult]:
-        return await per_variant(messages, self._send_variant)
+        return await without_line_breaks(
+            messages, lambda checked: per_variant(checked, self._send_variant)
+        )
 
     async def _send_variant(self, messages: Sequence[OutgoingMessage]) -> list[SendResult]:
         response = await self._post(messages)

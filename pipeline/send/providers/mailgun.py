@@ -23,6 +23,7 @@ from pipeline.send.providers.merge import (
     per_variant,
     recipient_values,
 )
+from pipeline.send.providers.safety import without_line_breaks
 
 SERVICE = "Mailgun"
 BASE_URLS = {"us": "https://api.mailgun.net", "eu": "https://api.eu.mailgun.net"}
@@ -88,7 +89,9 @@ class MailgunProvider:
         self.auth = httpx.BasicAuth("api", token)
 
     async def send_batch(self, messages: Sequence[OutgoingMessage]) -> list[SendResult]:
-        return await per_variant(messages, self._send_variant)
+        return await without_line_breaks(
+            messages, lambda checked: per_variant(checked, self._send_variant)
+        )
 
     async def _send_variant(self, messages: Sequence[OutgoingMessage]) -> list[SendResult]:
         response = await self._post(messages)

@@ -14,6 +14,7 @@ from email.utils import formataddr
 from pipeline.errors import PermanentProviderError
 from pipeline.send.message import OutgoingMessage, SendResult
 from pipeline.send.providers.http import json_body, make_client, raise_for_call, request
+from pipeline.send.providers.safety import without_line_breaks
 
 SERVICE = "Postmark"
 BASE_URL = "https://api.postmarkapp.com"
@@ -62,6 +63,9 @@ class PostmarkProvider:
         )
 
     async def send_batch(self, messages: Sequence[OutgoingMessage]) -> list[SendResult]:
+        return await without_line_breaks(messages, self._send_checked)
+
+    async def _send_checked(self, messages: Sequence[OutgoingMessage]) -> list[SendResult]:
         bodies = [message_body(message, self.message_stream) for message in messages]
         if self.max_batch == 1 and len(messages) == 1:
             response = await request(self.client, SERVICE, "POST", "/email", json=bodies[0])

@@ -16,6 +16,7 @@ import httpx
 from pipeline.send.message import OutgoingMessage, SendResult
 from pipeline.send.providers.http import json_body, make_client, raise_for_call, request
 from pipeline.send.providers.merge import html_and_text, per_variant, recipient_values
+from pipeline.send.providers.safety import without_line_breaks
 
 SERVICE = "SendGrid"
 BASE_URL = "https://api.sendgrid.com"
@@ -93,7 +94,9 @@ class SendGridProvider:
         )
 
     async def send_batch(self, messages: Sequence[OutgoingMessage]) -> list[SendResult]:
-        return await per_variant(messages, self._send_variant)
+        return await without_line_breaks(
+            messages, lambda checked: per_variant(checked, self._send_variant)
+        )
 
     async def _send_variant(self, messages: Sequence[OutgoingMessage]) -> list[SendResult]:
         response = await self._post(messages)

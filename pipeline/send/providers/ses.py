@@ -28,6 +28,7 @@ from pipeline.send.providers.http import (
     request,
     retry_after_s,
 )
+from pipeline.send.providers.safety import without_line_breaks
 
 SERVICE = "Amazon SES"
 PATH = "/v2/email/outbound-emails"
@@ -96,6 +97,9 @@ class SesProvider:
         self.client = make_client(self.base_url, {}, timeout_s)
 
     async def send_batch(self, messages: Sequence[OutgoingMessage]) -> list[SendResult]:
+        return await without_line_breaks(messages, self._send_checked)
+
+    async def _send_checked(self, messages: Sequence[OutgoingMessage]) -> list[SendResult]:
         return [await self._send(message) for message in messages]
 
     async def _send(self, message: OutgoingMessage) -> SendResult:

@@ -20,6 +20,7 @@ import dkim
 from pipeline.errors import PermanentProviderError, RetryableProviderError
 from pipeline.send.message import OutgoingMessage, SendResult
 from pipeline.send.mime import to_mime
+from pipeline.send.providers.safety import without_line_breaks
 
 SERVICE = "SMTP"
 SIGNED_HEADERS = (
@@ -86,6 +87,9 @@ class SmtpProvider:
         self._slots = asyncio.Semaphore(connections)
 
     async def send_batch(self, messages: Sequence[OutgoingMessage]) -> list[SendResult]:
+        return await without_line_breaks(messages, self._send_checked)
+
+    async def _send_checked(self, messages: Sequence[OutgoingMessage]) -> list[SendResult]:
         async with self._slots:
             client = self._idle.pop() if self._idle else await self._connect()
             results: list[SendResult] = []
