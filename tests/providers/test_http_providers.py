@@ -14,6 +14,7 @@ from botocore.credentials import Credentials
 
 from pipeline.errors import PermanentProviderError, RetryableProviderError
 from pipeline.send.message import OutgoingMessage, SendResult
+from pipeline.send.providers import postmark
 from pipeline.send.providers.base import Provider
 from pipeline.send.providers.brevo import BrevoProvider
 from pipeline.send.providers.mailgun import MailgunProvider
@@ -266,3 +267,16 @@ def test_a_line_break_in_a_header_field_is_refused_not_sent(service: Service) ->
     assert "header injection" in (results[1].error or "")
     assert all(b"everyone@example.org" not in r.body for r in service.server.requests)
     assert len(service.delivered) == 2
+
+
+def test_postmark_splits_a_batch_over_50_mb_into_calls(
+    fake_server: Callable[[Handler], FakeServer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(postmark, "MAX_CALL_BYTES", 4_000)  # each test message is ~2.6 KB
+    service = _service("postmark", fake_server)
+    service.server.fail(Fault("pass"), Fault("status", 503, {"Retry-After": "0"}))
+    messages = make_messages(4)
+    results = service.send(messages)
+    assert all(r.ok for r in results)
+    assert len(service.server.requests) == 5  # 4 calls, one of them tried twice
+    assert sorted(d.to for d in service.delivered) == sorted(m.to_address for m in messages)

@@ -18,7 +18,12 @@ from collections.abc import Sequence
 import httpx
 
 from pipeline.send.message import OutgoingMessage, SendResult
-from pipeline.send.providers.http import json_body, make_client, raise_for_call, request
+from pipeline.send.providers.http import (
+    json_body,
+    make_client,
+    post_json,
+    raise_for_call,
+)
 from pipeline.send.providers.merge import (
     html_and_text,
     one_by_one,
@@ -140,9 +145,7 @@ class BrevoProvider:
         ]
 
     async def _post(self, messages: Sequence[OutgoingMessage]) -> httpx.Response:
-        return await request(
-            self.client, SERVICE, "POST", "smtp/email", json=request_body(messages)
-        )
+        return await post_json(self.client, SERVICE, "smtp/email", request_body(messages))
 
     async def close(self) -> None:
         await self.client.aclose()

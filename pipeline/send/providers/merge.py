@@ -51,20 +51,24 @@ LATER_GROUP_ATTEMPTS = 4
 
 
 async def per_variant(messages: Sequence[OutgoingMessage], send: SendGroup) -> list[SendResult]:
-    """One API call per variant (the body is shared by a call), results in the given order.
+    """One API call per variant (the body is shared by a call), results in the given order."""
+    groups: dict[str, list[OutgoingMessage]] = {}
+    for message in messages:
+        groups.setdefault(message.variant.key, []).append(message)
+    return await in_calls(messages, list(groups.values()), send)
+
+
+async def in_calls(
+    messages: Sequence[OutgoingMessage], calls: list[list[OutgoingMessage]], send: SendGroup
+) -> list[SendResult]:
+    """Send a batch that takes several API calls; results in the order of `messages`.
 
     Once one call has gone through, raising would make the dispatcher resend it, so a later
     call that keeps failing is retried here and then reported as failed, never duplicated.
     """
-    groups: dict[str, list[OutgoingMessage]] = {}
-    for message in messages:
-        groups.setdefault(message.variant.key, []).append(message)
     by_id: dict[int, SendResult] = {}
-    for index, group in enumerate(groups.values()):
-        if index == 0:
-            results = await send(group)
-        else:
-            results = await _retried(group, send)
+    for index, call in enumerate(calls):
+        results = await (send(call) if index == 0 else _retried(call, send))
         by_id.update((result.delivery_id, result) for result in results)
     return [by_id[message.delivery_id] for message in messages]
 

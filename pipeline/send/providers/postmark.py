@@ -13,13 +13,22 @@ from email.utils import formataddr
 
 from pipeline.errors import PermanentProviderError
 from pipeline.send.message import OutgoingMessage, SendResult
-from pipeline.send.providers.http import json_body, make_client, raise_for_call, request
+from pipeline.send.providers.http import (
+    json_body,
+    make_client,
+    post_json,
+    raise_for_call,
+    request,
+)
+from pipeline.send.providers.merge import in_calls
 from pipeline.send.providers.safety import without_line_breaks
 
 SERVICE = "Postmark"
 BASE_URL = "https://api.postmarkapp.com"
 MAX_BATCH = 500
-"""https://postmarkapp.com/developer/user-guide/send-email-with-api/batch-emails"""
+MAX_CALL_BYTES = 45_000_000
+"""Postmark takes 500 messages and 50 MB a call (10 MB a message):
+https://postmarkapp.com/developer/user-guide/send-email-with-api/batch-emails"""
 RECIPIENT_ERRORS = {300, 406}
 """300 invalid email request (a bad address), 406 inactive recipient (bounced or spam)."""
 SEARCH_CONCURRENCY = 8
@@ -39,6 +48,20 @@ def message_body(message: OutgoingMessage, stream: str) -> dict[str, object]:
     if message.reply_to:
         body["ReplyTo"] = message.reply_to
     return body
+
+
+def by_size(messages: Sequence[OutgoingMessage]) -> list[list[OutgoingMessage]]:
+    """Calls under Postmark's 50 MB a call (UTF-8 bytes of the bodies, with headroom)."""
+    calls: list[list[OutgoingMessage]] = [[]]
+    size = 0
+    for message in messages:
+        length = 4 * (len(message.html) + len(message.text)) // 3 + 2_000
+        if calls[-1] and size + length > MAX_CALL_BYTES:
+            calls.append([])
+            size = 0
+        calls[-1].append(message)
+        size += length
+    return calls
 
 
 class PostmarkProvider:
@@ -66,15 +89,18 @@ class PostmarkProvider:
         return await without_line_breaks(messages, self._send_checked)
 
     async def _send_checked(self, messages: Sequence[OutgoingMessage]) -> list[SendResult]:
+        return await in_calls(messages, by_size(messages), self._send_call)
+
+    async def _send_call(self, messages: Sequence[OutgoingMessage]) -> list[SendResult]:
         bodies = [message_body(message, self.message_stream) for message in messages]
         if self.max_batch == 1 and len(messages) == 1:
-            response = await request(self.client, SERVICE, "POST", "/email", json=bodies[0])
+            response = await post_json(self.client, SERVICE, "/email", bodies[0])
             answer = json_body(response)
             code = answer.get("ErrorCode") if isinstance(answer, dict) else None
             if response.status_code != 422 or code not in RECIPIENT_ERRORS:
                 raise_for_call(SERVICE, response)
             return self._results(messages, [answer])
-        response = await request(self.client, SERVICE, "POST", "/email/batch", json=bodies)
+        response = await post_json(self.client, SERVICE, "/email/batch", bodies)
         raise_for_call(SERVICE, response)
         answers = json_body(response)
         return self._results(messages, answers if isinstance(answers, list) else [])

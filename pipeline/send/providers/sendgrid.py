@@ -14,7 +14,12 @@ from collections.abc import Sequence
 import httpx
 
 from pipeline.send.message import OutgoingMessage, SendResult
-from pipeline.send.providers.http import json_body, make_client, raise_for_call, request
+from pipeline.send.providers.http import (
+    json_body,
+    make_client,
+    post_json,
+    raise_for_call,
+)
 from pipeline.send.providers.merge import html_and_text, per_variant, recipient_values
 from pipeline.send.providers.safety import without_line_breaks
 
@@ -120,9 +125,7 @@ class SendGridProvider:
         return [SendResult(message.delivery_id, message_id) for message in messages]
 
     async def _post(self, messages: Sequence[OutgoingMessage]) -> httpx.Response:
-        return await request(
-            self.client, SERVICE, "POST", "/v3/mail/send", json=request_body(messages)
-        )
+        return await post_json(self.client, SERVICE, "/v3/mail/send", request_body(messages))
 
     async def close(self) -> None:
         await self.client.aclose()

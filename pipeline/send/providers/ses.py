@@ -8,7 +8,6 @@ AWS_SESSION_TOKEN, a profile, or an instance role.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from email.utils import formataddr
 from urllib.parse import urlsplit
@@ -23,6 +22,7 @@ from pipeline.errors import ConfigError, PermanentProviderError, RetryableProvid
 from pipeline.send.message import OutgoingMessage, SendResult
 from pipeline.send.providers.http import (
     excerpt,
+    json_bytes,
     make_client,
     raise_for_call,
     request,
@@ -103,7 +103,7 @@ class SesProvider:
         return [await self._send(message) for message in messages]
 
     async def _send(self, message: OutgoingMessage) -> SendResult:
-        payload = json.dumps(request_body(message), ensure_ascii=False).encode()
+        payload = json_bytes(request_body(message))
         headers = self._signed_headers(payload)
         response = await request(
             self.client, SERVICE, "POST", PATH, content=payload, headers=headers
