@@ -14,7 +14,7 @@ from botocore.credentials import Credentials
 
 from pipeline.errors import PermanentProviderError, RetryableProviderError
 from pipeline.send.message import OutgoingMessage, SendResult
-from pipeline.send.providers import postmark
+from pipeline.send.providers import brevo, postmark
 from pipeline.send.providers.base import Provider
 from pipeline.send.providers.brevo import BrevoProvider
 from pipeline.send.providers.mailgun import MailgunProvider
@@ -280,3 +280,18 @@ def test_postmark_splits_a_batch_over_50_mb_into_calls(
     assert all(r.ok for r in results)
     assert len(service.server.requests) == 5  # 4 calls, one of them tried twice
     assert sorted(d.to for d in service.delivered) == sorted(m.to_address for m in messages)
+
+
+def test_brevo_keeps_each_calls_params_under_its_cap(
+    fake_server: Callable[[Handler], FakeServer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(brevo, "MAX_PARAMS_BYTES", 1_500)  # about two readers' values
+    service = _service("brevo", fake_server)
+    messages = make_messages(6)
+    assert all(r.ok for r in service.send(messages))
+    assert len(service.server.requests) >= 3
+    keys = [r.json()["headers"]["idempotencyKey"] for r in service.server.requests]  # type: ignore[index]
+    assert len(set(keys)) == len(keys)
+    received = _by_recipient(service.delivered)
+    for message in messages:
+        assert received[message.to_address].html == message.html

@@ -36,6 +36,8 @@ SERVICE = "Brevo"
 BASE_URL = "https://api.brevo.com/v3"
 MAX_BATCH = 1000
 """Versions per call (batch-send guide); the spec's 2,000 recipients with one recipient each."""
+MAX_PARAMS_BYTES = 900_000
+"""Brevo: "cumulative params shall not exceed 1000 KB" a call (100 KB a version)."""
 NAME_LIMIT = 70
 """The spec: "Maximum allowed characters are 70" for a recipient's name."""
 _KEY_NAMESPACE = uuid.UUID("8f0f5a2e-3a57-4d55-9a36-6a4c0c1d7b21")
@@ -44,6 +46,20 @@ _ALREADY_SENT = {"duplicate_parameter", "duplicate_request"}
 
 def tag(key: str) -> str:
     return "{{params." + key + "}}"
+
+
+def by_params_size(messages: list[OutgoingMessage]) -> list[list[OutgoingMessage]]:
+    """Calls whose versions' params stay under Brevo's cap (UTF-8 bytes, with headroom)."""
+    calls: list[list[OutgoingMessage]] = [[]]
+    size = 0
+    for message in messages:
+        length = sum(len(k) + 2 * len(v) + 8 for k, v in recipient_values(message).items())
+        if calls[-1] and size + length > MAX_PARAMS_BYTES:
+            calls.append([])
+            size = 0
+        calls[-1].append(message)
+        size += length
+    return calls
 
 
 def idempotency_key(messages: Sequence[OutgoingMessage]) -> str:
@@ -118,7 +134,7 @@ class BrevoProvider:
 
     async def send_batch(self, messages: Sequence[OutgoingMessage]) -> list[SendResult]:
         return await without_line_breaks(
-            messages, lambda checked: per_variant(checked, self._send_variant)
+            messages, lambda checked: per_variant(checked, self._send_variant, by_params_size)
         )
 
     async def _send_variant(self, messages: Sequence[OutgoingMessage]) -> list[SendResult]:

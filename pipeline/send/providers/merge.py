@@ -30,10 +30,12 @@ def text_key(name: str) -> str:
 
 
 def recipient_values(message: OutgoingMessage) -> dict[str, str]:
-    """This recipient's values under the html_/text_ keys the tagged bodies refer to."""
-    escaped = html_values(message.values)
+    """This recipient's values under the html_/text_ keys the tagged bodies refer to
+    (only those the bodies use: Brevo and SendGrid cap the size of per-recipient values)."""
+    variant = message.variant
+    escaped = html_values({name: message.values[name] for name in set(variant.html.names)})
     values = {html_key(name): value for name, value in escaped.items()}
-    values |= {text_key(name): value for name, value in message.values.items()}
+    values |= {text_key(name): message.values[name] for name in set(variant.text.names)}
     return values
 
 
@@ -50,12 +52,19 @@ SendGroup = Callable[[Sequence[OutgoingMessage]], Awaitable[list[SendResult]]]
 LATER_GROUP_ATTEMPTS = 4
 
 
-async def per_variant(messages: Sequence[OutgoingMessage], send: SendGroup) -> list[SendResult]:
-    """One API call per variant (the body is shared by a call), results in the given order."""
+Split = Callable[[list[OutgoingMessage]], list[list[OutgoingMessage]]]
+
+
+async def per_variant(
+    messages: Sequence[OutgoingMessage], send: SendGroup, split: Split = lambda group: [group]
+) -> list[SendResult]:
+    """One API call per variant (the body is shared by a call), or more where `split` says
+    a variant's messages exceed a per-call limit; results in the given order."""
     groups: dict[str, list[OutgoingMessage]] = {}
     for message in messages:
         groups.setdefault(message.variant.key, []).append(message)
-    return await in_calls(messages, list(groups.values()), send)
+    calls = [call for group in groups.values() for call in split(group)]
+    return await in_calls(messages, calls, send)
 
 
 async def in_calls(
