@@ -25,6 +25,7 @@ from pipeline.send.providers.http import (
     raise_for_call,
 )
 from pipeline.send.providers.merge import (
+    chunked_by_size,
     html_and_text,
     one_by_one,
     per_variant,
@@ -50,16 +51,11 @@ def tag(key: str) -> str:
 
 def by_params_size(messages: list[OutgoingMessage]) -> list[list[OutgoingMessage]]:
     """Calls whose versions' params stay under Brevo's cap (UTF-8 bytes, with headroom)."""
-    calls: list[list[OutgoingMessage]] = [[]]
-    size = 0
-    for message in messages:
-        length = sum(len(k) + 2 * len(v) + 8 for k, v in recipient_values(message).items())
-        if calls[-1] and size + length > MAX_PARAMS_BYTES:
-            calls.append([])
-            size = 0
-        calls[-1].append(message)
-        size += length
-    return calls
+    return chunked_by_size(messages, _params_size, MAX_PARAMS_BYTES)
+
+
+def _params_size(message: OutgoingMessage) -> int:
+    return sum(len(k) + 2 * len(v) + 8 for k, v in recipient_values(message).items())
 
 
 def idempotency_key(messages: Sequence[OutgoingMessage]) -> str:

@@ -52,6 +52,22 @@ SendGroup = Callable[[Sequence[OutgoingMessage]], Awaitable[list[SendResult]]]
 LATER_GROUP_ATTEMPTS = 4
 
 
+def chunked_by_size(
+    messages: Sequence[OutgoingMessage], size: Callable[[OutgoingMessage], int], limit: int
+) -> list[list[OutgoingMessage]]:
+    """Consecutive runs of messages whose summed `size` stays under a per-call `limit`."""
+    calls: list[list[OutgoingMessage]] = [[]]
+    total = 0
+    for message in messages:
+        length = size(message)
+        if calls[-1] and total + length > limit:
+            calls.append([])
+            total = 0
+        calls[-1].append(message)
+        total += length
+    return calls
+
+
 Split = Callable[[list[OutgoingMessage]], list[list[OutgoingMessage]]]
 
 

@@ -20,7 +20,7 @@ from pipeline.send.providers.http import (
     raise_for_call,
     request,
 )
-from pipeline.send.providers.merge import in_calls
+from pipeline.send.providers.merge import chunked_by_size, in_calls
 from pipeline.send.providers.safety import without_line_breaks
 
 SERVICE = "Postmark"
@@ -52,16 +52,11 @@ def message_body(message: OutgoingMessage, stream: str) -> dict[str, object]:
 
 def by_size(messages: Sequence[OutgoingMessage]) -> list[list[OutgoingMessage]]:
     """Calls under Postmark's 50 MB a call (UTF-8 bytes of the bodies, with headroom)."""
-    calls: list[list[OutgoingMessage]] = [[]]
-    size = 0
-    for message in messages:
-        length = 4 * (len(message.html) + len(message.text)) // 3 + 2_000
-        if calls[-1] and size + length > MAX_CALL_BYTES:
-            calls.append([])
-            size = 0
-        calls[-1].append(message)
-        size += length
-    return calls
+    return chunked_by_size(messages, _body_size, MAX_CALL_BYTES)
+
+
+def _body_size(message: OutgoingMessage) -> int:
+    return 4 * (len(message.html) + len(message.text)) // 3 + 2_000
 
 
 class PostmarkProvider:
