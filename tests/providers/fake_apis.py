@@ -65,8 +65,10 @@ class FakePostmark:
 
     def _one(self, message: dict) -> dict:
         (to,) = [address for _name, address in getaddresses([message["To"]])]
+        if invalid(parseaddr(message["From"])[1]):
+            return {"ErrorCode": 300, "Message": "Invalid 'From' address.", "To": to}
         if invalid(to):
-            return {"ErrorCode": 300, "Message": "Invalid 'To' address", "To": to}
+            return {"ErrorCode": 300, "Message": f"Invalid 'To' address: '{to}'.", "To": to}
         delivered = Delivered(
             to=to,
             subject=message["Subject"],

@@ -295,3 +295,12 @@ def test_brevo_keeps_each_calls_params_under_its_cap(
     received = _by_recipient(service.delivered)
     for message in messages:
         assert received[message.to_address].html == message.html
+
+
+def test_postmark_refusing_every_message_for_one_reason_stops_the_send(
+    fake_server: Callable[[Handler], FakeServer],
+) -> None:
+    service = _service("postmark", fake_server)
+    messages = [dataclasses.replace(m, from_address="invalid-sender") for m in make_messages(3)]
+    with pytest.raises(PermanentProviderError, match="From"):
+        service.send(messages)

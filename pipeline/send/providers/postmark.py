@@ -29,7 +29,8 @@ MAX_BATCH = 500
 MAX_CALL_BYTES = 45_000_000
 """Postmark takes 500 messages and 50 MB a call (10 MB a message):
 https://postmarkapp.com/developer/user-guide/send-email-with-api/batch-emails"""
-RECIPIENT_ERRORS = {300, 406}
+INACTIVE = 406
+RECIPIENT_ERRORS = {300, INACTIVE}
 """300 invalid email request (a bad address), 406 inactive recipient (bounced or spam)."""
 SEARCH_CONCURRENCY = 8
 
@@ -105,6 +106,7 @@ class PostmarkProvider:
     ) -> list[SendResult]:
         results: list[SendResult] = []
         other_errors: set[str] = set()
+        codes: set[object] = set()
         for index, message in enumerate(messages):
             answer = answers[index] if index < len(answers) else None
             if not isinstance(answer, dict):
@@ -115,13 +117,17 @@ class PostmarkProvider:
             if code == 0:
                 results.append(SendResult(message.delivery_id, str(answer.get("MessageID"))))
                 continue
+            codes.add(code)
             reason = f"Postmark ErrorCode {code}: {answer.get('Message', '')}"
             if code not in RECIPIENT_ERRORS:
                 other_errors.add(reason)
             results.append(SendResult(message.delivery_id, error=reason))
-        if other_errors and all(not result.ok for result in results):
-            # The same non-recipient error for every message: the content or the account.
-            raise PermanentProviderError(f"{SERVICE}: {'; '.join(sorted(other_errors))}")
+        if all(not result.ok for result in results):
+            reasons = {result.error or "" for result in results}
+            # Every message refused, for a reason not about its recipient, or for the very
+            # same reason (an address would be named): the sender, content or account.
+            if other_errors or (len(results) > 1 and len(reasons) == 1 and INACTIVE not in codes):
+                raise PermanentProviderError(f"{SERVICE}: {'; '.join(sorted(reasons))}")
         return results
 
     async def find_accepted(self, messages: Sequence[OutgoingMessage]) -> dict[int, str]:
