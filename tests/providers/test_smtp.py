@@ -49,6 +49,8 @@ class Mailbox:
 
     async def handle_DATA(self, server: SMTPServer, session: Session, envelope: Envelope) -> str:
         assert envelope.content is not None
+        if any(address.startswith("shutdown") for address in envelope.rcpt_tos):
+            return "421 4.3.2 Service shutting down"
         content = (
             envelope.content if isinstance(envelope.content, bytes) else envelope.content.encode()
         )
@@ -236,3 +238,29 @@ def test_a_line_break_in_a_header_field_is_refused(smtp_server: SmtpFixture) -> 
     (result,) = run(lambda: _provider(smtp_server), lambda p: p.send_batch([evil]))
     assert not result.ok and "header injection" in (result.error or "")
     assert smtp_server.mailbox.received == []
+
+
+def test_a_lost_connection_mid_batch_never_sends_a_message_twice(smtp_server: SmtpFixture) -> None:
+    messages = make_messages(3)
+    messages[1] = dataclasses.replace(messages[1], to_address="shutdown@example.org")
+    results = run(lambda: _provider(smtp_server, max_batch=3), lambda p: p.send_batch(messages))
+    assert [r.ok for r in results] == [True, False, False]
+    assert "connection lost" in (results[2].error or "")
+    assert [rcpts for _s, rcpts, _d in smtp_server.mailbox.received] == [["reader1@example.org"]]
+
+
+def test_implicit_tls(keys: Keys) -> None:
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_tls.load_cert_chain(keys.cert, keys.key)
+    mailbox = Mailbox()
+    port = _free_port()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port, ssl_context=server_tls)
+    controller.start()
+    try:
+        client_tls = ssl.create_default_context(cafile=str(keys.cert))
+        server = SmtpServer("127.0.0.1", port, "tls", timeout_s=5, tls_context=client_tls)
+        results = run(lambda: SmtpProvider(server), lambda p: p.send_batch(make_messages(1)))
+    finally:
+        controller.stop()
+    assert results[0].ok
+    assert len(mailbox.received) == 1
