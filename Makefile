@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+PRISM := .tools/prism/node_modules/.bin/prism
 
 .PHONY: demo test lint typecheck screenshots chromium messages clean
 
@@ -28,7 +29,14 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-test: lint typecheck chromium
+# Stoplight Prism checks provider requests against their OpenAPI files (tests/providers).
+$(PRISM): tests/prism/package.json tests/prism/package-lock.json
+	mkdir -p .tools/prism
+	cp tests/prism/package.json tests/prism/package-lock.json .tools/prism/
+	cd .tools/prism && npm ci --ignore-scripts --no-audit --no-fund
+	touch $(PRISM)
+
+test: lint typecheck chromium $(PRISM)
 	$(BIN)/pytest
 
 # Headless Chromium: the layout and sign-up form tests, and the screenshots.
@@ -45,4 +53,4 @@ messages: $(STAMP)
 	rm pipeline/render/locales/messages.pot
 
 clean:
-	rm -rf $(VENV) newsletter.db outbox preview .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .tools newsletter.db outbox preview .pytest_cache .mypy_cache .ruff_cache

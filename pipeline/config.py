@@ -167,6 +167,22 @@ class IssueSettings(Strict):
         return subject
 
 
+class Smtp(Strict):
+    host: str = Field(
+        "localhost", description="The SMTP server (password: NEWSLETTER_PROVIDER_TOKEN)."
+    )
+    port: int = Field(587, ge=1, le=65535, description="587 for STARTTLS, 465 for TLS.")
+    tls: Literal["starttls", "tls", "none"] = Field(
+        "starttls", description="`starttls` upgrades on 587, `tls` from the start (465), `none`."
+    )
+    username: str | None = Field(None, description="Login name; no login when unset.")
+    dkim_selector: str | None = Field(None, description="DKIM selector (`<selector>._domainkey`).")
+    dkim_domain: str | None = Field(None, description="DKIM signing domain (d=).")
+    dkim_key_file: Path | None = Field(
+        None, description="PEM private key for DKIM signing; signing is on when set."
+    )
+
+
 ProviderName = Literal["outbox", "smtp", "postmark", "sendgrid", "mailgun", "brevo", "ses"]
 
 
@@ -188,6 +204,9 @@ class Provider(Strict):
     )
     domain: str | None = Field(None, description="Mailgun's sending domain.")
     region: str | None = Field(None, description="Amazon SES's region.")
+    message_stream: str = Field("broadcast", description="Postmark's message stream.")
+    timeout_s: float = Field(30, gt=0, description="Seconds one API call may take.")
+    smtp: Smtp = Field(Smtp(), description="The SMTP server, for `name: smtp`.")
 
 
 class Schedule(Strict):
@@ -261,7 +280,12 @@ class Config(Strict):
     def resolve_paths(self, base: Path) -> Config:
         """Make relative paths relative to the config file's folder, not the caller's."""
         sources = self.sources.model_copy(update={"content_dir": base / self.sources.content_dir})
-        provider = self.provider.model_copy(update={"outbox_dir": base / self.provider.outbox_dir})
+        smtp = self.provider.smtp
+        if smtp.dkim_key_file is not None:
+            smtp = smtp.model_copy(update={"dkim_key_file": base / smtp.dkim_key_file})
+        provider = self.provider.model_copy(
+            update={"outbox_dir": base / self.provider.outbox_dir, "smtp": smtp}
+        )
         issue = self.issue
         if issue.templates_dir is not None:
             issue = issue.model_copy(update={"templates_dir": base / issue.templates_dir})
