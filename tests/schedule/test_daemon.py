@@ -8,6 +8,7 @@ import signal
 import subprocess
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -22,21 +23,30 @@ READERS = 4
 
 
 def _start_daemon(project: Project, *extra: str) -> subprocess.Popen[str]:
+    """A daemon whose log goes to a file, so a test can read it while the daemon runs."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSLETTER_")}
-    return subprocess.Popen(
+    log = (project.root / f"daemon-{time.monotonic_ns()}.log").open("w")
+    daemon = subprocess.Popen(
         [NEWSLETTER, "run", "--config", str(project.config_path), *extra],
         cwd=project.root,
         env=env,
         stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stderr=log,
         text=True,
     )
+    daemon.log_path = Path(log.name)  # type: ignore[attr-defined]
+    log.close()
+    return daemon
+
+
+def _log_of(daemon: subprocess.Popen[str]) -> str:
+    return daemon.log_path.read_text("utf-8")  # type: ignore[attr-defined, no-any-return]
 
 
 def _stop(daemon: subprocess.Popen[str]) -> tuple[int, str, str]:
     daemon.send_signal(signal.SIGTERM)
-    out, err = daemon.communicate(timeout=30)
-    return daemon.returncode, out, err
+    out, _ = daemon.communicate(timeout=30)
+    return daemon.returncode, out, _log_of(daemon)
 
 
 def _wait_for(condition: object, what: str, seconds: float = 30) -> None:
@@ -66,6 +76,10 @@ def test_two_daemons_finish_an_unfinished_send_once(unfinished_issue: Project) -
     second = _start_daemon(project)
     try:
         _wait_for(lambda: _issue_state(project) == "sent", "the issue to be sent")
+        _wait_for(
+            lambda: any("standing by" in _log_of(daemon) for daemon in (first, second)),
+            "the second daemon to stand by",
+        )
     finally:
         results = [_stop(first), _stop(second)]
     assert len(list(project.outbox.glob("*.eml"))) == READERS
