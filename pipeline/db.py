@@ -141,6 +141,10 @@ def make_engine(url: str) -> sa.Engine:
 def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
     cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
     cursor.execute("PRAGMA journal_mode=WAL")
+    # WAL with NORMAL survives a killed process; only power loss may undo the last commits.
+    # Claims of the ledger commit with FULL (see pipeline/send/ledger.py), which also
+    # makes every earlier commit durable.
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
 

@@ -16,7 +16,7 @@ from pipeline.render.i18n import translations
 from pipeline.render.personalize import Personalizable
 from pipeline.send.ledger import Recipient
 from pipeline.send.message import BodyTemplate, OutgoingMessage
-from pipeline.tokens import make_token
+from pipeline.tokens import TokenMaker
 
 
 def greeting(name: str, locale: str) -> str:
@@ -24,19 +24,26 @@ def greeting(name: str, locale: str) -> str:
     return gettext("Hello %(name)s,") % {"name": name} if name else gettext("Hello,")
 
 
-def reader_links(site: Site, secret_key: str, subscriber_id: int) -> dict[str, str]:
-    return {
-        "unsubscribe_url": f"{site.url}/unsubscribe/"
-        + make_token(secret_key, "unsubscribe", subscriber_id),
-        "preferences_url": f"{site.url}/preferences/"
-        + make_token(secret_key, "preferences", subscriber_id),
-    }
+class ReaderLinks:
+    """Each reader's signed unsubscribe and preferences links."""
+
+    def __init__(self, site: Site, secret_key: str):
+        self.unsubscribe = f"{site.url}/unsubscribe/"
+        self.preferences = f"{site.url}/preferences/"
+        self.unsubscribe_token = TokenMaker(secret_key, "unsubscribe")
+        self.preferences_token = TokenMaker(secret_key, "preferences")
+
+    def __call__(self, subscriber_id: int) -> dict[str, str]:
+        return {
+            "unsubscribe_url": self.unsubscribe + self.unsubscribe_token(subscriber_id),
+            "preferences_url": self.preferences + self.preferences_token(subscriber_id),
+        }
 
 
 class Composer:
     def __init__(self, connection: sa.Connection, issue_id: int, site: Site, secret_key: str):
         self.site = site
-        self.secret_key = secret_key
+        self.links = ReaderLinks(site, secret_key)
         self.issue_number: int = connection.execute(
             sa.select(issues.c.number).where(issues.c.id == issue_id)
         ).scalar_one()
@@ -58,7 +65,7 @@ class Composer:
         locale = recipient.locale if recipient.locale in self.variants else self.site.locale
         variant = self.variants[locale]
         values = {"greeting": greeting(recipient.name, locale)}
-        values |= reader_links(self.site, self.secret_key, recipient.subscriber_id)
+        values |= self.links(recipient.subscriber_id)
         unsubscribe_token = values["unsubscribe_url"].rpartition("/")[2]
         mailto = (
             f"mailto:{self.unsubscribe_mailbox}?subject={quote('unsubscribe ' + unsubscribe_token)}"

@@ -72,6 +72,15 @@ def batch_size(config: Config, provider: Provider) -> int:
     return max(1, min(limit, provider.max_batch, int(config.provider.rate_per_s)))
 
 
+MIN_CLAIM = 50
+"""Rows claimed at once when batches are smaller: one durable claim per small call would
+make the disk's flush the limit. A crash leaves at most one claim per worker unsettled."""
+
+
+def claim_size(batch: int) -> int:
+    return batch * max(1, MIN_CLAIM // batch)
+
+
 def deliver(
     engine: sa.Engine,
     config: Config,
@@ -114,6 +123,9 @@ class _Run:
             self.composer = Composer(connection, issue_id, config.site, secret_key)
         self.budget = RateBudget(engine, issue_id, config.provider.rate_per_s)
         self.batch_size = batch_size(config, provider)
+        self.claim_size = claim_size(self.batch_size)
+        self.unrecorded: list[SendResult] = []
+        self.recording = asyncio.Lock()
         self.database = ThreadPoolExecutor(1, thread_name_prefix="ledger")
         self.first_call_done = asyncio.Event()
         self.stopped: PermanentProviderError | None = None
@@ -154,25 +166,45 @@ class _Run:
         if number > 0:
             await self.first_call_done.wait()
         while self.stopped is None:
-            await asyncio.sleep(await self.db(self.budget.reserve, self.batch_size))
-            if self.stopped is not None:
-                return
-            batch = await self.db(ledger.claim_batch, self.engine, self.issue_id, self.batch_size)
-            if not batch:
+            claim = ledger.claim_batch, self.engine, self.issue_id, self.claim_size
+            claimed = await self.db(*claim)
+            if not claimed:
                 self.first_call_done.set()
                 return
-            messages = [self.composer.compose(recipient) for recipient in batch]
-            try:
-                results = await self.send(messages)
-            except PermanentProviderError as exc:
-                self.stopped = _stopping(exc)
+            for start in range(0, len(claimed), self.batch_size):
+                if self.stopped is not None:
+                    await self.db(ledger.release, self.engine, _ids(claimed[start:]))
+                    return
+                await self.pace(self.batch_size)
+                batch = claimed[start : start + self.batch_size]
+                try:
+                    results = await self.send([self.composer.compose(r) for r in batch])
+                except PermanentProviderError as exc:
+                    self.stopped = _stopping(exc)
+                    self.first_call_done.set()
+                    await self.db(ledger.release, self.engine, _ids(claimed[start:]))
+                    return
+                await self.record(results)
                 self.first_call_done.set()
-                await self.db(ledger.release, self.engine, [m.delivery_id for m in messages])
-                return
-            await self.db(ledger.record_results, self.engine, results)
-            self.first_call_done.set()
-            self.delivered += sum(1 for r in results if r.ok)
-            self.progress(len(batch))
+                self.progress(len(batch))
+
+    async def pace(self, recipients: int) -> None:
+        """Wait until the shared rate budget allows `recipients` more."""
+        if self.budget.take_allowance(recipients):
+            return
+        wait, extra = await self.db(self.budget.reserve, recipients)
+        self.budget.add_allowance(extra)
+        await asyncio.sleep(wait)
+
+    async def record(self, results: list[SendResult]) -> None:
+        """Record results, several workers' in one transaction when they arrive together."""
+        self.unrecorded.extend(results)
+        self.delivered += sum(1 for r in results if r.ok)
+        async with self.recording:
+            if not self.unrecorded:
+                return  # another worker's write took these along
+            batch, self.unrecorded = self.unrecorded, []
+            await self.db(ledger.record_results, self.engine, batch)
 
     async def send(self, messages: Sequence[OutgoingMessage]) -> list[SendResult]:
         """One provider call, retried with backoff; after the last attempt, all failed."""
@@ -191,8 +223,12 @@ class _Run:
                 if not messages:
                     return []
                 await asyncio.sleep(wait)
-                await asyncio.sleep(await self.db(self.budget.reserve, len(messages)))
+                await self.pace(len(messages))
                 attempt += 1
+
+
+def _ids(recipients: Sequence[ledger.Recipient]) -> list[int]:
+    return [r.delivery_id for r in recipients]
 
 
 def _stopping(exc: PermanentProviderError) -> PermanentProviderError:

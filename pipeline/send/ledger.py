@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -70,7 +71,7 @@ def claim_batch(
     holds its write lock for the statement. Only this batch is read, never the audience.
     """
     at = now()
-    with engine.begin() as connection:
+    with _durable(engine) as connection:
         pending = (
             sa.select(deliveries.c.id)
             .where(deliveries.c.issue_id == issue_id, deliveries.c.state == "pending")
@@ -100,6 +101,24 @@ def claim_batch(
         if not ids:
             return []
         return recipients(connection, ids)
+
+
+@contextmanager
+def _durable(engine: sa.Engine) -> Iterator[sa.Connection]:
+    """A transaction that is on disk when it commits, even on SQLite with synchronous=NORMAL:
+    a claim lost to a power cut would let a sent message be claimed and sent again."""
+    with engine.connect() as connection:
+        sqlite = engine.dialect.name == "sqlite"
+        if sqlite:
+            connection.exec_driver_sql("PRAGMA synchronous=FULL")
+            connection.commit()
+        try:
+            with connection.begin():
+                yield connection
+        finally:
+            if sqlite:
+                connection.exec_driver_sql("PRAGMA synchronous=NORMAL")
+                connection.commit()
 
 
 def recipients(connection: sa.Connection, ids: Sequence[int]) -> list[Recipient]:

@@ -17,6 +17,7 @@ import pytest
 import sqlalchemy as sa
 
 from pipeline import db
+from pipeline.collect import collect
 from subscribers.schema import subscribers
 from tests.conftest import REPO, Project
 
@@ -43,10 +44,9 @@ class Loopback:
 def start_loopback(folder: Path) -> tuple[subprocess.Popen[bytes], Loopback]:
     port_file = folder / "loopback.port"
     log = folder / "loopback.log"
+    command = [sys.executable, "-m", "tests.send.loopback_server"]
     server = subprocess.Popen(
-        [sys.executable, "-m", "tests.send.loopback_server", "--port-file", str(port_file)]
-        + ["--log", str(log)],
-        cwd=REPO,
+        [*command, "--port-file", str(port_file), "--log", str(log)], cwd=REPO
     )
     deadline = time.monotonic() + 15
     while not port_file.exists():
@@ -96,8 +96,10 @@ def send_project(project: Project, database_url: str) -> Project:
     """The demo project on SQLite or PostgreSQL, schema current, sample content collected,
     and no readers yet (tests add their own)."""
     project.edit_config(lambda raw: raw.update(database={"url": database_url}))
-    project.run("db", "upgrade")
-    project.run("collect")
+    engine = project.engine()
+    db.upgrade(engine)
+    collect(project.config(), engine)
+    engine.dispose()
     return project
 
 

@@ -46,17 +46,16 @@ class LoopbackProvider:
 
     def _body(self, messages: Sequence[OutgoingMessage]) -> dict[str, Any]:
         if self.mode == "template":
-            variant = messages[0].variant
-            # One call carries one variant's template; the dispatcher's batches mix locales
-            # rarely, and a mixed batch falls back to full bodies rather than a wrong text.
-            if all(m.variant is variant for m in messages):
-                template = {
-                    "subject": variant.subject,
-                    "html": "%%".join(variant.html.chunks),
-                    "text": "%%".join(variant.text.chunks),
+            templates = {
+                m.variant.key: {
+                    "subject": m.variant.subject,
+                    "html": "%%".join(m.variant.html.chunks),
+                    "text": "%%".join(m.variant.text.chunks),
                 }
-                return {"template": template, "messages": [_values(m) for m in messages]}
-        return {"template": None, "messages": [_full(m) for m in messages]}
+                for m in messages
+            }
+            return {"templates": templates, "messages": [_values(m) for m in messages]}
+        return {"templates": None, "messages": [_full(m) for m in messages]}
 
     async def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         try:
@@ -97,6 +96,7 @@ def _values(message: OutgoingMessage) -> dict[str, Any]:
         "to": message.to_address,
         "message_id": message.message_id,
         "headers": message.headers,
+        "template": message.variant.key,
         "values": message.values,
     }
 

@@ -3,9 +3,9 @@
 Run as its own process (`python -m tests.send.loopback_server --port-file F`) so it
 outlives a sender killed with SIGKILL and does not share the sender's CPU time.
 
-    POST /batch      {"template": {"subject", "html", "text"} | null,
+    POST /batch      {"templates": {name: {"subject", "html", "text"}} | null,
                       "messages": [{"key", "to", "message_id", "headers",
-                                    "values"} | {..., "subject", "html", "text"}]}
+                                    "template", "values"} | {..., "subject", "html", "text"}]}
                   -> 200 {"results": [{"id": "..."} | {"error": "..."}]}
     POST /accepted   {"keys": [...]} -> {"accepted": {key: id}}   (for settling)
     POST /faults     {"plan": ["ok", "429:1", "500", "401", "timeout:3", "drop"]}: one per
@@ -51,15 +51,15 @@ class MailService:
                 return 429, {"error": "slow down"}, {"Retry-After": argument or "1"}
             elif status in ("500", "401"):
                 return int(status), {"error": f"injected {status}"}, {}
-        template = body.get("template")
+        templates = body.get("templates") or {}
         results = []
         lines = []
         for message in body["messages"]:
             if message["to"].endswith("@invalid.example"):
                 results.append({"error": "invalid recipient address"})
                 continue
-            if template is None and not message.get("html"):
-                return 400, {"error": "a message without template has no html"}, {}
+            if message.get("template", "") not in templates and not message.get("html"):
+                return 400, {"error": "a message with neither template nor html"}, {}
             key = message["key"]
             self.received[key] += 1
             provider_id = self.accepted.setdefault(key, f"lb-{key}")

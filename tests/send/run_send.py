@@ -8,8 +8,11 @@ import json
 import sys
 from pathlib import Path
 
+import sqlalchemy as sa
+
 from pipeline import db
 from pipeline.config import load_config
+from pipeline.db import issues
 from pipeline.environment import DEVELOPMENT_SECRET_KEY
 from pipeline.issue.build import build_issue, unfinished_issue
 from pipeline.send.dispatcher import deliver
@@ -24,8 +27,9 @@ def main() -> None:
     if resume:
         with engine.connect() as connection:
             unfinished = unfinished_issue(connection)
-        assert unfinished is not None, "nothing to resume"
-        issue_id = unfinished[0]
+            latest = connection.execute(sa.select(sa.func.max(issues.c.id))).scalar_one()
+        # A send that finished just before its kill leaves nothing to resume: report it.
+        issue_id = latest if unfinished is None else unfinished[0]
     else:
         issue_id = build_issue(engine, config, db.now()).id
     kinds = {"plain": LoopbackProvider, "settling": SettlingLoopbackProvider}

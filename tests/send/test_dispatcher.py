@@ -123,7 +123,7 @@ def test_refused_credentials_stop_the_send_after_one_call(
     send_project: Project, loopback: Loopback
 ) -> None:
     loopback.faults("401")
-    with pytest.raises(PermanentProviderError, match="refused the send.*401.*--resume"):
+    with pytest.raises(PermanentProviderError, match=r"refused the send.*401.*--resume"):
         _send(send_project, loopback, 2000, concurrency=8)
     assert loopback.stats()["calls"] == 1
     assert loopback.received() == {}
