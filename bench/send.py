@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import shutil
 import subprocess
@@ -109,14 +110,19 @@ def child(config_path: Path, url: str, mode: str, profile: bool) -> None:
 
         profiler = cProfile.Profile()
         sent = profiler.runcall(run)
-        pstats.Stats(profiler, stream=sys.stderr).sort_stats("tottime").print_stats(18)
+        pstats.Stats(profiler, stream=sys.stderr).sort_stats(os.environ.get("BENCH_SORT", "tottime")).print_stats(25)
     else:
         sent = run()
     elapsed = time.perf_counter() - started
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(
-        json.dumps({"sent": sent, "elapsed_s": elapsed, "ledger_s": ledger_s, "peak_mb": peak_mb})
-    )
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    figures = {
+        "sent": sent,
+        "elapsed_s": elapsed,
+        "ledger_s": ledger_s,
+        "peak_mb": usage.ru_maxrss / 1024,
+        "cpu_s": usage.ru_utime + usage.ru_stime,
+    }
+    print(json.dumps(figures))
 
 
 def main() -> None:
