@@ -7,8 +7,9 @@ Modes: `template` sends each variant's HTML once per call and only the readers' 
 (SendGrid, Mailgun, Brevo); `full` a whole body per message, 500 a call (Postmark without
 templates, SES, SMTP); `single` one message per call. Each mode delivers a fresh issue of
 the sample content to every reader, end to end: the ledger filled, claimed, recorded.
-The send runs in a process of its own, which reports its own peak memory; the loopback
-service runs in another. `--profile` prints where the sender spends its time (cProfile).
+The send runs in a process of its own, which reports its own peak memory and CPU time;
+the loopback service runs in another. `--profile` prints where the sender spends its
+time (cProfile; BENCH_SORT=cumulative to sort by cumulative time).
 """
 
 from __future__ import annotations
@@ -110,7 +111,8 @@ def child(config_path: Path, url: str, mode: str, profile: bool) -> None:
 
         profiler = cProfile.Profile()
         sent = profiler.runcall(run)
-        pstats.Stats(profiler, stream=sys.stderr).sort_stats(os.environ.get("BENCH_SORT", "tottime")).print_stats(25)
+        order = os.environ.get("BENCH_SORT", "tottime")
+        pstats.Stats(profiler, stream=sys.stderr).sort_stats(order).print_stats(25)
     else:
         sent = run()
     elapsed = time.perf_counter() - started

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hmac
 from functools import lru_cache
 
 from itsdangerous import BadSignature, URLSafeSerializer
 from itsdangerous.encoding import base64_encode
+from itsdangerous.signer import HMACAlgorithm
 
 PURPOSES = ("unsubscribe", "preferences")
 
@@ -32,14 +34,16 @@ class TokenMaker:
     def __init__(self, secret_key: str, purpose: str):
         signer = _serializer(secret_key, purpose).make_signer()
         self._key = signer.derive_key()
-        self._algorithm = signer.algorithm
+        assert isinstance(signer.algorithm, HMACAlgorithm)
+        self._digest = signer.algorithm.digest_method
         self._separator: bytes = signer.sep
 
     def __call__(self, subscriber_id: int) -> str:
         # The serializer's payload for an int: its JSON (the digits), uncompressed (zlib
         # never shortens a few digits), base64url without padding.
         payload = base64_encode(str(subscriber_id).encode())
-        signature: bytes = base64_encode(self._algorithm.get_signature(self._key, payload))
+        # hmac.digest: the one-call C path of the HMAC itsdangerous computes.
+        signature: bytes = base64_encode(hmac.digest(self._key, payload, self._digest))
         return (payload + self._separator + signature).decode("ascii")
 
 
