@@ -26,6 +26,7 @@ __all__ = [
     "issues",
     "items",
     "metadata",
+    "rate_budgets",
 ]
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -129,8 +130,24 @@ deliveries = sa.Table(
     sa.Column("provider_message_id", sa.String(300)),
     sa.Column("error", sa.Text),
     sa.Column("updated_at", UtcDateTime(), nullable=False),
+    # Who holds a row in "sending", and until when: live workers leave each other's rows
+    # alone until the lease expires; `send --resume` takes them over at once.
+    sa.Column("lease_owner", sa.String(64)),
+    sa.Column("lease_expires_at", UtcDateTime()),
     sa.UniqueConstraint("issue_id", "subscriber_id", name="uq_deliveries_issue_subscriber"),
     sa.Index("ix_deliveries_issue_state", "issue_id", "state"),
+    # Claims read the next pending rows in id order without sorting the whole issue.
+    sa.Index("ix_deliveries_claim", "issue_id", "state", "id"),
+)
+
+# The provider's rate budget of one send, shared by every process sending it: a token
+# bucket whose level and last refill (Unix seconds) change in one UPDATE per reservation.
+rate_budgets = sa.Table(
+    "rate_budgets",
+    metadata,
+    sa.Column("issue_id", sa.Integer, sa.ForeignKey("issues.id"), primary_key=True),
+    sa.Column("tokens", sa.Float, nullable=False),
+    sa.Column("refilled_at", sa.Float, nullable=False),
 )
 
 
@@ -149,6 +166,10 @@ def make_engine(url: str) -> sa.Engine:
 def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
     cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
     cursor.execute("PRAGMA journal_mode=WAL")
+    # WAL with NORMAL survives a killed process; only power loss may undo the last commits.
+    # Claims of the ledger commit with FULL (see pipeline/send/ledger.py), which also
+    # makes every earlier commit durable.
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
 

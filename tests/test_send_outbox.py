@@ -148,7 +148,7 @@ def test_dry_run_sends_nothing(ready_project: Project) -> None:
 
 
 def test_resume_finishes_an_interrupted_issue(ready_project: Project) -> None:
-    """A crash mid-send leaves rows pending and sending; --resume sends the pending ones once."""
+    """A crash mid-send leaves rows pending and sending; --resume settles and finishes them."""
     from pipeline.config import load_config
     from pipeline.db import now
     from pipeline.issue.build import build_issue
@@ -170,5 +170,7 @@ def test_resume_finishes_an_interrupted_issue(ready_project: Project) -> None:
     assert refused.returncode == 3
     assert "issue 1 has not finished sending" in refused.stderr
     result = ready_project.run("send", "--resume")
-    assert "1 deliveries were interrupted" in result.stdout
-    assert len(list(ready_project.outbox.glob("*.eml"))) == len(SAMPLE_READERS) - 1
+    # The outbox overwrites a message's file when it is written again (deduplicates_retries),
+    # so the interrupted delivery is simply sent again: every reader has it once.
+    assert "1 sent again" in " ".join(result.stdout.split())
+    assert len(list(ready_project.outbox.glob("*.eml"))) == len(SAMPLE_READERS)

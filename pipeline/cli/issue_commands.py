@@ -7,7 +7,16 @@ from typing import Annotated
 
 import sqlalchemy as sa
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TextColumn,
+    TimeRemainingColumn,
+)
+from rich.text import Text
 
 from pipeline import db
 from pipeline.cli.common import ConfigOption, open_store, out
@@ -23,7 +32,7 @@ from pipeline.issue.build import (
 )
 from pipeline.render.preview import serve_preview, write_preview
 from pipeline.send import ledger
-from pipeline.send.dispatcher import DeliverySummary, deliver, settle_interrupted
+from pipeline.send.dispatcher import DeliverySummary, batch_size, deliver
 from pipeline.send.providers import make_provider
 from subscribers.store import active_ids
 
@@ -74,10 +83,7 @@ def send(
             out.print("No issue is unfinished: nothing to resume.")
             return
         issue_id, number = unfinished
-        settled = settle_interrupted(engine, issue_id, settings.provider.crash_policy)
-        if settled:
-            policy = settings.provider.crash_policy
-            out.print(f"{settled} deliveries were interrupted mid-send ({policy}).")
+        out.print(f"Resuming issue {number}.")
     else:
         try:
             built = build_issue(engine, settings, db.now())
@@ -88,7 +94,7 @@ def send(
         for warning in built.warnings:
             out.print(str(warning), highlight=False)
         out.print(f"Issue {number} built: {built.item_count} items, {built.recipients} recipients.")
-    summary = _deliver_with_progress(settings, engine, issue_id, number)
+    summary = _deliver_with_progress(settings, engine, issue_id, number, resume)
     _print_summary(number, summary, settings)
 
 
@@ -100,21 +106,45 @@ def _dry_run(settings: Config, engine: sa.Engine) -> None:
         ).scalar_one()
     variants = render_variants(content, settings) if content.items else []
     sizes = ", ".join(f"{v.locale} {len(v.html.encode()) // 1024} KB" for v in variants)
+    provider = make_provider(settings)
+    per_call = batch_size(settings, provider)
+    calls = -(-audience // per_call)
     out.print(
         f"Dry run: issue {content.number} would hold {len(content.items)} items "
-        f"for {audience} recipients{f' ({sizes})' if sizes else ''}. Nothing was sent."
+        f"for {audience} recipients{f' ({sizes})' if sizes else ''}, "
+        f"in {calls} {provider.name} calls of up to {per_call}, "
+        f"at most {settings.provider.rate_per_s:g} recipients/s "
+        f"(at least {_duration(audience / settings.provider.rate_per_s)}). Nothing was sent."
     )
 
 
+def _duration(seconds: float) -> str:
+    minutes, secs = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    if hours:
+        return f"{hours} h {minutes} min"
+    return f"{minutes} min {secs} s" if minutes else f"{secs} s"
+
+
+class RateColumn(ProgressColumn):
+    """Recipients a second, as Rich measures them over the last moments."""
+
+    def render(self, task: Task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text("" if speed is None else f"{speed:,.0f}/s")
+
+
 def _deliver_with_progress(
-    settings: Config, engine: sa.Engine, issue_id: int, number: int
+    settings: Config, engine: sa.Engine, issue_id: int, number: int, resume: bool
 ) -> DeliverySummary:
     with engine.connect() as connection:
-        remaining = ledger.counts(connection, issue_id).get("pending", 0)
+        by_state = ledger.counts(connection, issue_id)
+    remaining = by_state.get("pending", 0) + by_state.get("sending", 0)
     columns = (
         TextColumn(f"issue {number}"),
         BarColumn(),
         MofNCompleteColumn(),
+        RateColumn(),
         TimeRemainingColumn(),
     )
     with Progress(*columns, console=out, transient=True) as bar:
@@ -126,12 +156,26 @@ def _deliver_with_progress(
             make_provider(settings),
             secret_key(),
             progress=lambda done: bar.advance(task, done),
+            resume=resume,
         )
 
 
 def _print_summary(number: int, summary: DeliverySummary, settings: Config) -> None:
+    settled = summary.settlement
+    if settled.total:
+        out.print(
+            f"Interrupted deliveries of a dead run: {settled.confirmed} confirmed sent by the "
+            f"provider, {settled.resent} sent again, {settled.unsettled} left unsettled."
+        )
     where = f" into {settings.provider.outbox_dir}" if settings.provider.name == "outbox" else ""
-    out.print(f"Issue {number}: {summary.sent} sent{where}, {summary.failed} failed.")
+    out.print(
+        f"Issue {number}: {summary.sent} sent{where}, {summary.failed} failed, "
+        f"{summary.cancelled} cancelled, {summary.unsettled} unsettled "
+        f"({summary.delivered_now} in this run, {summary.elapsed_s:.1f} s, "
+        f"{summary.rate_per_s:,.0f}/s)."
+    )
+    for reason in summary.failure_reasons:
+        out.print(f"  failed: {reason}")
     if summary.unsettled:
         out.print(
             f"{summary.unsettled} deliveries were interrupted by a crash and not sent again "

@@ -14,7 +14,7 @@ from pipeline.config import Config, load_config
 from pipeline.db import schedule_events
 from pipeline.environment import secret_key
 from pipeline.issue.build import NothingToSend, build_issue, unfinished_issue
-from pipeline.send.dispatcher import deliver, settle_interrupted
+from pipeline.send.dispatcher import deliver
 from pipeline.send.providers import make_provider
 
 log = logging.getLogger("newsletter.schedule")
@@ -55,9 +55,8 @@ def resume_job(config_path: str) -> None:
     if unfinished is None:
         return
     issue_id, number = unfinished
-    settled = settle_interrupted(engine, issue_id, config.provider.crash_policy)
-    log.info("resume: issue %s was left unfinished; %s deliveries were mid-send", number, settled)
-    _deliver(config, engine, issue_id, number, job="resume")
+    log.info("resume: issue %s was left unfinished; finishing it", number)
+    _deliver(config, engine, issue_id, number, job="resume", resume=True)
 
 
 def send_job(config_path: str) -> None:
@@ -84,8 +83,10 @@ def send_job(config_path: str) -> None:
     _deliver(config, engine, built.id, built.number, job="send")
 
 
-def _deliver(config: Config, engine: sa.Engine, issue_id: int, number: int, *, job: str) -> None:
-    summary = deliver(engine, config, issue_id, make_provider(config), secret_key())
+def _deliver(
+    config: Config, engine: sa.Engine, issue_id: int, number: int, *, job: str, resume: bool = False
+) -> None:
+    summary = deliver(engine, config, issue_id, make_provider(config), secret_key(), resume=resume)
     detail = f"issue {number}: {summary.sent} sent, {summary.failed} failed"
     if summary.unsettled:
         detail += f", {summary.unsettled} unsettled after a crash"

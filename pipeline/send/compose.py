@@ -11,14 +11,13 @@ from urllib.parse import quote
 import sqlalchemy as sa
 
 from pipeline.config import Site
-from pipeline.db import deliveries, issue_items, issue_variants, issues, items
+from pipeline.db import issue_items, issue_variants, issues, items
 from pipeline.issue.variants import variant_for
 from pipeline.render.i18n import translations
 from pipeline.render.personalize import Personalizable
 from pipeline.send.ledger import Recipient
 from pipeline.send.message import BodyTemplate, OutgoingMessage
-from pipeline.tokens import make_token
-from subscribers.schema import subscribers
+from pipeline.tokens import TokenMaker
 
 
 def greeting(name: str, locale: str) -> str:
@@ -26,13 +25,20 @@ def greeting(name: str, locale: str) -> str:
     return gettext("Hello %(name)s,") % {"name": name} if name else gettext("Hello,")
 
 
-def reader_links(site: Site, secret_key: str, subscriber_id: int) -> dict[str, str]:
-    return {
-        "unsubscribe_url": f"{site.url}/unsubscribe/"
-        + make_token(secret_key, "unsubscribe", subscriber_id),
-        "preferences_url": f"{site.url}/preferences/"
-        + make_token(secret_key, "preferences", subscriber_id),
-    }
+class ReaderLinks:
+    """Each reader's signed unsubscribe and preferences links."""
+
+    def __init__(self, site: Site, secret_key: str):
+        self.unsubscribe = f"{site.url}/unsubscribe/"
+        self.preferences = f"{site.url}/preferences/"
+        self.unsubscribe_token = TokenMaker(secret_key, "unsubscribe")
+        self.preferences_token = TokenMaker(secret_key, "preferences")
+
+    def __call__(self, subscriber_id: int) -> dict[str, str]:
+        return {
+            "unsubscribe_url": self.unsubscribe + self.unsubscribe_token(subscriber_id),
+            "preferences_url": self.preferences + self.preferences_token(subscriber_id),
+        }
 
 
 def unsubscribe_headers(site: Site, unsubscribe_url: str) -> dict[str, str]:
@@ -49,7 +55,7 @@ def unsubscribe_headers(site: Site, unsubscribe_url: str) -> dict[str, str]:
 class Composer:
     def __init__(self, connection: sa.Connection, issue_id: int, site: Site, secret_key: str):
         self.site = site
-        self.secret_key = secret_key
+        self.links = ReaderLinks(site, secret_key)
         self.issue_number: int = connection.execute(
             sa.select(issues.c.number).where(issues.c.id == issue_id)
         ).scalar_one()
@@ -74,14 +80,6 @@ class Composer:
             ).scalars()
             for topic in topics or ()
         )
-        self.reader_topics = {
-            row.subscriber_id: tuple(row.topics or ())
-            for row in connection.execute(
-                sa.select(deliveries.c.subscriber_id, subscribers.c.topics)
-                .join(subscribers, subscribers.c.id == deliveries.c.subscriber_id)
-                .where(deliveries.c.issue_id == issue_id)
-            )
-        }
 
     def variant_for(self, recipient: Recipient) -> BodyTemplate:
         """The reader's language and topic selection, as chosen when the issue was built.
@@ -90,15 +88,14 @@ class Composer:
         was not rendered (the reader changed topics mid-send) falls back to the full issue.
         """
         locale = recipient.locale if recipient.locale in self.variants else self.site.locale
-        topics = self.reader_topics.get(recipient.subscriber_id, ())
-        key = variant_for(locale, topics, self.issue_topics).key
+        key = variant_for(locale, recipient.topics, self.issue_topics).key
         return self.variants.get(key) or self.variants[locale]
 
     def compose(self, recipient: Recipient) -> OutgoingMessage:
         variant = self.variant_for(recipient)
         locale = recipient.locale if recipient.locale in self.variants else self.site.locale
         values = {"greeting": greeting(recipient.name, locale)}
-        values |= reader_links(self.site, self.secret_key, recipient.subscriber_id)
+        values |= self.links(recipient.subscriber_id)
         return OutgoingMessage(
             delivery_id=recipient.delivery_id,
             delivery_key=f"{self.issue_number}-{recipient.delivery_id}",

@@ -1,25 +1,49 @@
-"""The dispatcher: claims batches from the ledger, composes, hands them to the provider."""
+"""The dispatcher: claims batches from the ledger, composes them, hands them to the provider.
+
+One send runs `provider.concurrency` workers on one event loop. Each worker, in a loop:
+reserves the batch's recipients from the shared rate budget, claims that many pending rows
+(marking them "sending" under a lease, right before the call, so a crash catches as few as
+possible), composes the messages, calls the provider (retrying with backoff), and records
+the outcome. Database calls run on one thread of their own so the provider calls of the
+other workers go on meanwhile. The first call goes alone: a provider that refuses the
+credentials stops the send after that one call.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
-from dataclasses import dataclass
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from functools import partial
+from typing import TypeVar
 
 import sqlalchemy as sa
 
 from pipeline.config import Config
-from pipeline.db import deliveries, now
+from pipeline.errors import PermanentProviderError, RetryableProviderError
 from pipeline.send import ledger
 from pipeline.send.compose import Composer
+from pipeline.send.message import OutgoingMessage, SendResult
 from pipeline.send.providers import Provider
+from pipeline.send.rate import RateBudget
+from pipeline.send.retry import RetryPolicy
+from pipeline.send.settle import Settlement, settle_interrupted
 
 Progress = Callable[[int], None]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
 class DeliverySummary:
     counts: dict[str, int]
+    """Rows of the issue by state, after this run."""
+    delivered_now: int = 0
+    """Messages the provider accepted in this run."""
+    elapsed_s: float = 0.0
+    settlement: Settlement = field(default_factory=Settlement)
+    failure_reasons: list[str] = field(default_factory=list)
 
     @property
     def sent(self) -> int:
@@ -33,17 +57,28 @@ class DeliverySummary:
     def unsettled(self) -> int:
         return self.counts.get("unsettled", 0)
 
+    @property
+    def cancelled(self) -> int:
+        return self.counts.get("cancelled", 0)
 
-def settle_interrupted(engine: sa.Engine, issue_id: int, crash_policy: str) -> int:
-    """Rows left in "sending" by a dead run: sent again (at_least_once) or reported."""
-    state = "pending" if crash_policy == "at_least_once" else "unsettled"
-    with engine.begin() as connection:
-        result = connection.execute(
-            sa.update(deliveries)
-            .where(deliveries.c.issue_id == issue_id, deliveries.c.state == "sending")
-            .values(state=state, updated_at=now())
-        )
-    return result.rowcount
+    @property
+    def rate_per_s(self) -> float:
+        return self.delivered_now / self.elapsed_s if self.elapsed_s else 0.0
+
+
+def batch_size(config: Config, provider: Provider) -> int:
+    """The provider's batch, never more than one second of the rate limit."""
+    limit = config.provider.max_batch or provider.max_batch
+    return max(1, min(limit, provider.max_batch, int(config.provider.rate_per_s)))
+
+
+MIN_CLAIM = 50
+"""Rows claimed at once when batches are smaller: one durable claim per small call would
+make the disk's flush the limit. A crash leaves at most one claim per worker unsettled."""
+
+
+def claim_size(batch: int) -> int:
+    return batch * max(1, MIN_CLAIM // batch)
 
 
 def deliver(
@@ -53,28 +88,151 @@ def deliver(
     provider: Provider,
     secret_key: str,
     progress: Progress = lambda _done: None,
+    *,
+    resume: bool = False,
+    retry: RetryPolicy | None = None,
 ) -> DeliverySummary:
-    return asyncio.run(_deliver(engine, config, issue_id, provider, secret_key, progress))
+    """Deliver the issue's pending rows; with `resume`, settle a dead run's rows first.
+
+    Raises PermanentProviderError when the provider refuses the send as a whole; the rows
+    not yet sent stay pending for `send --resume`.
+    """
+    policy = retry or RetryPolicy(max_attempts=config.provider.max_attempts)
+    run = _Run(engine, config, issue_id, provider, secret_key, progress, policy)
+    return asyncio.run(run.deliver(resume))
 
 
-async def _deliver(
-    engine: sa.Engine,
-    config: Config,
-    issue_id: int,
-    provider: Provider,
-    secret_key: str,
-    progress: Progress,
-) -> DeliverySummary:
-    with engine.connect() as connection:
-        composer = Composer(connection, issue_id, config.site, secret_key)
-    try:
-        while batch := ledger.claim_batch(engine, issue_id, provider.max_batch):
-            messages = [composer.compose(recipient) for recipient in batch]
-            results = await provider.send_batch(messages)
-            ledger.record_results(engine, results)
-            progress(len(batch))
-    finally:
-        await provider.close()
-    ledger.finish_if_done(engine, issue_id)
-    with engine.connect() as connection:
-        return DeliverySummary(ledger.counts(connection, issue_id))
+class _Run:
+    def __init__(
+        self,
+        engine: sa.Engine,
+        config: Config,
+        issue_id: int,
+        provider: Provider,
+        secret_key: str,
+        progress: Progress,
+        retry: RetryPolicy,
+    ):
+        self.engine = engine
+        self.config = config
+        self.issue_id = issue_id
+        self.provider = provider
+        self.progress = progress
+        self.retry = retry
+        with engine.connect() as connection:
+            self.composer = Composer(connection, issue_id, config.site, secret_key)
+        self.budget = RateBudget(engine, issue_id, config.provider.rate_per_s)
+        self.batch_size = batch_size(config, provider)
+        self.claim_size = claim_size(self.batch_size)
+        self.unrecorded: list[SendResult] = []
+        self.recording = asyncio.Lock()
+        self.database = ThreadPoolExecutor(1, thread_name_prefix="ledger")
+        self.first_call_done = asyncio.Event()
+        self.stopped: PermanentProviderError | None = None
+        self.delivered = 0
+
+    async def db(self, call: Callable[..., T], *args: object) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.database, partial(call, *args))
+
+    async def deliver(self, resume: bool) -> DeliverySummary:
+        started = time.monotonic()
+        settlement = Settlement()
+        try:
+            if resume:
+                settlement = await settle_interrupted(
+                    self.engine,
+                    self.issue_id,
+                    self.provider,
+                    self.config.provider.crash_policy,
+                    self.composer,
+                )
+            workers = [self.worker(n) for n in range(self.config.provider.concurrency)]
+            await asyncio.gather(*workers)
+        finally:
+            await self.provider.close()
+            self.database.shutdown()
+        if self.stopped is not None:
+            raise self.stopped
+        ledger.finish_if_done(self.engine, self.issue_id)
+        with self.engine.connect() as connection:
+            counts = ledger.counts(connection, self.issue_id)
+            reasons = ledger.failure_reasons(connection, self.issue_id)
+        return DeliverySummary(
+            counts, self.delivered, time.monotonic() - started, settlement, reasons
+        )
+
+    async def worker(self, number: int) -> None:
+        if number > 0:
+            await self.first_call_done.wait()
+        while self.stopped is None:
+            claim = ledger.claim_batch, self.engine, self.issue_id, self.claim_size
+            claimed = await self.db(*claim)
+            if not claimed:
+                self.first_call_done.set()
+                return
+            for start in range(0, len(claimed), self.batch_size):
+                if self.stopped is not None:
+                    await self.db(ledger.release, self.engine, _ids(claimed[start:]))
+                    return
+                await self.pace(self.batch_size)
+                batch = claimed[start : start + self.batch_size]
+                try:
+                    results = await self.send([self.composer.compose(r) for r in batch])
+                except PermanentProviderError as exc:
+                    self.stopped = _stopping(exc)
+                    self.first_call_done.set()
+                    await self.db(ledger.release, self.engine, _ids(claimed[start:]))
+                    return
+                await self.record(results)
+                self.first_call_done.set()
+                self.progress(len(batch))
+
+    async def pace(self, recipients: int) -> None:
+        """Wait until the shared rate budget allows `recipients` more."""
+        if self.budget.take_allowance(recipients):
+            return
+        wait, extra = await self.db(self.budget.reserve, recipients)
+        self.budget.add_allowance(extra)
+        await asyncio.sleep(wait)
+
+    async def record(self, results: list[SendResult]) -> None:
+        """Record results, several workers' in one transaction when they arrive together."""
+        self.unrecorded.extend(results)
+        self.delivered += sum(1 for r in results if r.ok)
+        async with self.recording:
+            if not self.unrecorded:
+                return  # another worker's write took these along
+            batch, self.unrecorded = self.unrecorded, []
+            await self.db(ledger.record_results, self.engine, batch)
+
+    async def send(self, messages: Sequence[OutgoingMessage]) -> list[SendResult]:
+        """One provider call, retried with backoff; after the last attempt, all failed."""
+        attempt = 1
+        while True:
+            try:
+                return await self.provider.send_batch(messages)
+            except RetryableProviderError as exc:
+                if attempt >= self.retry.max_attempts:
+                    reason = f"gave up after {attempt} attempts: {exc}"
+                    return [SendResult(m.delivery_id, error=reason) for m in messages]
+                wait = self.retry.delay(attempt, exc.retry_after_s)
+                ids = [m.delivery_id for m in messages]
+                still_ours = await self.db(ledger.retry_claimed, self.engine, ids, wait)
+                messages = [m for m in messages if m.delivery_id in still_ours]
+                if not messages:
+                    return []
+                await asyncio.sleep(wait)
+                await self.pace(len(messages))
+                attempt += 1
+
+
+def _ids(recipients: Sequence[ledger.Recipient]) -> list[int]:
+    return [r.delivery_id for r in recipients]
+
+
+def _stopping(exc: PermanentProviderError) -> PermanentProviderError:
+    return PermanentProviderError(
+        f"the mail service refused the send, so it stopped: {exc}. Nothing more was sent; "
+        "fix the cause, then run `newsletter send --resume`"
+    )

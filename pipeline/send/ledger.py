@@ -7,9 +7,12 @@ one transaction, and nothing is sent without its row first being claimed.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+import socket
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
@@ -17,6 +20,10 @@ from pipeline.db import deliveries, issues, now
 from pipeline.send.message import SendResult
 from subscribers.schema import UtcDateTime, subscribers
 from subscribers.store import active_ids
+
+LEASE_S = 60.0
+"""How long a claimed row stays another live worker's before it may be taken over."""
+PROCESS_OWNER = f"{socket.gethostname()}:{os.getpid()}"
 
 
 @dataclass(frozen=True)
@@ -26,6 +33,7 @@ class Recipient:
     email: str
     name: str
     locale: str
+    topics: tuple[str, ...] = ()
 
 
 def create_deliveries(connection: sa.Connection, issue_id: int, at: datetime) -> int:
@@ -50,58 +58,155 @@ def create_deliveries(connection: sa.Connection, issue_id: int, at: datetime) ->
     return created
 
 
-def claim_batch(engine: sa.Engine, issue_id: int, size: int) -> list[Recipient]:
-    """Mark up to `size` pending rows as sending and return them with their addresses."""
-    with engine.begin() as connection:
+def claim_batch(
+    engine: sa.Engine,
+    issue_id: int,
+    size: int,
+    *,
+    owner: str = PROCESS_OWNER,
+    lease_s: float = LEASE_S,
+) -> list[Recipient]:
+    """Mark up to `size` pending rows as sending under a lease; return them with addresses.
+
+    One UPDATE takes the rows: PostgreSQL skips rows another worker has locked, SQLite
+    holds its write lock for the statement. Only this batch is read, never the audience.
+    """
+    at = now()
+    with _durable(engine) as connection:
         pending = (
             sa.select(deliveries.c.id)
             .where(deliveries.c.issue_id == issue_id, deliveries.c.state == "pending")
             .order_by(deliveries.c.id)
             .limit(size)
             .with_for_update(skip_locked=True)
+            # A CTE is run once; a plain subquery with LIMIT may be re-run by the planner
+            # and take more rows than asked for.
+            .cte("claimed")
         )
-        ids = list(connection.execute(pending).scalars())
+        ids = list(
+            connection.execute(
+                sa.update(deliveries)
+                .where(
+                    deliveries.c.id.in_(sa.select(pending.c.id)), deliveries.c.state == "pending"
+                )
+                .values(
+                    state="sending",
+                    attempts=deliveries.c.attempts + 1,
+                    lease_owner=owner,
+                    lease_expires_at=at + timedelta(seconds=lease_s),
+                    updated_at=at,
+                )
+                .returning(deliveries.c.id)
+            ).scalars()
+        )
         if not ids:
             return []
+        return recipients(connection, ids)
+
+
+@contextmanager
+def _durable(engine: sa.Engine) -> Iterator[sa.Connection]:
+    """A transaction that is on disk when it commits, even on SQLite with synchronous=NORMAL:
+    a claim lost to a power cut would let a sent message be claimed and sent again."""
+    with engine.connect() as connection:
+        sqlite = engine.dialect.name == "sqlite"
+        if sqlite:
+            connection.exec_driver_sql("PRAGMA synchronous=FULL")
+            connection.commit()
+        try:
+            with connection.begin():
+                yield connection
+        finally:
+            if sqlite:
+                connection.exec_driver_sql("PRAGMA synchronous=NORMAL")
+                connection.commit()
+
+
+def recipients(connection: sa.Connection, ids: Sequence[int]) -> list[Recipient]:
+    rows = connection.execute(
+        sa.select(
+            deliveries.c.id,
+            deliveries.c.subscriber_id,
+            subscribers.c.email,
+            subscribers.c.name,
+            subscribers.c.locale,
+            subscribers.c.topics,
+        )
+        .join(subscribers, subscribers.c.id == deliveries.c.subscriber_id)
+        .where(deliveries.c.id.in_(ids))
+        .order_by(deliveries.c.id)
+    ).all()
+    return [
+        Recipient(
+            row.id, row.subscriber_id, row.email, row.name, row.locale, tuple(row.topics or ())
+        )
+        for row in rows
+    ]
+
+
+def retry_claimed(engine: sa.Engine, ids: Sequence[int], wait_s: float) -> set[int]:
+    """Count one more attempt and stretch the lease over the wait; returns the ids still
+    ours to send (a row cancelled meanwhile is dropped from the retry)."""
+    at = now()
+    with engine.begin() as connection:
+        return set(
+            connection.execute(
+                sa.update(deliveries)
+                .where(deliveries.c.id.in_(ids), deliveries.c.state == "sending")
+                .values(
+                    attempts=deliveries.c.attempts + 1,
+                    lease_expires_at=at + timedelta(seconds=wait_s + LEASE_S),
+                    updated_at=at,
+                )
+                .returning(deliveries.c.id)
+            ).scalars()
+        )
+
+
+def release(engine: sa.Engine, ids: Sequence[int]) -> None:
+    """Give claimed rows back, for a call the provider refused outright (nothing was sent)."""
+    with engine.begin() as connection:
         connection.execute(
             sa.update(deliveries)
-            .where(deliveries.c.id.in_(ids))
-            .values(state="sending", attempts=deliveries.c.attempts + 1, updated_at=now())
+            .where(deliveries.c.id.in_(ids), deliveries.c.state == "sending")
+            .values(state="pending", lease_owner=None, lease_expires_at=None, updated_at=now())
         )
-        rows = connection.execute(
-            sa.select(
-                deliveries.c.id,
-                deliveries.c.subscriber_id,
-                subscribers.c.email,
-                subscribers.c.name,
-                subscribers.c.locale,
-            )
-            .join(subscribers, subscribers.c.id == deliveries.c.subscriber_id)
-            .where(deliveries.c.id.in_(ids))
-            .order_by(deliveries.c.id)
-        ).all()
-    return [Recipient(row.id, row.subscriber_id, row.email, row.name, row.locale) for row in rows]
 
 
 def record_results(engine: sa.Engine, results: Sequence[SendResult]) -> None:
+    """Write what the provider answered; a sent message is recorded as sent whatever its row
+    says, because that is the truth about the reader's inbox."""
     at = now()
+    cleared = {"lease_owner": None, "lease_expires_at": None, "updated_at": at}
     with engine.begin() as connection:
         sent = [r for r in results if r.ok]
         if sent:
             connection.execute(
                 sa.update(deliveries)
                 .where(deliveries.c.id == sa.bindparam("delivery"))
-                .values(state="sent", provider_message_id=sa.bindparam("message"), updated_at=at),
+                .values(state="sent", provider_message_id=sa.bindparam("message"), **cleared),
                 [{"delivery": r.delivery_id, "message": r.provider_message_id} for r in sent],
             )
         failed = [r for r in results if not r.ok]
         if failed:
             connection.execute(
                 sa.update(deliveries)
-                .where(deliveries.c.id == sa.bindparam("delivery"))
-                .values(state="failed", error=sa.bindparam("reason"), updated_at=at),
+                .where(deliveries.c.id == sa.bindparam("delivery"), deliveries.c.state == "sending")
+                .values(state="failed", error=sa.bindparam("reason"), **cleared),
                 [{"delivery": r.delivery_id, "reason": r.error} for r in failed],
             )
+
+
+def failure_reasons(connection: sa.Connection, issue_id: int, limit: int = 3) -> list[str]:
+    """The most common reasons of failed deliveries, with their counts, for the summary."""
+    rows = connection.execute(
+        sa.select(deliveries.c.error, sa.func.count().label("n"))
+        .where(deliveries.c.issue_id == issue_id, deliveries.c.state == "failed")
+        .group_by(deliveries.c.error)
+        .order_by(sa.desc("n"))
+        .limit(limit)
+    ).all()
+    return [f"{n} × {error}" for error, n in rows]
 
 
 def counts(connection: sa.Connection, issue_id: int) -> dict[str, int]:

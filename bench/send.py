@@ -1,0 +1,185 @@
+"""Send throughput and memory: N generated readers to the loopback mail service.
+
+    .venv/bin/python bench/send.py [--subscribers 100000] [--mode all|template|full|single]
+                                   [--database-url URL] [--profile]
+
+Modes: `template` sends each variant's HTML once per call and only the readers' values
+(SendGrid, Mailgun, Brevo); `full` a whole body per message, 500 a call (Postmark without
+templates, SES, SMTP); `single` one message per call. Each mode delivers a fresh issue of
+the sample content to every reader, end to end: the ledger filled, claimed, recorded.
+The send runs in a process of its own, which reports its own peak memory and CPU time;
+the loopback service runs in another. `--profile` prints where the sender spends its
+time (cProfile; BENCH_SORT=cumulative to sort by cumulative time).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import sqlalchemy as sa
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from pipeline import db  # noqa: E402
+from pipeline.collect import collect  # noqa: E402
+from pipeline.config import load_config  # noqa: E402
+from pipeline.db import items  # noqa: E402
+from subscribers.schema import subscribers  # noqa: E402
+from tests.send.conftest import start_loopback  # noqa: E402
+
+# mode: (body, messages per call, calls in flight)
+MODES = {"template": ("template", 1000, 4), "full": ("full", 100, 4), "single": ("full", 1, 16)}
+
+
+def make_project(root: Path, database_url: str | None) -> Path:
+    shutil.copy(REPO / "config.yaml", root / "config.yaml")
+    shutil.copytree(REPO / "content", root / "content")
+    config_path = root / "config.yaml"
+    raw = yaml.safe_load(config_path.read_text(encoding="utf-8"))
+    raw["database"] = {"url": database_url or f"sqlite:///{root / 'bench.db'}"}
+    raw["provider"].update(rate_per_s=1_000_000, concurrency=4)
+    config_path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    return config_path
+
+
+def add_readers(engine: sa.Engine, count: int) -> None:
+    """In chunks, so the bench itself stays small at a million."""
+    at = db.now()
+    chunk = 10_000
+    with engine.begin() as connection:
+        for start in range(0, count, chunk):
+            connection.execute(
+                sa.insert(subscribers),
+                [
+                    {
+                        "email": f"reader{n}@example.org",
+                        "name": f"Leserin {n}" if n % 3 else "",
+                        "locale": "en" if n % 5 == 0 else "de",
+                        "topics": [],
+                        "state": "active",
+                        "consent_at": at,
+                        "consent_source": "import",
+                        "consent_detail": "bench",
+                        "created_at": at,
+                        "updated_at": at,
+                    }
+                    for n in range(start, min(count, start + chunk))
+                ],
+            )
+
+
+def requeue_sample_items(engine: sa.Engine) -> None:
+    """Each mode sends a fresh issue of the same sample items."""
+    with engine.begin() as connection:
+        connection.execute(sa.update(items).values(state="queued", issue_id=None))
+
+
+def child(config_path: Path, url: str, mode: str, profile: bool) -> None:
+    from pipeline.environment import DEVELOPMENT_SECRET_KEY
+    from pipeline.issue.build import build_issue
+    from pipeline.send.dispatcher import deliver
+    from tests.send.loopback_provider import LoopbackProvider
+
+    config = load_config(config_path)
+    engine = db.make_engine(config.database.url)
+    body, max_batch, concurrency = MODES[mode]
+    provider_settings = config.provider.model_copy(update={"concurrency": concurrency})
+    config = config.model_copy(update={"provider": provider_settings})
+    started = time.perf_counter()
+    built = build_issue(engine, config, db.now())
+    ledger_s = time.perf_counter() - started
+    provider = LoopbackProvider(url, mode=body, max_batch=max_batch)
+
+    def run() -> int:
+        summary = deliver(engine, config, built.id, provider, DEVELOPMENT_SECRET_KEY)
+        return summary.sent
+
+    if profile:
+        import cProfile
+        import pstats
+
+        profiler = cProfile.Profile()
+        sent = profiler.runcall(run)
+        order = os.environ.get("BENCH_SORT", "tottime")
+        pstats.Stats(profiler, stream=sys.stderr).sort_stats(order).print_stats(25)
+    else:
+        sent = run()
+    elapsed = time.perf_counter() - started
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    figures = {
+        "sent": sent,
+        "elapsed_s": elapsed,
+        "ledger_s": ledger_s,
+        "peak_mb": usage.ru_maxrss / 1024,
+        "cpu_s": usage.ru_utime + usage.ru_stime,
+    }
+    print(json.dumps(figures))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--subscribers", type=int, default=100_000)
+    parser.add_argument("--mode", choices=["all", *MODES], default="all")
+    parser.add_argument("--database-url", help="default: a SQLite file in a temp folder")
+    parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    arguments = parser.parse_args()
+    if arguments.child:
+        config_path, url, mode = arguments.child
+        child(Path(config_path), url, mode, arguments.profile)
+        return
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        config_path = make_project(root, arguments.database_url)
+        config = load_config(config_path)
+        engine = db.make_engine(config.database.url)
+        db.upgrade(engine)
+        collect(config, engine)
+        started = time.perf_counter()
+        add_readers(engine, arguments.subscribers)
+        print(
+            f"{arguments.subscribers:,} readers generated in {time.perf_counter() - started:.1f} s"
+        )
+        server, service = start_loopback(root)
+        try:
+            modes = list(MODES) if arguments.mode == "all" else [arguments.mode]
+            for mode in modes:
+                requeue_sample_items(engine)
+                command = [sys.executable, __file__, "--child", str(config_path), service.url, mode]
+                done = subprocess.run(
+                    command + (["--profile"] if arguments.profile else []),
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                )
+                if arguments.profile:
+                    print(done.stderr)
+                figures = json.loads(done.stdout.strip().splitlines()[-1])
+                rate = figures["sent"] / figures["elapsed_s"]
+                _, per_call, in_flight = MODES[mode]
+                print(
+                    f"{mode:>8} ({per_call}/call, {in_flight} in flight): "
+                    f"{figures['sent']:,} sent in {figures['elapsed_s']:.1f} s "
+                    f"= {rate:,.0f} recipients/s end to end (ledger filled in "
+                    f"{figures['ledger_s']:.1f} s); the sender used {figures['cpu_s']:.1f} CPU s "
+                    f"= {figures['sent'] / figures['cpu_s']:,.0f} recipients per CPU second; "
+                    f"peak memory {figures['peak_mb']:.0f} MB"
+                )
+        finally:
+            server.kill()
+            server.wait()
+
+
+if __name__ == "__main__":
+    main()
