@@ -198,6 +198,12 @@ class Provider(Strict):
     )
     concurrency: int = Field(4, ge=1, le=64, description="API calls in flight at once.")
     max_attempts: int = Field(5, ge=1, description="Tries per message before it counts as failed.")
+    lease_s: float = Field(
+        60,
+        gt=0,
+        description="How long a worker's claim on a batch lasts; a batch claimed by a worker "
+        "that died is taken over by the others after this.",
+    )
     crash_policy: Literal["at_most_once", "at_least_once"] = Field(
         "at_most_once",
         description="What `send --resume` does with messages caught mid-send by a crash.",

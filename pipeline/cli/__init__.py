@@ -19,6 +19,7 @@ from pipeline.cli.run_commands import run
 from pipeline.cli.status_commands import status
 from pipeline.cli.subscriber_commands import subscribers_app
 from pipeline.cli.web_commands import serve
+from pipeline.cli.worker_commands import worker
 from pipeline.errors import ConfigError, NewsletterError, SendRefused
 
 app = typer.Typer(
@@ -35,6 +36,7 @@ app.command()(preview)
 app.command()(send)
 app.command()(run)
 app.command()(serve)
+app.command()(worker)
 app.command("preflight")(preflight_command)
 app.command("test-send")(test_send)
 app.command()(status)

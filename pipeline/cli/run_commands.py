@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import os
 import signal
-import threading
 from types import FrameType
 from typing import Annotated
 
@@ -15,6 +14,7 @@ from pipeline.cli.common import ConfigOption, open_store, out
 from pipeline.config import config_path_from_env
 from pipeline.issue.build import unfinished_issue
 from pipeline.logs import LogFormat, configure
+from pipeline.schedule import jobs
 from pipeline.schedule.daemon import Daemon
 from pipeline.schedule.leader import make_leader_lock
 
@@ -34,7 +34,7 @@ def run(
     chosen: LogFormat = "json" if log_format == "json" else "text"
     configure(chosen)
     settings, engine = open_store(config)
-    stop = threading.Event()
+    stop = jobs.SHUTTING_DOWN
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
         name = signal.Signals(signum).name
@@ -45,7 +45,7 @@ def run(
                 name,
             )
             os._exit(EXIT_FORCED)
-        log.info("daemon: %s: stopping after the running job (again to stop at once)", name)
+        log.info("daemon: %s: stopping after the calls in flight (again to stop at once)", name)
         stop.set()
 
     signal.signal(signal.SIGTERM, on_signal)

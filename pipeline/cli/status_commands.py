@@ -17,7 +17,10 @@ from rich.table import Table
 from pipeline.cli.common import ConfigOption, JsonOption, open_store, out
 from pipeline.collect.health import feed_health
 from pipeline.config import Config
+from pipeline.issue.history import IssueRecord, last_issues
 from pipeline.queue.listing import count_by_state
+from pipeline.schedule.overview import SchedulerOverview, scheduler_overview
+from pipeline.send.ledger import active_claims
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -61,6 +64,14 @@ def queue_section(connection: sa.Connection) -> dict[str, int]:
     return count_by_state(connection)
 
 
+def workers_section(connection: sa.Connection) -> list[dict[str, Any]]:
+    """Processes holding claimed rows right now, and until when."""
+    return [
+        {"worker": owner, "rows_in_flight": count, "lease_expires_at": _iso(until)}
+        for owner, count, until in active_claims(connection)
+    ]
+
+
 def _print_sources(rows: list[dict[str, Any]]) -> None:
     table = Table(
         "feed", "state", "last success", "failures", "items", "last error", title="Sources"
@@ -84,14 +95,72 @@ def _print_queue(counts: dict[str, int]) -> None:
     out.print(table)
 
 
+def _print_issues(records: list[IssueRecord]) -> None:
+    table = Table(
+        "issue",
+        "state",
+        "sent",
+        "pending",
+        "failed",
+        "bounced",
+        "unsettled",
+        "per s",
+        title="Last issues",
+    )
+    for record in records:
+        d = record.deliveries
+        rate = record.per_second
+        table.add_row(
+            str(record.number),
+            record.state,
+            str(d.get("sent", 0)),
+            str(d.get("pending", 0) + d.get("sending", 0)),
+            str(d.get("failed", 0)),
+            str(record.bounced),
+            str(d.get("unsettled", 0)),
+            "" if rate is None else f"{rate:,.0f}",
+        )
+    out.print(table if records else "Last issues: none sent yet.")
+    unfinished = [r.number for r in records if r.state == "sending"]
+    if unfinished:
+        out.print(
+            f"Issue {unfinished[0]} has not finished sending: `newsletter send --resume` "
+            "finishes it (the daemon does so when it starts)."
+        )
+
+
+def _print_schedule(overview: SchedulerOverview, workers: list[dict[str, Any]]) -> None:
+    holder = overview.lock_holder or "no daemon is running"
+    out.print(f"Scheduler: {holder}")
+    for job, at in sorted(overview.next_runs.items()):
+        out.print(f"  next {job}: {at.isoformat(timespec='minutes')}")
+    for event in overview.last_events:
+        when = event.at.isoformat(timespec="minutes")
+        out.print(f"  last {event.job} ({when}): {event.outcome}: {event.detail}")
+    for worker in workers:
+        out.print(f"Worker {worker['worker']}: {worker['rows_in_flight']} rows in flight")
+
+
 def status(config: ConfigOption = None, as_json: JsonOption = False) -> None:
-    """Sources' health and the queue by state."""
+    """Sources' health, the queue, the last issues, the schedule and the workers."""
     settings, engine = open_store(config)
     with engine.connect() as connection:
         sources = sources_section(settings, connection)
         queue = queue_section(connection)
+        issues = last_issues(connection)
+        schedule = scheduler_overview(connection)
+        workers = workers_section(connection)
     if as_json:
-        typer.echo(json.dumps({"sources": sources, "queue": queue}, ensure_ascii=False, indent=2))
+        report = {
+            "sources": sources,
+            "queue": queue,
+            "issues": [record.as_json() for record in issues],
+            "schedule": schedule.as_json(),
+            "workers": workers,
+        }
+        typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
         return
     _print_sources(sources)
     _print_queue(queue)
+    _print_issues(issues)
+    _print_schedule(schedule, workers)

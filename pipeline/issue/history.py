@@ -8,6 +8,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from pipeline.db import deliveries, issues
+from subscribers.schema import subscribers
 
 
 @dataclass(frozen=True)
@@ -18,6 +19,8 @@ class IssueRecord:
     created_at: datetime
     finished_at: datetime | None
     deliveries: dict[str, int]
+    bounced: int
+    """Sent to readers whose address has since bounced or complained."""
 
     @property
     def per_second(self) -> float | None:
@@ -35,6 +38,7 @@ class IssueRecord:
             "created_at": self.created_at.isoformat(),
             "finished_at": None if self.finished_at is None else self.finished_at.isoformat(),
             "deliveries": self.deliveries,
+            "bounced": self.bounced,
             "per_second": self.per_second,
         }
 
@@ -49,9 +53,29 @@ def last_issues(connection: sa.Connection, limit: int = 5) -> list[IssueRecord]:
             .group_by(deliveries.c.issue_id, deliveries.c.state)
         ):
             counts[issue_id][state] = count
+    bounced: dict[int, int] = dict.fromkeys(counts, 0)
+    if counts:
+        bounced |= dict(
+            connection.execute(
+                sa.select(deliveries.c.issue_id, sa.func.count())
+                .join(subscribers, subscribers.c.id == deliveries.c.subscriber_id)
+                .where(
+                    deliveries.c.issue_id.in_(counts),
+                    deliveries.c.state == "sent",
+                    subscribers.c.state.in_(("bounced", "complained")),
+                )
+                .group_by(deliveries.c.issue_id)
+            ).all()
+        )
     return [
         IssueRecord(
-            row.number, row.subject, row.state, row.created_at, row.finished_at, counts[row.id]
+            row.number,
+            row.subject,
+            row.state,
+            row.created_at,
+            row.finished_at,
+            counts[row.id],
+            bounced[row.id],
         )
         for row in rows
     ]

@@ -4,6 +4,7 @@ only argument, so each run reads the current config and opens its own connection
 from __future__ import annotations
 
 import logging
+import threading
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -18,6 +19,10 @@ from pipeline.send.dispatcher import deliver
 from pipeline.send.providers import make_provider
 
 log = logging.getLogger("newsletter.schedule")
+
+# Set when the daemon is asked to stop: a send in progress ends after its calls in flight,
+# leaving the rest pending for the next start (which resumes it).
+SHUTTING_DOWN = threading.Event()
 
 
 def record_event(engine: sa.Engine, job: str, outcome: str, detail: str) -> None:
@@ -86,7 +91,15 @@ def send_job(config_path: str) -> None:
 def _deliver(
     config: Config, engine: sa.Engine, issue_id: int, number: int, *, job: str, resume: bool = False
 ) -> None:
-    summary = deliver(engine, config, issue_id, make_provider(config), secret_key(), resume=resume)
+    summary = deliver(
+        engine,
+        config,
+        issue_id,
+        make_provider(config),
+        secret_key(),
+        resume=resume,
+        stop=SHUTTING_DOWN,
+    )
     detail = f"issue {number}: {summary.sent} sent, {summary.failed} failed"
     if summary.unsettled:
         detail += f", {summary.unsettled} unsettled after a crash"

@@ -12,6 +12,7 @@ credentials stops the send after that one call.
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -22,6 +23,7 @@ from typing import TypeVar
 import sqlalchemy as sa
 
 from pipeline.config import Config
+from pipeline.db import now
 from pipeline.errors import PermanentProviderError, RetryableProviderError
 from pipeline.send import ledger
 from pipeline.send.compose import Composer
@@ -77,8 +79,11 @@ MIN_CLAIM = 50
 make the disk's flush the limit. A crash leaves at most one claim per worker unsettled."""
 
 
-def claim_size(batch: int) -> int:
-    return batch * max(1, MIN_CLAIM // batch)
+def claim_size(batch: int, rate_per_s: float, lease_s: float) -> int:
+    """Several small calls' rows at once, but never more than half a lease's worth at the
+    rate limit: a claim must be sent before its lease runs out and others take it over."""
+    within_lease = int(rate_per_s * lease_s / 2) // batch * batch
+    return max(batch, min(batch * max(1, MIN_CLAIM // batch), within_lease))
 
 
 def deliver(
@@ -90,16 +95,22 @@ def deliver(
     progress: Progress = lambda _done: None,
     *,
     resume: bool = False,
+    take_over_expired: bool = False,
+    stop: threading.Event | None = None,
     retry: RetryPolicy | None = None,
 ) -> DeliverySummary:
-    """Deliver the issue's pending rows; with `resume`, settle a dead run's rows first.
+    """Deliver the issue's pending rows.
 
-    Raises PermanentProviderError when the provider refuses the send as a whole; the rows
-    not yet sent stay pending for `send --resume`.
+    `resume` (an operator's `send --resume`) first settles every row a dead run left in
+    "sending"; `take_over_expired` (a worker joining a send) only those whose lease ran
+    out. Setting `stop` ends the run after the calls in flight: claimed rows not yet sent
+    go back to pending. Raises PermanentProviderError when the provider refuses the send
+    as a whole; the rows not yet sent stay pending for `send --resume`.
     """
     policy = retry or RetryPolicy(max_attempts=config.provider.max_attempts)
     run = _Run(engine, config, issue_id, provider, secret_key, progress, policy)
-    return asyncio.run(run.deliver(resume))
+    run.stop = stop or threading.Event()
+    return asyncio.run(run.deliver(resume, take_over_expired))
 
 
 class _Run:
@@ -123,29 +134,33 @@ class _Run:
             self.composer = Composer(connection, issue_id, config.site, secret_key)
         self.budget = RateBudget(engine, issue_id, config.provider.rate_per_s)
         self.batch_size = batch_size(config, provider)
-        self.claim_size = claim_size(self.batch_size)
+        self.claim_size = claim_size(
+            self.batch_size, config.provider.rate_per_s, config.provider.lease_s
+        )
         self.unrecorded: list[SendResult] = []
         self.recording = asyncio.Lock()
         self.database = ThreadPoolExecutor(1, thread_name_prefix="ledger")
         self.first_call_done = asyncio.Event()
         self.stopped: PermanentProviderError | None = None
+        self.stop = threading.Event()
         self.delivered = 0
 
     async def db(self, call: Callable[..., T], *args: object) -> T:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self.database, partial(call, *args))
 
-    async def deliver(self, resume: bool) -> DeliverySummary:
+    async def deliver(self, resume: bool, take_over_expired: bool) -> DeliverySummary:
         started = time.monotonic()
         settlement = Settlement()
         try:
-            if resume:
+            if resume or take_over_expired:
                 settlement = await settle_interrupted(
                     self.engine,
                     self.issue_id,
                     self.provider,
                     self.config.provider.crash_policy,
                     self.composer,
+                    expired_before=now() if take_over_expired else None,
                 )
             workers = [self.worker(n) for n in range(self.config.provider.concurrency)]
             await asyncio.gather(*workers)
@@ -165,14 +180,13 @@ class _Run:
     async def worker(self, number: int) -> None:
         if number > 0:
             await self.first_call_done.wait()
-        while self.stopped is None:
-            claim = ledger.claim_batch, self.engine, self.issue_id, self.claim_size
-            claimed = await self.db(*claim)
+        while self.stopped is None and not self.stop.is_set():
+            claimed = await self.db(self.claim)
             if not claimed:
                 self.first_call_done.set()
                 return
             for start in range(0, len(claimed), self.batch_size):
-                if self.stopped is not None:
+                if self.stopped is not None or self.stop.is_set():
                     await self.db(ledger.release, self.engine, _ids(claimed[start:]))
                     return
                 await self.pace(self.batch_size)
@@ -187,6 +201,11 @@ class _Run:
                 await self.record(results)
                 self.first_call_done.set()
                 self.progress(len(batch))
+
+    def claim(self) -> list[ledger.Recipient]:
+        return ledger.claim_batch(
+            self.engine, self.issue_id, self.claim_size, lease_s=self.config.provider.lease_s
+        )
 
     async def pace(self, recipients: int) -> None:
         """Wait until the shared rate budget allows `recipients` more."""
@@ -218,7 +237,8 @@ class _Run:
                     return [SendResult(m.delivery_id, error=reason) for m in messages]
                 wait = self.retry.delay(attempt, exc.retry_after_s)
                 ids = [m.delivery_id for m in messages]
-                still_ours = await self.db(ledger.retry_claimed, self.engine, ids, wait)
+                lease_s = self.config.provider.lease_s
+                still_ours = await self.db(ledger.retry_claimed, self.engine, ids, wait, lease_s)
                 messages = [m for m in messages if m.delivery_id in still_ours]
                 if not messages:
                     return []

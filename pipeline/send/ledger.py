@@ -144,7 +144,9 @@ def recipients(connection: sa.Connection, ids: Sequence[int]) -> list[Recipient]
     ]
 
 
-def retry_claimed(engine: sa.Engine, ids: Sequence[int], wait_s: float) -> set[int]:
+def retry_claimed(
+    engine: sa.Engine, ids: Sequence[int], wait_s: float, lease_s: float = LEASE_S
+) -> set[int]:
     """Count one more attempt and stretch the lease over the wait; returns the ids still
     ours to send (a row cancelled meanwhile is dropped from the retry)."""
     at = now()
@@ -155,7 +157,7 @@ def retry_claimed(engine: sa.Engine, ids: Sequence[int], wait_s: float) -> set[i
                 .where(deliveries.c.id.in_(ids), deliveries.c.state == "sending")
                 .values(
                     attempts=deliveries.c.attempts + 1,
-                    lease_expires_at=at + timedelta(seconds=wait_s + LEASE_S),
+                    lease_expires_at=at + timedelta(seconds=wait_s + lease_s),
                     updated_at=at,
                 )
                 .returning(deliveries.c.id)
@@ -250,3 +252,19 @@ def cancel_pending_deliveries(connection: sa.Connection, subscriber_id: int) -> 
         .values(state="cancelled", updated_at=now())
     )
     return result.rowcount
+
+
+def active_claims(connection: sa.Connection) -> list[tuple[str, int, datetime]]:
+    """(worker, rows it holds, when its lease runs out) for every process mid-send: the
+    workers `status` shows."""
+    rows = connection.execute(
+        sa.select(
+            deliveries.c.lease_owner,
+            sa.func.count(),
+            sa.func.max(deliveries.c.lease_expires_at),
+        )
+        .where(deliveries.c.state == "sending", deliveries.c.lease_owner.is_not(None))
+        .group_by(deliveries.c.lease_owner)
+        .order_by(deliveries.c.lease_owner)
+    ).all()
+    return [(owner, count, until) for owner, count, until in rows]

@@ -1,0 +1,130 @@
+"""Scale-out: one send shared by 1, 2 and 4 `newsletter worker` processes on PostgreSQL.
+
+    .venv/bin/python bench/scale.py [--subscribers 1000000] [--workers 1,2,4]
+                                    [--database-url postgresql+psycopg://postgres@127.0.0.1/test]
+
+Each round builds a fresh issue of the sample content for every generated reader (the
+ledger filled in the database), starts N worker processes (the command's own loop with
+the loopback batch provider: the body once per call, 1,000 readers a call) and times
+them until the issue is finished. Prints recipients a second per round and each
+worker's peak memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import sqlalchemy as sa
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from bench.send import add_readers, make_project, requeue_sample_items  # noqa: E402
+from pipeline import db  # noqa: E402
+from pipeline.collect import collect  # noqa: E402
+from pipeline.config import load_config  # noqa: E402
+from pipeline.db import issues  # noqa: E402
+from pipeline.issue.build import build_issue  # noqa: E402
+from tests.send.conftest import start_loopback  # noqa: E402
+
+
+def fresh_database(admin_url: str) -> str:
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    name = f"newsletter_bench_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return admin.url.set(database=name).render_as_string(hide_password=False)
+
+
+def drop_database(admin_url: str, url: str) -> None:
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    name = sa.engine.make_url(url).database
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def one_round(config_path: Path, engine: sa.Engine, url: str, workers: int) -> None:
+    requeue_sample_items(engine)
+    started = time.perf_counter()
+    built = build_issue(engine, load_config(config_path), db.now())
+    ledger_s = time.perf_counter() - started
+    command = [sys.executable, "-m", "tests.send.run_worker", str(config_path), url]
+    started = time.perf_counter()
+    processes = [
+        subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, text=True)
+        for _ in range(workers)
+    ]
+    while True:
+        with engine.connect() as connection:
+            state = connection.execute(
+                sa.select(issues.c.state).where(issues.c.id == built.id)
+            ).scalar_one()
+        if state == "sent":
+            break
+        time.sleep(0.2)
+    elapsed = time.perf_counter() - started
+    for process in processes:
+        process.send_signal(signal.SIGTERM)
+    reports = [
+        json.loads(process.communicate()[0].strip().splitlines()[-1]) for process in processes
+    ]
+    peaks = ", ".join(f"{report['peak_mb']:.0f}" for report in reports)
+    shares = ", ".join(f"{report['delivered']:,}" for report in reports)
+    print(
+        f"{workers} worker(s): {built.recipients:,} recipients in {elapsed:.1f} s = "
+        f"{built.recipients / elapsed:,.0f}/s (ledger filled in {ledger_s:.1f} s); "
+        f"delivered per worker: {shares}; peak memory per worker (MB): {peaks}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--subscribers", type=int, default=1_000_000)
+    parser.add_argument("--workers", default="1,2,4")
+    parser.add_argument(
+        "--database-url",
+        default="postgresql+psycopg://postgres@127.0.0.1:5432/test",
+        help="an existing database to create the bench's own database from",
+    )
+    arguments = parser.parse_args()
+    url = fresh_database(arguments.database_url)
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            root = Path(folder)
+            config_path = make_project(root, url)
+            raw = yaml.safe_load(config_path.read_text(encoding="utf-8"))
+            raw["provider"].update(max_batch=1000, concurrency=4)
+            config_path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+            config = load_config(config_path)
+            engine = db.make_engine(config.database.url)
+            db.upgrade(engine)
+            collect(config, engine)
+            started = time.perf_counter()
+            add_readers(engine, arguments.subscribers)
+            took = time.perf_counter() - started
+            print(f"{arguments.subscribers:,} readers generated in {took:.1f} s")
+            server, service = start_loopback(root)
+            try:
+                for workers in (int(n) for n in arguments.workers.split(",")):
+                    one_round(config_path, engine, service.url, workers)
+            finally:
+                server.kill()
+                server.wait()
+            engine.dispose()
+    finally:
+        drop_database(arguments.database_url, url)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,43 @@
+"""`newsletter status` shows the last issues, the schedule and the workers at a glance."""
+
+from __future__ import annotations
+
+import json
+
+import sqlalchemy as sa
+
+from pipeline import db
+from pipeline.issue.build import build_issue
+from pipeline.schedule import jobs
+from subscribers.schema import subscribers
+from tests.conftest import Project
+
+
+def test_status_json_reports_issues_with_delivery_counts_and_bounces(
+    ready_project: Project,
+) -> None:
+    ready_project.run("send")
+    with ready_project.engine().begin() as connection:
+        connection.execute(
+            sa.update(subscribers)
+            .where(subscribers.c.email == "anna.schmidt@example.org")
+            .values(state="bounced")
+        )
+    jobs.record_event(ready_project.engine(), "send", "missed", "the send due ... did not run")
+    report = json.loads(ready_project.run("status", "--json").stdout)
+    [issue] = report["issues"]
+    assert issue["number"] == 1 and issue["state"] == "sent"
+    assert issue["deliveries"]["sent"] == len(list(ready_project.outbox.glob("*.eml")))
+    assert issue["bounced"] == 1
+    assert report["schedule"]["daemon"]["holder"] is None
+    assert report["schedule"]["last_events"][0]["outcome"] == "missed"
+    assert report["workers"] == []
+
+
+def test_status_names_an_unfinished_issue_and_the_command_that_finishes_it(
+    ready_project: Project,
+) -> None:
+    build_issue(ready_project.engine(), ready_project.config(), db.now())
+    text = ready_project.run("status").stdout
+    assert "Issue 1 has not finished sending" in text
+    assert "newsletter send --resume" in " ".join(text.split())
