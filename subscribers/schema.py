@@ -61,6 +61,8 @@ subscribers = sa.Table(
     sa.Column("soft_bounces", sa.Integer, nullable=False, server_default="0"),
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.Column("updated_at", UtcDateTime(), nullable=False),
+    # Signed links carry the id: an erased reader's id must never go to someone else.
+    sqlite_autoincrement=True,
 )
 
 subscriber_events = sa.Table(
