@@ -31,6 +31,7 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench.memory import peak_rss_mb  # noqa: E402
 from pipeline import db  # noqa: E402
 from pipeline.collect import collect  # noqa: E402
 from pipeline.config import load_config  # noqa: E402
@@ -121,7 +122,7 @@ def child(config_path: Path, url: str, mode: str, profile: bool) -> None:
         "sent": sent,
         "elapsed_s": elapsed,
         "ledger_s": ledger_s,
-        "peak_mb": usage.ru_maxrss / 1024,
+        "peak_mb": peak_rss_mb(),
         "cpu_s": usage.ru_utime + usage.ru_stime,
     }
     print(json.dumps(figures))

@@ -178,6 +178,14 @@ class _Run:
         )
 
     async def worker(self, number: int) -> None:
+        try:
+            await self._work(number)
+        finally:
+            # However the first worker ends (stopped before its first call, say), the
+            # others must not wait for it for ever.
+            self.first_call_done.set()
+
+    async def _work(self, number: int) -> None:
         if number > 0:
             await self.first_call_done.wait()
         while self.stopped is None and not self.stop.is_set():

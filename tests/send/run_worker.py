@@ -5,26 +5,30 @@ and its peak memory."""
 
 from __future__ import annotations
 
-import json
-import resource
 import signal
-import sys
 import threading
-from pathlib import Path
 
-from pipeline import db
-from pipeline.config import load_config
-from pipeline.environment import DEVELOPMENT_SECRET_KEY
-from pipeline.send.workers import run_worker
-from tests.send.loopback_provider import LoopbackProvider
+# Before the slow imports: a SIGTERM while this process is still starting must stop it
+# the same clean way, with its report.
+stop = threading.Event()
+signal.signal(signal.SIGTERM, lambda _signum, _frame: stop.set())
+
+import json  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from bench.memory import peak_rss_mb  # noqa: E402
+from pipeline import db  # noqa: E402
+from pipeline.config import load_config  # noqa: E402
+from pipeline.environment import DEVELOPMENT_SECRET_KEY  # noqa: E402
+from pipeline.send.workers import run_worker  # noqa: E402
+from tests.send.loopback_provider import LoopbackProvider  # noqa: E402
 
 
 def main() -> None:
     config_path, url = sys.argv[1:]
     config = load_config(Path(config_path))
     engine = db.make_engine(config.database.url)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda _signum, _frame: stop.set())
     batch = config.provider.max_batch or 100
     report = run_worker(
         engine,
@@ -34,8 +38,7 @@ def main() -> None:
         stop,
         poll_s=0.2,
     )
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"delivered": report.delivered, "peak_mb": peak_mb}))
+    print(json.dumps({"delivered": report.delivered, "peak_mb": peak_rss_mb()}))
 
 
 if __name__ == "__main__":

@@ -23,9 +23,11 @@ from pipeline.collect import collect
 from pipeline.db import deliveries, issues
 from pipeline.errors import ConfigError
 from pipeline.issue.build import build_issue
+from pipeline.send.dispatcher import deliver
 from pipeline.send.workers import run_worker
 from tests.conftest import REPO, Project
 from tests.send.conftest import Loopback, add_readers
+from tests.send.loopback_provider import LoopbackProvider
 
 READERS = 20_000
 RATE_PER_S = 5_000
@@ -104,6 +106,8 @@ def test_four_workers_deliver_each_reader_once_within_the_rate_and_take_over_a_d
     assert 0 < len(unsettled) <= 2 * BATCH
     # One budget for all: four workers together never outran the configured rate.
     assert elapsed >= 0.9 * len(received) / RATE_PER_S
+    for out, err in outputs:
+        assert out.strip(), f"a worker ended without its report:\n{err}"
     delivered = [json.loads(out.strip().splitlines()[-1])["delivered"] for out, _ in outputs]
     assert sum(1 for count in delivered if count) >= 2, "the work was not shared"
 
@@ -120,3 +124,36 @@ def test_worker_on_sqlite_explains_that_scale_out_needs_postgresql(ready_project
     result = ready_project.run("worker", check=False)
     assert result.returncode == 2
     assert "extra workers need PostgreSQL" in result.stderr
+
+
+def test_a_send_stopped_before_its_first_call_ends_at_once(
+    postgres_project: Project, loopback: Loopback
+) -> None:
+    """A stop that arrives first must end every concurrent sender, not leave them waiting."""
+    engine = postgres_project.engine()
+    add_readers(engine, 10)
+    built = build_issue(engine, postgres_project.config(), db.now())
+    stop = threading.Event()
+    stop.set()
+    finished = threading.Event()
+
+    def send() -> None:
+        deliver(
+            engine,
+            postgres_project.config(),
+            built.id,
+            LoopbackProvider(loopback.url),
+            "key",
+            stop=stop,
+        )
+        finished.set()
+
+    threading.Thread(target=send, daemon=True).start()
+    assert finished.wait(20), "the stopped send hung"
+    with engine.connect() as connection:
+        assert (
+            connection.execute(
+                sa.select(sa.func.count()).where(deliveries.c.state == "pending")
+            ).scalar_one()
+            == 10
+        )
