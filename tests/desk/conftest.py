@@ -49,7 +49,7 @@ def magic_link(site: Site, client: httpx.Client, address: str = EDITOR, count: i
     assert answer.status_code == 303
     mail = site.wait_for_mail(address, count)
     text = mail.get_body(("plain",)).get_content()  # type: ignore[union-attr]
-    found = re.search(r"https://\S+/desk/sign-in/\S+", text)
+    found = re.search(r"https?://\S+/desk/sign-in/\S+", text)
     assert found, text
     return site.local(found.group(0))
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from pipeline.tokens import make_form_token
 from tests.desk.conftest import desk_csrf, item_id, item_state, signed_in
-from tests.web.conftest import Site
+from tests.web.conftest import SECRET_KEY, Site
 
 ITEM = "folder:2027-03-04-werkstatt-wuppertal.md"
 PAGES = [
@@ -99,3 +100,12 @@ def test_signing_out_ends_the_session(desk: Site) -> None:
         answer = client.post("/desk/sign-out", data={"csrf": desk_csrf(client)})
         assert answer.status_code == 303
         assert 'desk_session=""' in answer.headers["set-cookie"]
+
+
+def test_a_form_token_of_another_editor_is_refused(desk: Site) -> None:
+    number = item_id(desk, ITEM)
+    foreign = make_form_token(SECRET_KEY, "/desk#someone@example.org")
+    with signed_in(desk) as client:
+        answer = client.post(f"/desk/items/{number}/state/hold", data={"csrf": foreign})
+    assert answer.status_code == 403
+    assert item_state(desk, number) == "queued"

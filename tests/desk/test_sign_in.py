@@ -5,10 +5,12 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime, timedelta
 
+from pipeline.tokens import make_form_token
 from pipeline.web.desk.auth import make_sign_in_token
 from pipeline.web.desk.pages import SESSION_COOKIE
+from tests.conftest import Project
 from tests.desk.conftest import EDITOR, magic_link, use_link
-from tests.web.conftest import SECRET_KEY, Site, csrf_of
+from tests.web.conftest import SECRET_KEY, Site, csrf_of, make_site
 
 
 def test_an_editor_signs_in_through_the_mailed_link(desk: Site) -> None:
@@ -37,8 +39,6 @@ def test_a_used_link_does_not_sign_in_again(desk: Site) -> None:
         form = other.get(link.replace("/desk/sign-in/", "/desk/sign-in/x"))
         assert form.status_code == 400
         # Even a form token for the link's own page does not make it work again.
-        from pipeline.tokens import make_form_token
-
         path = "/desk/sign-in/" + link.rsplit("/", 1)[1]
         again = other.post(link, data={"csrf": make_form_token(SECRET_KEY, path)})
         assert again.status_code == 400
@@ -101,3 +101,17 @@ def test_a_flood_of_sign_in_requests_is_stopped(desk: Site) -> None:
     desk.wait_for_mail(EDITOR, count=limit)
     time.sleep(0.3)
     assert len(desk.mails_to(EDITOR)) == limit
+
+
+def test_on_a_plain_http_site_the_browser_keeps_and_sends_the_cookie(project: Project) -> None:
+    def change(raw: dict[str, object]) -> None:
+        raw["editors"] = [EDITOR]
+        raw["site"]["base_url"] = "http://desk.example.org"  # type: ignore[index]
+
+    project.edit_config(change)
+    for site in make_site(project, webhook_secrets={}):
+        with site.client() as client:
+            answer = use_link(client, magic_link(site, client))
+            assert "secure" not in answer.headers["set-cookie"].lower()
+            # No cookie handed on by hand: the client's own jar carries the session.
+            assert client.get("/desk", follow_redirects=False).status_code == 200

@@ -107,6 +107,10 @@ def use_link(engine: sa.Engine, link: SignInLink, at: datetime) -> bool:
             if _used(connection, link):
                 return False
             connection.execute(sa.insert(desk_used_links).values(nonce=link.nonce, used_at=at))
+            # A link used longer ago than a link lives has expired anyway: forget its nonce.
+            connection.execute(
+                sa.delete(desk_used_links).where(desk_used_links.c.used_at < at - LINK_MAX_AGE)
+            )
     except sa.exc.IntegrityError:
         return False
     return True

@@ -19,7 +19,7 @@ from starlette.routing import Route
 from pipeline.config import Config
 from pipeline.db import items, now
 from pipeline.errors import SendRefused
-from pipeline.issue.build import audience, next_issue_content, render_variants
+from pipeline.issue.build import audience, next_issue_content, render_full, render_variants
 from pipeline.issue.model import IssueContent
 from pipeline.issue.preflight import Finding, preflight
 from pipeline.issue.test_send import make_test_message, send_test_message
@@ -115,7 +115,7 @@ def full_variant(config: Config, engine: sa.Engine, locale: str) -> RenderedIssu
         content = candidate_content(connection, config, now())
     if not content.items:
         return None
-    return next(v for v in render_variants(content, config) if v.variant_key == locale)
+    return render_full(content, config, locale)
 
 
 @page
