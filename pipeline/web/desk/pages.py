@@ -20,6 +20,7 @@ from pipeline.render.environment import make_environment, render_template
 from pipeline.render.i18n import translations
 from pipeline.tokens import InvalidToken, check_form_token, make_form_token
 from pipeline.web.context import context_of
+from pipeline.web.desk.labels import labels
 from pipeline.web.pages import page_locale
 
 DESK = "/desk"
@@ -137,6 +138,7 @@ def render(
             "locale": locale,
             "editor": editor,
             "csrf": csrf_token(request, editor) if editor else "",
+            "labels": labels(locale),
             "path": request.url.path,
             # The language switch reloads the page: a posted form's page falls back to the queue.
             "switch_path": request.url.path if request.method == "GET" else DESK,
