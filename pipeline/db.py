@@ -243,3 +243,11 @@ scheduler_jobs = sa.Table(
     sa.Column("next_run_time", sa.Float(25), index=True),
     sa.Column("job_state", sa.LargeBinary, nullable=False),
 )
+
+# Magic sign-in links of the editors' desk that have been used: each works once.
+desk_used_links = sa.Table(
+    "desk_used_links",
+    metadata,
+    sa.Column("nonce", sa.String(64), primary_key=True),
+    sa.Column("used_at", UtcDateTime(), nullable=False),
+)

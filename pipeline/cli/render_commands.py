@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
 from typing import Annotated
 
 import sqlalchemy as sa
@@ -13,18 +12,12 @@ from email_validator import EmailNotValidError, validate_email
 from pipeline import db
 from pipeline.cli.common import ConfigOption, open_store, out
 from pipeline.config import Config
-from pipeline.errors import ConfigError, ProviderError, SendRefused
+from pipeline.errors import ConfigError
 from pipeline.issue.build import audience, next_issue_content, render_variants
 from pipeline.issue.linkcheck import check_links
 from pipeline.issue.preflight import Finding, PreflightFailed, preflight
+from pipeline.issue.test_send import make_test_message, send_test_message
 from pipeline.render.issue import RenderedIssue
-from pipeline.render.personalize import Personalizable
-from pipeline.render.preview import sample_values
-from pipeline.send.compose import unsubscribe_headers
-from pipeline.send.message import BodyTemplate, OutgoingMessage
-from pipeline.send.providers import make_provider
-
-TEST_PREFIX = "[TEST] "
 
 
 def _next_variants(settings: Config, engine: sa.Engine) -> list[RenderedIssue]:
@@ -83,44 +76,6 @@ def test_send(
     _print_findings(findings)
     if any(f.is_error for f in findings):
         raise PreflightFailed(findings)
-    message = _test_message(variant, settings, address, db.now())
-    asyncio.run(_send_one(settings, message))
+    message = make_test_message(variant, settings, address, db.now())
+    asyncio.run(send_test_message(settings, message))
     out.print(f"Test of the next issue ({chosen}) sent to {address}; nothing was marked as sent.")
-
-
-def _test_message(
-    variant: RenderedIssue, settings: Config, address: str, at: datetime
-) -> OutgoingMessage:
-    values = sample_values(settings, variant.locale)
-    stamp = at.strftime("%Y%m%d%H%M%S%f")
-    domain = settings.site.sender.address.rpartition("@")[2]
-    return OutgoingMessage(
-        delivery_id=0,
-        delivery_key=f"test-{stamp}",
-        to_address=address,
-        to_name="",
-        from_address=settings.site.sender.address,
-        from_name=settings.site.sender.name,
-        reply_to=settings.site.reply_to,
-        variant=BodyTemplate(
-            f"test-{variant.variant_key}",
-            TEST_PREFIX + variant.subject,
-            Personalizable.parse(variant.html),
-            Personalizable.parse(variant.text),
-        ),
-        values=values,
-        message_id=f"<test-{stamp}@{domain}>",
-        headers=unsubscribe_headers(settings.site, values["unsubscribe_url"]),
-    )
-
-
-async def _send_one(settings: Config, message: OutgoingMessage) -> None:
-    provider = make_provider(settings)
-    try:
-        results = await provider.send_batch([message])
-    except ProviderError as exc:
-        raise SendRefused(f"the mail service refused the test: {exc}") from exc
-    finally:
-        await provider.close()
-    if results and results[0].error:
-        raise SendRefused(f"the mail service refused the test: {results[0].error}")

@@ -163,6 +163,11 @@ def _render(content: IssueContent, config: Config, variant: Variant) -> Rendered
     )
 
 
+def render_full(content: IssueContent, config: Config, locale: str) -> RenderedIssue:
+    """The full issue in one language (what the web view and the desk's preview show)."""
+    return _render(content, config, Variant(locale, None))
+
+
 def unfinished_issue(connection: sa.Connection) -> tuple[int, int] | None:
     """(id, number) of an issue whose send has not finished, if any."""
     row = connection.execute(

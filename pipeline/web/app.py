@@ -13,7 +13,16 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
 from pipeline.config import Config
-from pipeline.web import archive, confirm, events, health, preferences, subscribe, unsubscribe
+from pipeline.web import (
+    archive,
+    confirm,
+    desk,
+    events,
+    health,
+    preferences,
+    subscribe,
+    unsubscribe,
+)
 from pipeline.web.context import (
     RateLimiter,
     WebContext,
@@ -31,6 +40,7 @@ ROUTE_MODULES: list[ModuleType] = [
     events,
     health,
     webhooks,
+    desk,
 ]
 
 

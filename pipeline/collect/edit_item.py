@@ -1,0 +1,57 @@
+"""Edits from the editors' desk, written back to the item's file so git stays the source.
+
+Only the changed keys of the front matter are replaced; the other keys keep their order
+and values, and the body is kept byte for byte. (YAML comments in the front matter are
+not kept: the front matter is written anew.)
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import yaml
+
+from pipeline.collect.folder import read_item
+from pipeline.collect.front_matter import FrontMatter
+from pipeline.errors import ContentError
+
+_PARTS = re.compile(r"\A(?P<lead>\s*---[ \t]*\r?\n)(?P<meta>.*?)(?P<close>^---[ \t]*(\r?\n|\Z))",
+                    re.DOTALL | re.MULTILINE)  # fmt: skip
+
+
+def update_item_file(
+    path: Path,
+    changes: dict[str, Any],
+    *,
+    content_dir: Path,
+    timezone: str,
+    topic_keys: set[str],
+) -> None:
+    """Apply `changes` (None removes a key) to the file's front matter, validated first.
+
+    Raises pydantic's ValidationError for invalid values and ContentError when the file
+    cannot be read or the result does not read back; the file is unchanged then.
+    """
+    text = path.read_text(encoding="utf-8")
+    match = _PARTS.match(text)
+    if match is None:
+        raise ContentError(str(path), "no front matter between `---` lines", line=1)
+    metadata = yaml.safe_load(match["meta"]) or {}
+    if not isinstance(metadata, dict):
+        raise ContentError(str(path), "the front matter is not a mapping of keys", line=2)
+    for key, value in changes.items():
+        if value is None:
+            metadata.pop(key, None)
+        else:
+            metadata[key] = value
+    FrontMatter.model_validate(metadata)
+    dumped = yaml.safe_dump(metadata, allow_unicode=True, sort_keys=False)
+    path.write_text(match["lead"] + dumped + match["close"] + text[match.end() :], encoding="utf-8")
+    try:
+        read_item(path, content_dir, ZoneInfo(timezone), topic_keys)
+    except ContentError:
+        path.write_text(text, encoding="utf-8")
+        raise

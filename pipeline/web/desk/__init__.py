@@ -1,0 +1,9 @@
+"""The editors' desk under /desk: sign in, the queue, items, and the next issue."""
+
+from __future__ import annotations
+
+from starlette.routing import BaseRoute
+
+from pipeline.web.desk import auth, issue, items, queue
+
+routes: list[BaseRoute] = [*auth.routes, *queue.routes, *items.routes, *issue.routes]

@@ -1,0 +1,294 @@
+"""Signing in to the desk without a password: a magic link mailed to a listed editor.
+
+The link is signed, carries its time of issue and a nonce, and works once: the nonce is
+recorded when the link is used. Opening the link shows a button; only pressing it signs in,
+so a mail scanner that follows links cannot use up the link. The answer to a request is
+the same whether or not the address is an editor's, and the mail goes out after it.
+Requests share the sign-up form's limit per network address, so nobody floods an inbox.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+from itsdangerous import BadSignature, URLSafeSerializer
+from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from pipeline.config import Config
+from pipeline.db import desk_used_links
+from pipeline.errors import PermanentProviderError
+from pipeline.render.i18n import translations
+from pipeline.render.personalize import Personalizable
+from pipeline.send.message import BodyTemplate, OutgoingMessage
+from pipeline.send.providers import make_provider
+from pipeline.tokens import InvalidToken, check_form_token, make_form_token
+from pipeline.web.context import WebContext, client_address, context_of
+from pipeline.web.desk.pages import (
+    DESK,
+    FORM_MAX_AGE,
+    SESSION_COOKIE,
+    SESSION_MAX_AGE,
+    action,
+    is_editor,
+    make_session,
+    message,
+    render,
+)
+from pipeline.web.pages import page_locale
+from subscribers.addresses import InvalidAddress, normalise_address
+
+log = logging.getLogger(__name__)
+SIGN_IN = f"{DESK}/sign-in"
+LINK_MAX_AGE = timedelta(minutes=15)
+
+
+class LinkRefused(ValueError):
+    pass
+
+
+def _links(secret_key: str) -> URLSafeSerializer:
+    return URLSafeSerializer(secret_key, salt="newsletter.desk-sign-in")
+
+
+def make_sign_in_token(secret_key: str, address: str, at: datetime) -> str:
+    payload = {"a": address, "n": secrets.token_hex(16), "t": int(at.timestamp())}
+    return str(_links(secret_key).dumps(payload))
+
+
+@dataclass(frozen=True)
+class SignInLink:
+    address: str
+    nonce: str
+
+
+def read_sign_in_token(context: WebContext, token: str) -> SignInLink:
+    """The link's editor, or LinkRefused when it is forged, expired or not an editor's."""
+    try:
+        payload = _links(context.secret_key).loads(token)
+    except BadSignature as exc:
+        raise LinkRefused("not valid") from exc
+    if not isinstance(payload, dict) or not {"a", "n", "t"} <= payload.keys():
+        raise LinkRefused("not valid")
+    issued = datetime.fromtimestamp(int(payload["t"]), UTC)
+    if context.clock() - issued > LINK_MAX_AGE:
+        raise LinkRefused("expired")
+    if not is_editor(context.config, str(payload["a"])):
+        raise LinkRefused("not an editor")
+    return SignInLink(str(payload["a"]), str(payload["n"]))
+
+
+def _used(connection: sa.Connection, link: SignInLink) -> bool:
+    query = sa.select(desk_used_links.c.nonce).where(desk_used_links.c.nonce == link.nonce)
+    return connection.execute(query).first() is not None
+
+
+def link_used(engine: sa.Engine, link: SignInLink) -> bool:
+    with engine.connect() as connection:
+        return _used(connection, link)
+
+
+def use_link(engine: sa.Engine, link: SignInLink, at: datetime) -> bool:
+    """Record the link as used; False when it had been used already.
+
+    Two presses at once: the nonce is the primary key, so the second insert fails.
+    """
+    try:
+        with engine.begin() as connection:
+            if _used(connection, link):
+                return False
+            connection.execute(sa.insert(desk_used_links).values(nonce=link.nonce, used_at=at))
+            # A link used longer ago than a link lives has expired anyway: forget its nonce.
+            connection.execute(
+                sa.delete(desk_used_links).where(desk_used_links.c.used_at < at - LINK_MAX_AGE)
+            )
+    except sa.exc.IntegrityError:
+        return False
+    return True
+
+
+async def sign_in_form(request: Request) -> Response:
+    return _form(request)
+
+
+def _form(request: Request, error: str = "", address: str = "") -> Response:
+    values: dict[str, object] = {
+        "form_token": make_form_token(context_of(request).secret_key, SIGN_IN),
+        "error": error,
+        "address": address,
+    }
+    return render(
+        request, "sign_in.html.j2", values, editor=None, status_code=400 if error else 200
+    )
+
+
+async def request_link(request: Request) -> Response:
+    context = context_of(request)
+    gettext = translations(page_locale(request)).gettext
+    form = await request.form()
+    try:
+        check_form_token(context.secret_key, str(form.get("csrf", "")), SIGN_IN, FORM_MAX_AGE)
+    except InvalidToken:
+        return _form(request, gettext("The form has expired. Please send it again."))
+    if not context.rate_limiter.allow(f"desk:{client_address(request)}"):
+        return message(
+            request,
+            gettext("Too many sign-in requests"),
+            gettext("Too many sign-in links were asked for from your network. Please wait."),
+            status_code=429,
+        )
+    raw = str(form.get("email", ""))
+    try:
+        address = normalise_address(raw)
+    except InvalidAddress:
+        return _form(request, gettext("Please enter a valid email address."), raw)
+    answer = RedirectResponse(f"{SIGN_IN}/sent?lang={page_locale(request)}", status_code=303)
+    if is_editor(context.config, address):
+        token = make_sign_in_token(context.secret_key, address, context.clock())
+        url = f"{context.config.site.url}{SIGN_IN}/{token}"
+        answer.background = BackgroundTask(_mail_link, context, address, url, page_locale(request))
+    else:
+        log.info("desk sign-in asked for an address that is not an editor's")
+    return answer
+
+
+async def link_sent(request: Request) -> Response:
+    gettext = translations(page_locale(request)).gettext
+    return message(
+        request,
+        gettext("Please check your inbox"),
+        gettext(
+            "If the address belongs to an editor, a mail with a sign-in link is on its way. "
+            "The link works once, for 15 minutes."
+        ),
+    )
+
+
+def _refused(request: Request) -> Response:
+    gettext = translations(page_locale(request)).gettext
+    return message(
+        request,
+        gettext("This sign-in link cannot be used"),
+        gettext(
+            "Sign-in links work once and for 15 minutes. Please ask for a new link on the "
+            "sign-in page."
+        ),
+        status_code=400,
+    )
+
+
+async def open_link(request: Request) -> Response:
+    """The page a mailed link opens: a button that signs in (scanners do not press it)."""
+    token = request.path_params["token"]
+    context = context_of(request)
+    try:
+        link = read_sign_in_token(context, token)
+    except LinkRefused:
+        return _refused(request)
+    if await run_in_threadpool(link_used, context.engine, link):
+        return _refused(request)
+    path = f"{SIGN_IN}/{token}"
+    values: dict[str, object] = {
+        "form_token": make_form_token(context.secret_key, path),
+        "action_path": path,
+    }
+    return render(request, "confirm_sign_in.html.j2", values, editor=None)
+
+
+async def use_sign_in_link(request: Request) -> Response:
+    context = context_of(request)
+    token = request.path_params["token"]
+    form = await request.form()
+    try:
+        check_form_token(
+            context.secret_key, str(form.get("csrf", "")), f"{SIGN_IN}/{token}", FORM_MAX_AGE
+        )
+        link = read_sign_in_token(context, token)
+    except (InvalidToken, LinkRefused):
+        return _refused(request)
+    if not await run_in_threadpool(use_link, context.engine, link, context.clock()):
+        return _refused(request)
+    answer = RedirectResponse(f"{DESK}?lang={page_locale(request)}", status_code=303)
+    answer.set_cookie(
+        SESSION_COOKIE,
+        make_session(context.secret_key, link.address),
+        max_age=int(SESSION_MAX_AGE.total_seconds()),
+        path=DESK,
+        secure=context.config.site.url.startswith("https://"),
+        httponly=True,
+        samesite="lax",
+    )
+    return answer
+
+
+@action
+async def sign_out(request: Request, editor: str, form: FormData) -> Response:
+    answer = RedirectResponse(f"{SIGN_IN}?lang={page_locale(request)}", status_code=303)
+    answer.delete_cookie(SESSION_COOKIE, path=DESK)
+    return answer
+
+
+def sign_in_mail(config: Config, address: str, url: str, locale: str) -> OutgoingMessage:
+    gettext = translations(locale).gettext
+    site = config.site
+    subject = gettext("Your sign-in link for the editors' desk of %(name)s") % {"name": site.name}
+    text = gettext(
+        "Here is your link to sign in to the editors' desk. It works once, for 15 minutes:"
+    )
+    ignore = gettext("If you did not ask for it, you can ignore this mail.")
+    plain = f"{text}\n\n{url}\n\n{ignore}\n"
+    page = (
+        f'<!doctype html><html lang="{locale}"><body><p>{html.escape(text)}</p>'
+        f'<p><a href="{html.escape(url)}">{html.escape(url)}</a></p>'
+        f"<p>{html.escape(ignore)}</p></body></html>"
+    )
+    key = secrets.token_hex(8)
+    return OutgoingMessage(
+        delivery_id=0,
+        delivery_key=f"desk-{key}",
+        to_address=address,
+        to_name="",
+        from_address=site.sender.address,
+        from_name=site.sender.name,
+        reply_to=site.reply_to,
+        variant=BodyTemplate(
+            f"desk-sign-in-{locale}",
+            subject,
+            Personalizable(chunks=(page,), names=()),
+            Personalizable(chunks=(plain,), names=()),
+        ),
+        values={},
+        message_id=f"<desk.{key}@{site.sender.address.rpartition('@')[2]}>",
+    )
+
+
+async def _mail_link(context: WebContext, address: str, url: str, locale: str) -> None:
+    provider = make_provider(context.config)
+    try:
+        results = await provider.send_batch([sign_in_mail(context.config, address, url, locale)])
+        if results and results[0].error:
+            raise PermanentProviderError(f"the sign-in mail was refused: {results[0].error}")
+    except Exception:
+        # The answer has gone out already; the log keeps the failure (not the address).
+        log.exception("the desk sign-in mail could not be sent")
+    finally:
+        await provider.close()
+
+
+routes = [
+    Route(SIGN_IN, sign_in_form, methods=["GET"]),
+    Route(SIGN_IN, request_link, methods=["POST"]),
+    Route(f"{SIGN_IN}/sent", link_sent, methods=["GET"]),
+    Route(f"{SIGN_IN}/{{token}}", open_link, methods=["GET"]),
+    Route(f"{SIGN_IN}/{{token}}", use_sign_in_link, methods=["POST"]),
+    Route(f"{DESK}/sign-out", sign_out, methods=["POST"]),
+]

@@ -1,0 +1,188 @@
+"""Adding and editing items from the desk.
+
+A new item is written as a file into the content folder (like `queue add`) and collected
+at once. An edit of a folder item is written back to its file and collected again, so the
+store matches the file; a feed item is edited at its source, so only its state changes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from pipeline.collect import collect_folder
+from pipeline.collect.edit_item import update_item_file
+from pipeline.collect.new_item import write_item_file
+from pipeline.config import Config
+from pipeline.errors import ContentError
+from pipeline.queue.listing import show_item
+from pipeline.render.i18n import translations
+from pipeline.web.context import context_of
+from pipeline.web.desk.forms import (
+    EDITABLE,
+    KINDS,
+    check,
+    edited_front_matter,
+    field_errors,
+    form_values,
+    new_front_matter,
+    values_of_item,
+)
+from pipeline.web.desk.pages import DESK, action, back_to, page, render
+from pipeline.web.desk.queue import actions_for
+from pipeline.web.pages import page_locale
+
+NEW = f"{DESK}/items/new"
+
+
+def _blank(kind: str) -> dict[str, Any]:
+    values: dict[str, Any] = dict.fromkeys(
+        ("title", "summary", "date", "link", "image", "image_alt", "body"), ""
+    )
+    values |= dict.fromkeys(("event_start", "event_end", "event_location", "event_online_url"), "")
+    return values | {"kind": kind if kind in KINDS else "news", "topics": [], "draft": False}
+
+
+def _form(
+    request: Request,
+    editor: str,
+    values: dict[str, Any],
+    *,
+    item: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+) -> Response:
+    config = context_of(request).config
+    shown: dict[str, object] = {
+        "values": values,
+        "errors": errors or {},
+        "item": item,
+        "kinds": KINDS,
+        "topics": config.topics,
+        "editable": EDITABLE if item else None,
+        "actions": actions_for(item["state"]) if item else [],
+    }
+    return render(
+        request, "item_form.html.j2", shown, editor=editor, status_code=400 if errors else 200
+    )
+
+
+@page
+async def new_item_form(request: Request, editor: str) -> Response:
+    return _form(request, editor, _blank(request.query_params.get("kind", "news")))
+
+
+def _write_new(config: Config, engine: sa.Engine, front_matter: dict[str, Any], body: str) -> Path:
+    path = write_item_file(
+        config.sources.content_dir,
+        front_matter,
+        body,
+        timezone=config.site.timezone,
+        topic_keys={topic.key for topic in config.topics},
+    )
+    collect_folder(config, engine)
+    return path
+
+
+@action
+async def add_item(request: Request, editor: str, form: FormData) -> Response:
+    context = context_of(request)
+    translation = translations(page_locale(request))
+    values = form_values(form)
+    front_matter = new_front_matter(values)
+    try:
+        check(front_matter)
+        await run_in_threadpool(
+            _write_new, context.config, context.engine, front_matter, values["body"]
+        )
+    except ValidationError as exc:
+        return _form(request, editor, values, errors=field_errors(exc, translation))
+    except ContentError as exc:
+        return _form(request, editor, values, errors=_content_errors(exc, "title"))
+    return back_to(request, DESK)
+
+
+def _content_errors(exc: ContentError, otherwise: str) -> dict[str, str]:
+    """A file's error next to the field it names, else next to `otherwise`."""
+    return {(exc.field or otherwise).replace(".", "_"): exc.reason}
+
+
+def _item(request: Request) -> dict[str, Any] | None:
+    with context_of(request).engine.connect() as connection:
+        try:
+            return show_item(connection, int(request.path_params["item"]))
+        except sa.exc.NoResultFound:
+            return None
+
+
+def _not_found(request: Request, editor: str) -> Response:
+    gettext = translations(page_locale(request)).gettext
+    values: dict[str, object] = {"title": gettext("No such item"), "text": ""}
+    return render(request, "message.html.j2", values, editor=editor, status_code=404)
+
+
+@page
+async def edit_item_form(request: Request, editor: str) -> Response:
+    item = await run_in_threadpool(_item, request)
+    if item is None:
+        return _not_found(request, editor)
+    values = values_of_item(item, context_of(request).config.site.timezone)
+    return _form(request, editor, values, item=item)
+
+
+def _write_back(config: Config, engine: sa.Engine, key: str, changes: dict[str, Any]) -> None:
+    content_dir = config.sources.content_dir
+    path = content_dir / key.removeprefix("folder:")
+    if not path.is_file():
+        raise ContentError(str(path), "the item's file is gone from the content folder")
+    update_item_file(
+        path,
+        changes,
+        content_dir=content_dir,
+        timezone=config.site.timezone,
+        topic_keys={topic.key for topic in config.topics},
+    )
+    collect_folder(config, engine)
+
+
+@action
+async def edit_item(request: Request, editor: str, form: FormData) -> Response:
+    context = context_of(request)
+    item = await run_in_threadpool(_item, request)
+    if item is None:
+        return _not_found(request, editor)
+    translation = translations(page_locale(request))
+    before = values_of_item(item, context.config.site.timezone)
+    if not item["key"].startswith("folder:"):
+        message = translation.gettext("Items from feeds are edited at their source.")
+        return _form(request, editor, before, item=item, errors={"form": message})
+    values = before | {name: value for name, value in form_values(form).items() if name in EDITABLE}
+    try:
+        await run_in_threadpool(
+            _write_back,
+            context.config,
+            context.engine,
+            item["key"],
+            edited_front_matter(values, before),
+        )
+    except ValidationError as exc:
+        errors = field_errors(exc, translation)
+        return _form(request, editor, values, item=item, errors=errors)
+    except ContentError as exc:
+        return _form(request, editor, values, item=item, errors=_content_errors(exc, "form"))
+    return back_to(request, DESK)
+
+
+routes = [
+    Route(NEW, new_item_form, methods=["GET"]),
+    Route(NEW, add_item, methods=["POST"]),
+    Route(f"{DESK}/items/{{item:int}}/edit", edit_item_form, methods=["GET"]),
+    Route(f"{DESK}/items/{{item:int}}/edit", edit_item, methods=["POST"]),
+]

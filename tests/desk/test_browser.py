@@ -1,0 +1,49 @@
+"""An editor adds an event through the form in headless Chromium and sees it in the preview."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pipeline.web.desk.pages import SESSION_COOKIE, make_session
+from tests.desk.conftest import EDITOR
+from tests.web.browser import chromium
+from tests.web.conftest import SECRET_KEY, Site
+
+TITLE = "Nachbarschaftsfest am Kanal"
+FRAMES_SHOWING = (
+    "Array.from(document.querySelectorAll('iframe')).filter(f => f.contentDocument"
+    " && f.contentDocument.body && f.contentDocument.body.innerText.includes(%r)).length"
+)
+
+
+def test_an_editor_adds_an_event_and_sees_it_in_the_preview(desk: Site, tmp_path: Path) -> None:
+    with chromium(tmp_path / "profile") as page:
+        page.call(
+            "Network.setCookie",
+            name=SESSION_COOKIE,
+            value=make_session(SECRET_KEY, EDITOR),
+            url=f"{desk.url}/desk",
+            path="/desk",
+            httpOnly=True,
+        )
+        page.call("Page.navigate", url=f"{desk.url}/desk/items/new?kind=event&lang=en")
+        page.wait_for("document.readyState === 'complete' && !!document.querySelector('#title')")
+        assert page.evaluate("document.querySelector('#kind').value") == "event"
+        page.evaluate(
+            f"document.querySelector('#title').value = {TITLE!r};"
+            "document.querySelector('#summary').value = 'Musik, Essen und Gespräche am Ufer.';"
+            "document.querySelector('#event_start').value = '2027-05-10T18:00';"
+            "document.querySelector('#event_location').value = 'Kanalufer, Wuppertal';"
+            "document.querySelector('form[action^=\"/desk/items/new\"] button[type=submit]')"
+            ".click();"
+        )
+        page.wait_for("location.pathname === '/desk' && document.readyState === 'complete'")
+        assert TITLE in page.evaluate("document.body.innerText")
+        page.call("Page.navigate", url=f"{desk.url}/desk/issue?lang=en")
+        page.wait_for(FRAMES_SHOWING % TITLE + " === 4", timeout_s=60)
+        widths = page.evaluate(
+            "Array.from(document.querySelectorAll('iframe')).map(f => f.clientWidth)"
+        )
+    assert sorted(widths) == [375, 375, 700, 700]
+    written = [p for p in desk.project.content_dir.iterdir() if "nachbarschaftsfest" in p.name]
+    assert len(written) == 1

@@ -1,0 +1,72 @@
+"""The next issue on the desk: preview, checks, audience, send time, approval, a test mail."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+
+from pipeline.db import items, scheduler_jobs
+from tests.desk.conftest import EDITOR, desk_csrf, signed_in
+from tests.web.conftest import Site
+
+
+def test_the_issue_page_shows_checks_audience_send_time_and_previews(desk: Site) -> None:
+    for number in range(3):
+        desk.add_active(f"leser{number}@example.org")
+    send_at = datetime(2027, 1, 7, 8, 0, tzinfo=UTC)
+    with desk.engine.begin() as connection:
+        connection.execute(
+            sa.insert(scheduler_jobs).values(
+                id="send", next_run_time=send_at.timestamp(), job_state=b"-"
+            )
+        )
+    with signed_in(desk) as client:
+        page = client.get("/desk/issue?lang=en").text
+        assert "3 active subscribers" in page
+        assert "Thursday, January 7, 2027, 9:00" in page  # 08:00 UTC in Berlin
+        assert "All checks passed." in page or "Warning" in page
+        assert "Error:" not in page
+        for locale in ("de", "en"):
+            assert f'class="phone" src="/desk/issue/preview/{locale}"' in page
+            assert f'class="desktop" src="/desk/issue/preview/{locale}"' in page
+        preview = client.get("/desk/issue/preview/de")
+        assert preview.status_code == 200
+        assert "Quartierswerkstatt Wuppertal" in preview.text
+        assert "Erika" in preview.text or "Hallo" in preview.text  # sample reader values
+        assert "frame-ancestors 'self'" in preview.headers["content-security-policy"]
+        english = client.get("/desk/issue/preview/en").text
+        assert 'lang="en"' in english
+
+
+def test_approve_issue_approves_every_queued_item_of_the_next_issue(approval_desk: Site) -> None:
+    with signed_in(approval_desk) as client:
+        page = client.get("/desk/issue?lang=en").text
+        assert "Approve issue" in page
+        assert "wait for approval" in page
+        answer = client.post("/desk/issue/approve", data={"csrf": desk_csrf(client)})
+        assert answer.status_code == 303
+        assert "Every item of this issue is approved." in client.get("/desk/issue?lang=en").text
+    with approval_desk.engine.connect() as connection:
+        query = sa.select(items.c.state, sa.func.count()).group_by(items.c.state)
+        counts = {state: count for state, count in connection.execute(query)}
+    assert counts.get("approved", 0) >= 2
+    assert counts.get("queued", 0) == 0
+
+
+def test_the_approve_button_is_only_there_when_approval_is_required(desk: Site) -> None:
+    with signed_in(desk) as client:
+        assert "Approve issue" not in client.get("/desk/issue?lang=en").text
+
+
+def test_send_me_a_test_mails_the_signed_in_editor(desk: Site) -> None:
+    with signed_in(desk) as client:
+        answer = client.post(
+            "/desk/issue/test?lang=en", data={"csrf": desk_csrf(client), "locale": "en"}
+        )
+        assert answer.status_code == 303, answer.text
+        page = client.get(answer.headers["location"]).text
+        assert "A test of the issue was sent to" in page
+    mail = desk.wait_for_mail(EDITOR, count=2)
+    assert mail["Subject"].startswith("[TEST] ")
+    assert len(desk.mails_to(EDITOR)) == 2  # the sign-in link and the test
