@@ -1,7 +1,7 @@
 """editors' desk: used sign-in links
 
 Revision ID: 0003a
-Revises: 0002d
+Revises: 0002f
 Create Date: 2026-11-25 14:40:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0003a"
-down_revision = "0002d"
+down_revision = "0002f"
 branch_labels = None
 depends_on = None
 
