@@ -138,11 +138,12 @@ def main() -> None:
                 new = sum(source.counts.new for source in report.sources)
                 failed = sum(1 for source in report.sources if source.errors)
                 own = cpu_after.user + cpu_after.system - cpu_before.user - cpu_before.system
-                workers = (
+                workers = max(
+                    0.0,
                     cpu_after.children_user
                     + cpu_after.children_system
                     - cpu_before.children_user
-                    - cpu_before.children_system
+                    - cpu_before.children_system,
                 )
                 print(
                     f"{label}: {elapsed:.2f} s wall, CPU {own:.2f} s collecting process + "

@@ -24,7 +24,7 @@ from pipeline.issue.model import IssueContent, IssueItem  # noqa: E402
 from pipeline.issue.select import group_into_sections  # noqa: E402
 from pipeline.render.issue import render_issue, render_mjml  # noqa: E402
 from pipeline.render.personalize import Personalizable, html_values  # noqa: E402
-from pipeline.send.compose import greeting, reader_links, unsubscribe_headers  # noqa: E402
+from pipeline.send.compose import ReaderLinks, greeting, unsubscribe_headers  # noqa: E402
 
 KINDS = ("intro", "report", "partner", "event", "news")
 SUMMARY = (
@@ -86,7 +86,7 @@ def main() -> None:
           "target < 100 ms")  # fmt: skip
 
     page, text = Personalizable.parse(variant.html), Personalizable.parse(variant.text)
-    secret = "bench-secret-key"
+    links = ReaderLinks(site, "bench-secret-key")
     count = 20_000
 
     def personalise(with_tokens: bool) -> float:
@@ -94,7 +94,7 @@ def main() -> None:
         for subscriber_id in range(count):
             if with_tokens:
                 values = {"greeting": greeting("Erika Mustermann", "de")}
-                values |= reader_links(site, secret, subscriber_id)
+                values |= links(subscriber_id)
                 unsubscribe_headers(site, values["unsubscribe_url"])
             else:
                 values = {
