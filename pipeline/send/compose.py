@@ -6,6 +6,7 @@ per-reader values (greeting, signed links, headers) are filled in.
 
 from __future__ import annotations
 
+import re
 from urllib.parse import quote
 
 import sqlalchemy as sa
@@ -41,11 +42,16 @@ class ReaderLinks:
         }
 
 
+_URL_SAFE = re.compile(r"[A-Za-z0-9._-]*")
+
+
 def unsubscribe_headers(site: Site, unsubscribe_url: str) -> dict[str, str]:
     """RFC 8058 one-click unsubscribe, with a mailto: fallback for older mail apps."""
     token = unsubscribe_url.rpartition("/")[2]
+    if not _URL_SAFE.fullmatch(token):  # signed tokens always are; quoting costs per reader
+        token = quote(token, safe="")
     mailbox = site.unsubscribe_address or site.sender.address
-    mailto = f"mailto:{mailbox}?subject={quote('unsubscribe ' + token)}"
+    mailto = f"mailto:{mailbox}?subject=unsubscribe%20{token}"
     return {
         "List-Unsubscribe": f"<{unsubscribe_url}>, <{mailto}>",
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
