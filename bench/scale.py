@@ -28,13 +28,13 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bench.send import add_readers, make_project, requeue_sample_items  # noqa: E402
+from bench.send import make_project, requeue_sample_items  # noqa: E402
 from pipeline import db  # noqa: E402
 from pipeline.collect import collect  # noqa: E402
 from pipeline.config import load_config  # noqa: E402
 from pipeline.db import issues  # noqa: E402
 from pipeline.issue.build import build_issue  # noqa: E402
-from tests.send.conftest import start_loopback  # noqa: E402
+from tests.send.conftest import add_readers, start_loopback  # noqa: E402
 
 
 def fresh_database(admin_url: str) -> str:

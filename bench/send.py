@@ -36,8 +36,7 @@ from pipeline import db  # noqa: E402
 from pipeline.collect import collect  # noqa: E402
 from pipeline.config import load_config  # noqa: E402
 from pipeline.db import items  # noqa: E402
-from subscribers.schema import subscribers  # noqa: E402
-from tests.send.conftest import start_loopback  # noqa: E402
+from tests.send.conftest import add_readers, start_loopback  # noqa: E402
 
 # mode: (body, messages per call, calls in flight)
 MODES = {"template": ("template", 1000, 4), "full": ("full", 100, 4), "single": ("full", 1, 16)}
@@ -52,32 +51,6 @@ def make_project(root: Path, database_url: str | None) -> Path:
     raw["provider"].update(rate_per_s=1_000_000, concurrency=4)
     config_path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
     return config_path
-
-
-def add_readers(engine: sa.Engine, count: int) -> None:
-    """In chunks, so the bench itself stays small at a million."""
-    at = db.now()
-    chunk = 10_000
-    with engine.begin() as connection:
-        for start in range(0, count, chunk):
-            connection.execute(
-                sa.insert(subscribers),
-                [
-                    {
-                        "email": f"reader{n}@example.org",
-                        "name": f"Leserin {n}" if n % 3 else "",
-                        "locale": "en" if n % 5 == 0 else "de",
-                        "topics": [],
-                        "state": "active",
-                        "consent_at": at,
-                        "consent_source": "import",
-                        "consent_detail": "bench",
-                        "created_at": at,
-                        "updated_at": at,
-                    }
-                    for n in range(start, min(count, start + chunk))
-                ],
-            )
 
 
 def requeue_sample_items(engine: sa.Engine) -> None:
