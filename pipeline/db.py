@@ -135,9 +135,11 @@ deliveries = sa.Table(
     sa.Column("lease_owner", sa.String(64)),
     sa.Column("lease_expires_at", UtcDateTime()),
     sa.UniqueConstraint("issue_id", "subscriber_id", name="uq_deliveries_issue_subscriber"),
-    sa.Index("ix_deliveries_issue_state", "issue_id", "state"),
-    # Claims read the next pending rows in id order without sorting the whole issue.
+    # Claims read the next pending rows in id order without sorting the whole issue; every
+    # query by issue and state uses it too.
     sa.Index("ix_deliveries_claim", "issue_id", "state", "id"),
+    # An unsubscribe cancels the reader's pending deliveries of every issue.
+    sa.Index("ix_deliveries_subscriber", "subscriber_id"),
 )
 
 # The provider's rate budget of one send, shared by every process sending it: a token

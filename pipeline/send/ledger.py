@@ -11,12 +11,14 @@ import os
 import socket
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
+import orjson
 import sqlalchemy as sa
 
 from pipeline.db import deliveries, issues, now
+from pipeline.send import bulk
 from pipeline.send.message import SendResult
 from subscribers.schema import UtcDateTime, subscribers
 from subscribers.store import active_ids
@@ -26,8 +28,9 @@ LEASE_S = 60.0
 PROCESS_OWNER = f"{socket.gethostname()}:{os.getpid()}"
 
 
-@dataclass(frozen=True)
-class Recipient:
+class Recipient(NamedTuple):
+    """One claimed row and its reader. A tuple: a send makes one per reader."""
+
     delivery_id: int
     subscriber_id: int
     email: str
@@ -83,7 +86,7 @@ def claim_batch(
             # and take more rows than asked for.
             .cte("claimed")
         )
-        ids = list(
+        ids = (
             connection.execute(
                 sa.update(deliveries)
                 .where(
@@ -97,7 +100,9 @@ def claim_batch(
                     updated_at=at,
                 )
                 .returning(deliveries.c.id)
-            ).scalars()
+            )
+            .scalars()
+            .all()
         )
         if not ids:
             return []
@@ -130,18 +135,23 @@ def recipients(connection: sa.Connection, ids: Sequence[int]) -> list[Recipient]
             subscribers.c.email,
             subscribers.c.name,
             subscribers.c.locale,
-            subscribers.c.topics,
+            # As text: most readers chose no topics, and "[]" needs no JSON decoder.
+            sa.cast(subscribers.c.topics, sa.Text),
         )
         .join(subscribers, subscribers.c.id == deliveries.c.subscriber_id)
-        .where(deliveries.c.id.in_(ids))
+        .where(deliveries.c.id.in_(bulk.ids(connection.dialect, ids)))
         .order_by(deliveries.c.id)
-    ).all()
+    )
     return [
-        Recipient(
-            row.id, row.subscriber_id, row.email, row.name, row.locale, tuple(row.topics or ())
-        )
-        for row in rows
+        Recipient(delivery_id, subscriber_id, email, name, locale, _topics(topics))
+        for delivery_id, subscriber_id, email, name, locale, topics in rows
     ]
+
+
+def _topics(stored: str | None) -> tuple[str, ...]:
+    if not stored or stored == "[]":
+        return ()
+    return tuple(orjson.loads(stored))
 
 
 def retry_claimed(
@@ -181,21 +191,21 @@ def record_results(engine: sa.Engine, results: Sequence[SendResult]) -> None:
     at = now()
     cleared = {"lease_owner": None, "lease_expires_at": None, "updated_at": at}
     with engine.begin() as connection:
-        sent = [r for r in results if r.ok]
+        sent = [(r.delivery_id, r.provider_message_id) for r in results if r.ok]
         if sent:
+            rows = bulk.id_values(engine.dialect, sent)
             connection.execute(
                 sa.update(deliveries)
-                .where(deliveries.c.id == sa.bindparam("delivery"))
-                .values(state="sent", provider_message_id=sa.bindparam("message"), **cleared),
-                [{"delivery": r.delivery_id, "message": r.provider_message_id} for r in sent],
+                .where(deliveries.c.id == rows.c.id)
+                .values(state="sent", provider_message_id=rows.c.value, **cleared)
             )
-        failed = [r for r in results if not r.ok]
+        failed = [(r.delivery_id, r.error) for r in results if not r.ok]
         if failed:
+            rows = bulk.id_values(engine.dialect, failed)
             connection.execute(
                 sa.update(deliveries)
-                .where(deliveries.c.id == sa.bindparam("delivery"), deliveries.c.state == "sending")
-                .values(state="failed", error=sa.bindparam("reason"), **cleared),
-                [{"delivery": r.delivery_id, "reason": r.error} for r in failed],
+                .where(deliveries.c.id == rows.c.id, deliveries.c.state == "sending")
+                .values(state="failed", error=rows.c.value, **cleared)
             )
 
 

@@ -9,14 +9,14 @@ providers classify them: 429 and 5xx, timeouts and dropped connections are retry
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
-import httpx
+import orjson
 
 from pipeline.errors import PermanentProviderError, RetryableProviderError
 from pipeline.send.message import OutgoingMessage, SendResult
+from pipeline.send.providers.http import make_client, post_json
 
 
 class LoopbackProvider:
@@ -28,11 +28,8 @@ class LoopbackProvider:
     ):
         self.mode = mode
         self.max_batch = max_batch
-        self.client = httpx.AsyncClient(
-            base_url=base_url,
-            timeout=timeout_s,
-            limits=httpx.Limits(max_connections=64, max_keepalive_connections=64),
-        )
+        # The real providers' client and JSON encoding, so bench/send.py measures them.
+        self.client = make_client(base_url, {}, timeout_s)
 
     async def send_batch(self, messages: Sequence[OutgoingMessage]) -> list[SendResult]:
         reply = await self._post("/batch", self._body(messages))
@@ -58,23 +55,18 @@ class LoopbackProvider:
         return {"templates": None, "messages": [_full(m) for m in messages]}
 
     async def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        try:
-            response = await self.client.post(
-                path, content=json.dumps(body), headers={"Content-Type": "application/json"}
-            )
-        except (httpx.TimeoutException, httpx.TransportError) as exc:
-            raise RetryableProviderError(f"loopback: {type(exc).__name__}") from exc
+        response = await post_json(self.client, "loopback", path, body)
         if response.status_code == 429 or response.status_code >= 500:
             retry_after = response.headers.get("Retry-After")
             raise RetryableProviderError(
                 f"loopback answered {response.status_code}",
                 retry_after_s=float(retry_after) if retry_after else None,
             )
+        reply: dict[str, Any] = orjson.loads(response.content)
         if response.status_code != 200:
             raise PermanentProviderError(
-                f"loopback answered {response.status_code}: {response.json()['error']}"
+                f"loopback answered {response.status_code}: {reply['error']}"
             )
-        reply: dict[str, Any] = response.json()
         return reply
 
     async def close(self) -> None:

@@ -22,10 +22,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 from collections import Counter
 from pathlib import Path
 from typing import Any, TextIO
+
+import orjson
 
 REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found"}
 DROPS = ("timeout", "drop")
@@ -87,7 +88,7 @@ class MailService:
                     writer.close()
                     return
                 status, reply, extra = self.route(method, path, raw)
-                payload = json.dumps(reply).encode()
+                payload = orjson.dumps(reply)
                 lines = [f"HTTP/1.1 {status} {REASONS.get(status, 'Status')}"]
                 lines += ["Content-Type: application/json", f"Content-Length: {len(payload)}"]
                 lines += [f"{name}: {value}" for name, value in extra.items()]
@@ -100,12 +101,12 @@ class MailService:
         self, method: str, path: str, raw: bytes
     ) -> tuple[int, dict[str, Any], dict[str, str]]:
         if method == "POST" and path == "/batch":
-            return self.batch(json.loads(raw))
+            return self.batch(orjson.loads(raw))
         if method == "POST" and path == "/accepted":
-            keys = json.loads(raw)["keys"]
+            keys = orjson.loads(raw)["keys"]
             return 200, {"accepted": {k: self.accepted[k] for k in keys if k in self.accepted}}, {}
         if method == "POST" and path == "/faults":
-            self.faults = list(json.loads(raw)["plan"])
+            self.faults = list(orjson.loads(raw)["plan"])
             return 200, {"plan": self.faults}, {}
         if method == "GET" and path == "/stats":
             duplicates = sum(1 for n in self.received.values() if n > 1)
