@@ -10,6 +10,9 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass
+from functools import cached_property
+
+import orjson
 
 FIELDS = ("greeting", "unsubscribe_url", "preferences_url")
 _PLACEHOLDER = re.compile(r"%%NL:([a-z_]+)%%")
@@ -46,6 +49,25 @@ class Personalizable:
             out.append(values[name])
             out.append(chunk)
         return "".join(out)
+
+    def fill_json(self, values: dict[str, str]) -> bytes:
+        """`fill`'s text as a JSON string (quotes included), for an API's request body.
+
+        The chunks are escaped once per variant and only the values per reader: encoding
+        each whole body was a quarter of the CPU of a one-message call (bench/send.py).
+        JSON escapes character by character, so the pieces join to the whole's encoding.
+        """
+        chunks = self._json_chunks
+        out = [b'"', chunks[0]]
+        for name, chunk in zip(self.names, chunks[1:], strict=True):
+            out.append(orjson.dumps(values[name])[1:-1])
+            out.append(chunk)
+        out.append(b'"')
+        return b"".join(out)
+
+    @cached_property
+    def _json_chunks(self) -> tuple[bytes, ...]:
+        return tuple(orjson.dumps(chunk)[1:-1] for chunk in self.chunks)
 
 
 def html_values(values: dict[str, str]) -> dict[str, str]:

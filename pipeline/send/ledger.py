@@ -12,6 +12,7 @@ import socket
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
+from functools import cache
 from typing import NamedTuple
 
 import orjson
@@ -128,20 +129,8 @@ def _durable(engine: sa.Engine) -> Iterator[sa.Connection]:
 
 
 def recipients(connection: sa.Connection, ids: Sequence[int]) -> list[Recipient]:
-    rows = connection.execute(
-        sa.select(
-            deliveries.c.id,
-            deliveries.c.subscriber_id,
-            subscribers.c.email,
-            subscribers.c.name,
-            subscribers.c.locale,
-            # As text: most readers chose no topics, and "[]" needs no JSON decoder.
-            sa.cast(subscribers.c.topics, sa.Text),
-        )
-        .join(subscribers, subscribers.c.id == deliveries.c.subscriber_id)
-        .where(deliveries.c.id.in_(bulk.ids(connection.dialect, ids)))
-        .order_by(deliveries.c.id)
-    )
+    dialect = connection.dialect.name
+    rows = connection.execute(_statements(dialect).recipients, bulk.id_list_params(dialect, ids))
     return [
         Recipient(delivery_id, subscriber_id, email, name, locale, _topics(topics))
         for delivery_id, subscriber_id, email, name, locale, topics in rows
@@ -188,25 +177,58 @@ def release(engine: sa.Engine, ids: Sequence[int]) -> None:
 def record_results(engine: sa.Engine, results: Sequence[SendResult]) -> None:
     """Write what the provider answered; a sent message is recorded as sent whatever its row
     says, because that is the truth about the reader's inbox."""
-    at = now()
-    cleared = {"lease_owner": None, "lease_expires_at": None, "updated_at": at}
+    dialect = engine.dialect.name
+    statements = _statements(dialect)
+    at = {"at": now()}
+    sent = [(r.delivery_id, r.provider_message_id) for r in results if r.ok]
+    failed = [(r.delivery_id, r.error) for r in results if not r.ok]
     with engine.begin() as connection:
-        sent = [(r.delivery_id, r.provider_message_id) for r in results if r.ok]
         if sent:
-            rows = bulk.id_values(engine.dialect, sent)
-            connection.execute(
-                sa.update(deliveries)
-                .where(deliveries.c.id == rows.c.id)
-                .values(state="sent", provider_message_id=rows.c.value, **cleared)
-            )
-        failed = [(r.delivery_id, r.error) for r in results if not r.ok]
+            connection.execute(statements.sent, bulk.id_value_params(dialect, sent) | at)
         if failed:
-            rows = bulk.id_values(engine.dialect, failed)
-            connection.execute(
-                sa.update(deliveries)
-                .where(deliveries.c.id == rows.c.id, deliveries.c.state == "sending")
-                .values(state="failed", error=rows.c.value, **cleared)
-            )
+            connection.execute(statements.failed, bulk.id_value_params(dialect, failed) | at)
+
+
+class _Statements(NamedTuple):
+    recipients: sa.Select[int, int, str, str, str, str | None]
+    sent: sa.Update
+    failed: sa.Update
+
+
+@cache
+def _statements(dialect: str) -> _Statements:
+    """The statements a send runs per batch, built once: building and caching one per call
+    cost more than running it when every call carries one message."""
+    recipients = (
+        sa.select(
+            deliveries.c.id,
+            deliveries.c.subscriber_id,
+            subscribers.c.email,
+            subscribers.c.name,
+            subscribers.c.locale,
+            # As text: most readers chose no topics, and "[]" needs no JSON decoder.
+            sa.cast(subscribers.c.topics, sa.Text),
+        )
+        .join(subscribers, subscribers.c.id == deliveries.c.subscriber_id)
+        .where(deliveries.c.id.in_(bulk.id_list(dialect)))
+        .order_by(deliveries.c.id)
+    )
+    cleared = {
+        "lease_owner": None,
+        "lease_expires_at": None,
+        "updated_at": sa.bindparam("at", type_=UtcDateTime()),
+    }
+    sent = bulk.id_value_rows(dialect)
+    failed = bulk.id_value_rows(dialect)
+    return _Statements(
+        recipients,
+        sa.update(deliveries)
+        .where(deliveries.c.id == sent.c.id)
+        .values(state="sent", provider_message_id=sent.c.value, **cleared),
+        sa.update(deliveries)
+        .where(deliveries.c.id == failed.c.id, deliveries.c.state == "sending")
+        .values(state="failed", error=failed.c.value, **cleared),
+    )
 
 
 def failure_reasons(connection: sa.Connection, issue_id: int, limit: int = 3) -> list[str]:

@@ -56,6 +56,15 @@ class OutgoingMessage:
     def text(self) -> str:
         return self.variant.text.fill(self.values)
 
+    @cached_property
+    def html_json(self) -> bytes:
+        """`html` encoded as a JSON string, for APIs that take a whole body per message."""
+        return self.variant.html.fill_json(html_values(self.values))
+
+    @cached_property
+    def text_json(self) -> bytes:
+        return self.variant.text.fill_json(self.values)
+
 
 @dataclass(frozen=True)
 class SendResult:

@@ -17,6 +17,7 @@ from botocore.credentials import Credentials
 from pipeline.send.providers import brevo, mailgun, postmark, sendgrid
 from pipeline.send.providers.base import Provider
 from pipeline.send.providers.brevo import BrevoProvider
+from pipeline.send.providers.http import json_bytes
 from pipeline.send.providers.mailgun import MailgunProvider
 from pipeline.send.providers.postmark import PostmarkProvider
 from pipeline.send.providers.sendgrid import SendGridProvider
@@ -68,17 +69,25 @@ def test_prism_refuses_a_wrong_field(prism: Callable[[str], str]) -> None:
     wrong: list[tuple[str, str, dict[str, object]]] = []
 
     body = postmark.message_body(message, "broadcast")
-    wrong.append(("postmark", "/email/batch", {"json": [body | {"To": [message.to_address]}]}))
+    wrong.append(
+        ("postmark", "/email/batch", {"content": json_bytes([body | {"To": [message.to_address]}])})
+    )
     body = sendgrid.request_body([message])
     wrong.append(
-        ("sendgrid", "/v3/mail/send", {"json": {k: v for k, v in body.items() if k != "from"}})
+        (
+            "sendgrid",
+            "/v3/mail/send",
+            {"content": json_bytes({k: v for k, v in body.items() if k != "from"})},
+        )
     )
     body = brevo.request_body(make_messages(2))
     versions = [{"params": v["params"]} for v in body["messageVersions"]]  # type: ignore[attr-defined]
-    wrong.append(("brevo", "/smtp/email", {"json": body | {"messageVersions": versions}}))
+    wrong.append(
+        ("brevo", "/smtp/email", {"content": json_bytes(body | {"messageVersions": versions})})
+    )
     body = ses_body(message)
     body["Content"]["Simple"]["Subject"] = {"Charset": "UTF-8"}  # type: ignore[index]
-    wrong.append(("ses", "/v2/email/outbound-emails", {"json": body}))
+    wrong.append(("ses", "/v2/email/outbound-emails", {"content": json_bytes(body)}))
     fields = [(k, v) for k, v in mailgun.form_fields([message]) if k != "subject"]
     wrong.append(
         ("mailgun", "/v3/mg.example.org/messages", {"files": [(k, (None, v)) for k, v in fields]})
@@ -90,6 +99,8 @@ def test_prism_refuses_a_wrong_field(prism: Callable[[str], str]) -> None:
             "Authorization": "Bearer t" if name != "mailgun" else "Basic YXBpOnQ=",
             "api-key": "t",
         }
+        if "content" in kwargs:
+            headers["Content-Type"] = "application/json"
         response = httpx.post(prism(SPECS[name]) + path, headers=headers, **kwargs)  # type: ignore[arg-type]
         assert 400 <= response.status_code < 500, (name, response.status_code, response.text)
         assert _violations(response), name

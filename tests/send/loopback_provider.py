@@ -100,6 +100,6 @@ def _full(message: OutgoingMessage) -> dict[str, Any]:
         "message_id": message.message_id,
         "headers": message.headers,
         "subject": message.subject,
-        "html": message.html,
-        "text": message.text,
+        "html": orjson.Fragment(message.html_json),
+        "text": orjson.Fragment(message.text_json),
     }

@@ -15,10 +15,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-import httpx
-
 from pipeline.send.message import OutgoingMessage, SendResult
 from pipeline.send.providers.http import (
+    Reply,
     json_body,
     make_client,
     post_json,
@@ -156,7 +155,7 @@ class BrevoProvider:
             for i, m in enumerate(messages)
         ]
 
-    async def _post(self, messages: Sequence[OutgoingMessage]) -> httpx.Response:
+    async def _post(self, messages: Sequence[OutgoingMessage]) -> Reply:
         return await post_json(self.client, SERVICE, "smtp/email", request_body(messages))
 
     async def close(self) -> None:

@@ -13,10 +13,15 @@ import json
 from collections.abc import Sequence
 from email.utils import formataddr
 
-import httpx
-
 from pipeline.send.message import OutgoingMessage, SendResult
-from pipeline.send.providers.http import json_body, make_client, raise_for_call, request
+from pipeline.send.providers.http import (
+    Reply,
+    basic_auth,
+    json_body,
+    make_client,
+    raise_for_call,
+    request,
+)
 from pipeline.send.providers.merge import (
     html_and_text,
     one_by_one,
@@ -85,8 +90,9 @@ class MailgunProvider:
         if self.max_batch > MAX_BATCH:
             raise ValueError(f"provider.max_batch: Mailgun takes at most {MAX_BATCH}")
         self.domain = domain
-        self.client = make_client(base_url or BASE_URLS[region], {}, timeout_s)
-        self.auth = httpx.BasicAuth("api", token)
+        self.client = make_client(
+            base_url or BASE_URLS[region], basic_auth("api", token), timeout_s
+        )
 
     async def send_batch(self, messages: Sequence[OutgoingMessage]) -> list[SendResult]:
         return await without_line_breaks(
@@ -108,11 +114,10 @@ class MailgunProvider:
         # One id per call; events tell recipients apart by user-variables.delivery_key.
         return [SendResult(message.delivery_id, message_id) for message in messages]
 
-    async def _post(self, messages: Sequence[OutgoingMessage]) -> httpx.Response:
+    async def _post(self, messages: Sequence[OutgoingMessage]) -> Reply:
         # Multipart: Mailgun refuses urlencoded bodies of this size and shape.
-        files = [(name, (None, value)) for name, value in form_fields(messages)]
         return await request(
-            self.client, SERVICE, "POST", f"/v3/{self.domain}/messages", files=files, auth=self.auth
+            self.client, SERVICE, "POST", f"/v3/{self.domain}/messages", form=form_fields(messages)
         )
 
     async def find_accepted(self, messages: Sequence[OutgoingMessage]) -> dict[int, str]:
@@ -132,9 +137,7 @@ class MailgunProvider:
             }
             while url:
                 async with limit:
-                    response = await request(
-                        self.client, SERVICE, "GET", url, params=params, auth=self.auth
-                    )
+                    response = await request(self.client, SERVICE, "GET", url, params=params)
                 raise_for_call(SERVICE, response)
                 answer = json_body(response)
                 items = answer.get("items") if isinstance(answer, dict) else None

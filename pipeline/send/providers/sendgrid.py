@@ -11,10 +11,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-import httpx
-
 from pipeline.send.message import OutgoingMessage, SendResult
 from pipeline.send.providers.http import (
+    Reply,
     json_body,
     make_client,
     post_json,
@@ -60,7 +59,7 @@ def request_body(messages: Sequence[OutgoingMessage]) -> dict[str, object]:
     return body
 
 
-def refused_recipients(response: httpx.Response) -> dict[int, str] | None:
+def refused_recipients(response: Reply) -> dict[int, str] | None:
     """Index -> reason when a 400 names only recipients' addresses, else None."""
     answer = json_body(response)
     errors = answer.get("errors") if isinstance(answer, dict) else None
@@ -124,7 +123,7 @@ class SendGridProvider:
         message_id = response.headers.get("X-Message-Id")
         return [SendResult(message.delivery_id, message_id) for message in messages]
 
-    async def _post(self, messages: Sequence[OutgoingMessage]) -> httpx.Response:
+    async def _post(self, messages: Sequence[OutgoingMessage]) -> Reply:
         return await post_json(self.client, SERVICE, "/v3/mail/send", request_body(messages))
 
     async def close(self) -> None:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from email.utils import formataddr
 from urllib.parse import urlsplit
 
-import httpx
+import orjson
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
@@ -21,6 +21,7 @@ from botocore.session import get_session
 from pipeline.errors import ConfigError, PermanentProviderError, RetryableProviderError
 from pipeline.send.message import OutgoingMessage, SendResult
 from pipeline.send.providers.http import (
+    Reply,
     excerpt,
     json_bytes,
     make_client,
@@ -49,8 +50,8 @@ def request_body(message: OutgoingMessage) -> dict[str, object]:
             "Simple": {
                 "Subject": {"Data": message.subject, "Charset": utf8},
                 "Body": {
-                    "Text": {"Data": message.text, "Charset": utf8},
-                    "Html": {"Data": message.html, "Charset": utf8},
+                    "Text": {"Data": orjson.Fragment(message.text_json), "Charset": utf8},
+                    "Html": {"Data": orjson.Fragment(message.html_json), "Charset": utf8},
                 },
                 "Headers": [{"Name": n, "Value": v} for n, v in message.headers.items()],
             }
@@ -62,7 +63,7 @@ def request_body(message: OutgoingMessage) -> dict[str, object]:
     return body
 
 
-def error_type(response: httpx.Response) -> str:
+def error_type(response: Reply) -> str:
     """The AWS error name: `x-amzn-ErrorType` (`Name:extra`) or the body's `__type`."""
     name = response.headers.get("x-amzn-ErrorType", "")
     if not name:
