@@ -3,9 +3,10 @@
 One send runs `provider.concurrency` workers on one event loop. Each worker, in a loop:
 reserves the batch's recipients from the shared rate budget, claims that many pending rows
 (marking them "sending" under a lease, right before the call, so a crash catches as few as
-possible), composes the messages, calls the provider (retrying with backoff), and records
-the outcome. Database calls run on one thread of their own so the provider calls of the
-other workers go on meanwhile. The first call goes alone: a provider that refuses the
+possible), composes the messages, calls the provider (retrying with backoff), and hands
+the outcome to the recorder, which writes it in the background (pipeline/send/recorder.py).
+Database calls run on one thread of their own so the provider calls of the other workers
+go on meanwhile. The first call goes alone: a provider that refuses the
 credentials stops the send after that one call.
 """
 
@@ -30,6 +31,7 @@ from pipeline.send.compose import Composer
 from pipeline.send.message import OutgoingMessage, SendResult
 from pipeline.send.providers import Provider
 from pipeline.send.rate import RateBudget
+from pipeline.send.recorder import Recorder
 from pipeline.send.retry import RetryPolicy
 from pipeline.send.settle import Settlement, settle_interrupted
 
@@ -137,9 +139,8 @@ class _Run:
         self.claim_size = claim_size(
             self.batch_size, config.provider.rate_per_s, config.provider.lease_s
         )
-        self.unrecorded: list[SendResult] = []
-        self.recording = asyncio.Lock()
         self.database = ThreadPoolExecutor(1, thread_name_prefix="ledger")
+        self.recorder = Recorder(self.write_results, backlog=self.claim_size)
         self.first_call_done = asyncio.Event()
         self.stopped: PermanentProviderError | None = None
         self.stop = threading.Event()
@@ -163,7 +164,10 @@ class _Run:
                     expired_before=now() if take_over_expired else None,
                 )
             workers = [self.worker(n) for n in range(self.config.provider.concurrency)]
-            await asyncio.gather(*workers)
+            try:
+                await asyncio.gather(*workers)
+            finally:
+                await self.recorder.close()
         finally:
             await self.provider.close()
             self.database.shutdown()
@@ -224,14 +228,11 @@ class _Run:
         await asyncio.sleep(wait)
 
     async def record(self, results: list[SendResult]) -> None:
-        """Record results, several workers' in one transaction when they arrive together."""
-        self.unrecorded.extend(results)
         self.delivered += sum(1 for r in results if r.ok)
-        async with self.recording:
-            if not self.unrecorded:
-                return  # another worker's write took these along
-            batch, self.unrecorded = self.unrecorded, []
-            await self.db(ledger.record_results, self.engine, batch)
+        await self.recorder.add(results)
+
+    async def write_results(self, results: list[SendResult]) -> None:
+        await self.db(ledger.record_results, self.engine, results)
 
     async def send(self, messages: Sequence[OutgoingMessage]) -> list[SendResult]:
         """One provider call, retried with backoff; after the last attempt, all failed."""
