@@ -39,7 +39,7 @@ from pipeline.db import items  # noqa: E402
 from tests.send.conftest import add_readers, start_loopback  # noqa: E402
 
 # mode: (body, messages per call, calls in flight)
-MODES = {"template": ("template", 1000, 4), "full": ("full", 100, 4), "single": ("full", 1, 16)}
+MODES = {"template": ("template", 1000, 4), "full": ("full", 500, 4), "single": ("full", 1, 16)}
 
 
 def make_project(root: Path, database_url: str | None) -> Path:

@@ -66,6 +66,11 @@ class Personalizable:
         return b"".join(out)
 
     @cached_property
+    def json_length(self) -> int:
+        """Bytes of `fill_json`'s result, but for the values."""
+        return 2 + sum(len(chunk) for chunk in self._json_chunks)
+
+    @cached_property
     def _json_chunks(self) -> tuple[bytes, ...]:
         return tuple(orjson.dumps(chunk)[1:-1] for chunk in self.chunks)
 

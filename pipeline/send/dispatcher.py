@@ -140,7 +140,7 @@ class _Run:
             self.batch_size, config.provider.rate_per_s, config.provider.lease_s
         )
         self.database = ThreadPoolExecutor(1, thread_name_prefix="ledger")
-        self.recorder = Recorder(self.write_results, backlog=self.claim_size)
+        self.recorder = Recorder(self.write_results)
         self.first_call_done = asyncio.Event()
         self.stopped: PermanentProviderError | None = None
         self.stop = threading.Event()
@@ -192,7 +192,11 @@ class _Run:
     async def _work(self, number: int) -> None:
         if number > 0:
             await self.first_call_done.wait()
+        written = 0
         while self.stopped is None and not self.stop.is_set():
+            # The last claim's results in the ledger first: a crash leaves at most the
+            # claim in hand of each worker in "sending".
+            await self.recorder.wait_written(written)
             claimed = await self.db(self.claim)
             if not claimed:
                 self.first_call_done.set()
@@ -210,7 +214,7 @@ class _Run:
                     self.first_call_done.set()
                     await self.db(ledger.release, self.engine, _ids(claimed[start:]))
                     return
-                await self.record(results)
+                written = self.record(results)
                 self.first_call_done.set()
                 self.progress(len(batch))
 
@@ -227,9 +231,10 @@ class _Run:
         self.budget.add_allowance(extra)
         await asyncio.sleep(wait)
 
-    async def record(self, results: list[SendResult]) -> None:
+    def record(self, results: list[SendResult]) -> int:
+        """Hand results to the recorder; returns its ticket for them."""
         self.delivered += sum(1 for r in results if r.ok)
-        await self.recorder.add(results)
+        return self.recorder.add(results)
 
     async def write_results(self, results: list[SendResult]) -> None:
         await self.db(ledger.record_results, self.engine, results)

@@ -16,7 +16,9 @@ import orjson
 
 from pipeline.errors import PermanentProviderError, RetryableProviderError
 from pipeline.send.message import OutgoingMessage, SendResult
-from pipeline.send.providers.http import make_client, post_json
+from pipeline.send.providers import postmark
+from pipeline.send.providers.http import json_bytes, make_client, post_json
+from pipeline.send.providers.merge import chunked_by_size, in_calls
 
 
 class LoopbackProvider:
@@ -32,7 +34,14 @@ class LoopbackProvider:
         self.client = make_client(base_url, {}, timeout_s)
 
     async def send_batch(self, messages: Sequence[OutgoingMessage]) -> list[SendResult]:
-        reply = await self._post("/batch", self._body(messages))
+        if self.mode == "template":
+            return await self._send_call(messages)
+        # Full bodies go in calls of at most 10 MB, as Postmark's do.
+        calls = chunked_by_size(messages, OutgoingMessage.json_size, postmark.MAX_CALL_BYTES)
+        return await in_calls(messages, calls, self._send_call)
+
+    async def _send_call(self, messages: Sequence[OutgoingMessage]) -> list[SendResult]:
+        reply = await self._post("/batch", json_bytes(self._body(messages)))
         results = []
         for message, result in zip(messages, reply["results"], strict=True):
             if "error" in result:
@@ -54,7 +63,7 @@ class LoopbackProvider:
             return {"templates": templates, "messages": [_values(m) for m in messages]}
         return {"templates": None, "messages": [_full(m) for m in messages]}
 
-    async def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    async def _post(self, path: str, body: bytes) -> dict[str, Any]:
         response = await post_json(self.client, "loopback", path, body)
         if response.status_code == 429 or response.status_code >= 500:
             retry_after = response.headers.get("Retry-After")
@@ -78,7 +87,7 @@ class SettlingLoopbackProvider(LoopbackProvider):
 
     async def find_accepted(self, messages: Sequence[OutgoingMessage]) -> dict[int, str]:
         by_key = {m.delivery_key: m.delivery_id for m in messages}
-        reply = await self._post("/accepted", {"keys": list(by_key)})
+        reply = await self._post("/accepted", json_bytes({"keys": list(by_key)}))
         return {by_key[key]: provider_id for key, provider_id in reply["accepted"].items()}
 
 
@@ -100,6 +109,6 @@ def _full(message: OutgoingMessage) -> dict[str, Any]:
         "message_id": message.message_id,
         "headers": message.headers,
         "subject": message.subject,
-        "html": orjson.Fragment(message.html_json),
-        "text": orjson.Fragment(message.text_json),
+        "html": orjson.Fragment(message.html_json()),
+        "text": orjson.Fragment(message.text_json()),
     }

@@ -1,5 +1,5 @@
-"""The recorder writes every result, holds workers back at its backlog, and never hides a
-failed write."""
+"""The recorder writes every result, lets a worker wait for exactly its own, and never
+hides a failed write."""
 
 from __future__ import annotations
 
@@ -23,9 +23,10 @@ def test_every_result_is_written_once_by_close() -> None:
         written.append([r.delivery_id for r in results])
 
     async def send() -> None:
-        recorder = Recorder(write, backlog=1_000)
+        recorder = Recorder(write)
         for start in range(0, 50, 5):
-            await recorder.add(_results(start, 5))
+            recorder.add(_results(start, 5))
+            await asyncio.sleep(0)
         await recorder.close()
 
     asyncio.run(send())
@@ -33,37 +34,41 @@ def test_every_result_is_written_once_by_close() -> None:
     assert len(written) < 10, "results that queued up together are written together"
 
 
-def test_a_full_backlog_holds_the_worker_until_written() -> None:
+def test_a_worker_waits_until_its_results_are_written() -> None:
     release = asyncio.Event()
-    pending_when_back: list[int] = []
+    written: list[int] = []
 
     async def write(results: list[SendResult]) -> None:
         await release.wait()
+        written.extend(r.delivery_id for r in results)
 
     async def send() -> None:
-        recorder = Recorder(write, backlog=10)
-        await recorder.add(_results(0, 5))  # under the backlog: back at once
-        adding = asyncio.create_task(recorder.add(_results(5, 5)))
+        recorder = Recorder(write)
+        ticket = recorder.add(_results(0, 5))
+        waiting = asyncio.create_task(recorder.wait_written(ticket))
         await asyncio.sleep(0.05)
-        assert not adding.done()
+        assert not waiting.done(), "returned before the results were written"
         release.set()
-        await adding
-        pending_when_back.append(len(recorder.queued) + recorder.writing)
+        await waiting
+        assert written == [0, 1, 2, 3, 4]
+        await recorder.wait_written(ticket)  # already written: back at once
         await recorder.close()
 
     asyncio.run(send())
-    assert pending_when_back[0] < 10
 
 
-def test_a_failed_write_stops_the_workers_and_is_raised() -> None:
+def test_a_failed_write_reaches_the_waiting_worker_and_the_close() -> None:
     async def write(results: list[SendResult]) -> None:
+        await asyncio.sleep(0.01)
         raise OSError("disk full")
 
     async def send() -> None:
-        recorder = Recorder(write, backlog=3)
+        recorder = Recorder(write)
+        ticket = recorder.add(_results(0, 3))
         with pytest.raises(OSError, match="disk full"):
-            for start in range(0, 30, 3):
-                await asyncio.wait_for(recorder.add(_results(start, 3)), timeout=5)
+            await asyncio.wait_for(recorder.wait_written(ticket), timeout=5)
+        with pytest.raises(OSError, match="disk full"):
+            recorder.add(_results(3, 3))
         with pytest.raises(OSError, match="disk full"):
             await recorder.close()
 

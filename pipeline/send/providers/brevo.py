@@ -19,6 +19,7 @@ from pipeline.send.message import OutgoingMessage, SendResult
 from pipeline.send.providers.http import (
     Reply,
     json_body,
+    json_bytes,
     make_client,
     post_json,
     raise_for_call,
@@ -156,7 +157,9 @@ class BrevoProvider:
         ]
 
     async def _post(self, messages: Sequence[OutgoingMessage]) -> Reply:
-        return await post_json(self.client, SERVICE, "smtp/email", request_body(messages))
+        return await post_json(
+            self.client, SERVICE, "smtp/email", json_bytes(request_body(messages))
+        )
 
     async def close(self) -> None:
         await self.client.aclose()

@@ -15,6 +15,7 @@ from pipeline.send.message import OutgoingMessage, SendResult
 from pipeline.send.providers.http import (
     Reply,
     json_body,
+    json_bytes,
     make_client,
     post_json,
     raise_for_call,
@@ -124,7 +125,9 @@ class SendGridProvider:
         return [SendResult(message.delivery_id, message_id) for message in messages]
 
     async def _post(self, messages: Sequence[OutgoingMessage]) -> Reply:
-        return await post_json(self.client, SERVICE, "/v3/mail/send", request_body(messages))
+        return await post_json(
+            self.client, SERVICE, "/v3/mail/send", json_bytes(request_body(messages))
+        )
 
     async def close(self) -> None:
         await self.client.aclose()

@@ -50,8 +50,8 @@ def request_body(message: OutgoingMessage) -> dict[str, object]:
             "Simple": {
                 "Subject": {"Data": message.subject, "Charset": utf8},
                 "Body": {
-                    "Text": {"Data": orjson.Fragment(message.text_json), "Charset": utf8},
-                    "Html": {"Data": orjson.Fragment(message.html_json), "Charset": utf8},
+                    "Text": {"Data": orjson.Fragment(message.text_json()), "Charset": utf8},
+                    "Html": {"Data": orjson.Fragment(message.html_json()), "Charset": utf8},
                 },
                 "Headers": [{"Name": n, "Value": v} for n, v in message.headers.items()],
             }
