@@ -6,6 +6,7 @@ Every command but `db upgrade` refuses to run on an out-of-date schema.
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from pipeline.errors import SchemaOutOfDate
+from pipeline.errors import ConfigError, SchemaOutOfDate
 from subscribers.schema import UtcDateTime, metadata, subscribers
 
 __all__ = [
@@ -157,8 +158,18 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
+SQLITE_NEEDED = (3, 35)
+"""RETURNING (3.35) for claims; UPDATE ... FROM and json_each (3.33) for recording."""
+
+
 def make_engine(url: str) -> sa.Engine:
     if url.startswith("sqlite"):
+        if sqlite3.sqlite_version_info < SQLITE_NEEDED:
+            needed = ".".join(map(str, SQLITE_NEEDED))
+            raise ConfigError(
+                f"database.url: SQLite {sqlite3.sqlite_version} is too old; the ledger needs "
+                f"{needed} or newer (or use PostgreSQL)"
+            )
         engine = sa.create_engine(url, connect_args={"timeout": 30})
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         return engine

@@ -80,3 +80,14 @@ def test_commands_refuse_an_unmigrated_database(project: Project) -> None:
 def test_demo_runs_without_secrets_but_warns(ready_project: Project) -> None:
     result = ready_project.run("send")
     assert "NEWSLETTER_SECRET_KEY is not set" in result.stderr
+
+
+def test_an_sqlite_too_old_for_the_ledger_is_named(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An old SQLite cannot be installed beside the real one: its version is what changes.
+    monkeypatch.setattr("sqlite3.sqlite_version_info", (3, 31, 1))
+    monkeypatch.setattr("sqlite3.sqlite_version", "3.31.1")
+    line = _error_line(project)
+    assert "database.url: SQLite 3.31.1 is too old" in line
+    assert "3.35" in line
