@@ -163,9 +163,8 @@ class _Run:
                     self.composer,
                     expired_before=now() if take_over_expired else None,
                 )
-            workers = [self.worker(n) for n in range(self.config.provider.concurrency)]
             try:
-                await asyncio.gather(*workers)
+                await self.run_workers()
             finally:
                 await self.recorder.close()
         finally:
@@ -180,6 +179,20 @@ class _Run:
         return DeliverySummary(
             counts, self.delivered, time.monotonic() - started, settlement, reasons
         )
+
+    async def run_workers(self) -> None:
+        """Run the workers; the first one's error stops the others before it is raised, so
+        none goes on sending after the send has failed."""
+        workers = [
+            asyncio.create_task(self.worker(n)) for n in range(self.config.provider.concurrency)
+        ]
+        try:
+            await asyncio.gather(*workers)
+        except BaseException:
+            for worker in workers:
+                worker.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
+            raise
 
     async def worker(self, number: int) -> None:
         try:

@@ -5,6 +5,7 @@ cleanly; every reader gets the issue once."""
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 
 import pytest
 import sqlalchemy as sa
@@ -16,6 +17,7 @@ from pipeline.environment import DEVELOPMENT_SECRET_KEY
 from pipeline.errors import PermanentProviderError
 from pipeline.issue.build import build_issue
 from pipeline.send.dispatcher import DeliverySummary, deliver
+from pipeline.send.message import OutgoingMessage, SendResult
 from pipeline.send.retry import RetryPolicy
 from tests.conftest import Project
 from tests.send.conftest import Loopback, add_readers
@@ -156,3 +158,34 @@ def test_cancelled_deliveries_are_never_sent(send_project: Project, loopback: Lo
     assert summary.cancelled == 10 and summary.sent == 90
     assert len(loopback.received()) == 90
     assert _states(send_project, issue_id) == {"sent": 90, "cancelled": 10}
+
+
+class _BrokenOnThirdCall(LoopbackProvider):
+    """A provider with a bug: its third call raises something no send expects."""
+
+    calls = 0
+
+    async def send_batch(self, messages: Sequence[OutgoingMessage]) -> list[SendResult]:
+        self.calls += 1
+        if self.calls == 3:
+            raise RuntimeError("a bug in the provider")
+        return await super().send_batch(messages)
+
+
+def test_an_unexpected_error_stops_every_worker_and_keeps_what_was_sent(
+    send_project: Project, loopback: Loopback
+) -> None:
+    engine = send_project.engine()
+    add_readers(engine, 2000)
+    config = _config(send_project, concurrency=4)
+    issue_id = build_issue(engine, config, db.now()).id
+    client = _BrokenOnThirdCall(loopback.url, max_batch=50)
+    with pytest.raises(RuntimeError, match="a bug in the provider"):
+        deliver(engine, config, issue_id, client, DEVELOPMENT_SECRET_KEY, retry=FAST_RETRIES)
+    calls = loopback.stats()["calls"]
+    time.sleep(0.3)
+    assert loopback.stats()["calls"] == calls, "a worker went on sending after the failure"
+    states = _states(send_project, issue_id)
+    # Every message the service accepted is recorded as sent; nothing else is.
+    assert states.get("sent", 0) == len(loopback.received())
+    assert states.get("sent", 0) + states.get("sending", 0) + states.get("pending", 0) == 2000
