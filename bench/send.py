@@ -1,6 +1,7 @@
 """Send throughput and memory: N generated readers to the loopback mail service.
 
     .venv/bin/python bench/send.py [--subscribers 100000] [--mode all|template|full|single]
+                                   [--provider sendgrid|mailgun|brevo|postmark|ses]
                                    [--database-url URL] [--profile]
 
 Modes: `template` sends each variant's HTML once per call and only the readers' values
@@ -8,14 +9,17 @@ Modes: `template` sends each variant's HTML once per call and only the readers' 
 templates, SES, SMTP); `single` one message per call. Each mode delivers a fresh issue of
 the sample content to every reader, end to end: the ledger filled, claimed, recorded.
 The send runs in a process of its own, which reports its own peak memory and CPU time;
-the loopback service runs in another. `--profile` prints where the sender spends its
-time (cProfile; BENCH_SORT=cumulative to sort by cumulative time).
+the loopback service runs in another. `--provider` sends through that mail service's own
+module instead, to a fake of its API that answers at once (bench/providers.py), with the
+service's batch size. `--profile` prints where the sender spends its time (cProfile;
+BENCH_SORT=cumulative to sort by cumulative time).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import resource
 import shutil
@@ -23,6 +27,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -36,8 +42,10 @@ from pipeline import db  # noqa: E402
 from pipeline.collect import collect  # noqa: E402
 from pipeline.config import load_config  # noqa: E402
 from pipeline.db import items  # noqa: E402
+from pipeline.send.providers import Provider  # noqa: E402
 from tests.send.conftest import add_readers, start_loopback  # noqa: E402
 
+PROVIDERS = ["sendgrid", "mailgun", "brevo", "postmark", "ses"]
 # mode: (body, messages per call, calls in flight)
 MODES = {"template": ("template", 1000, 4), "full": ("full", 500, 4), "single": ("full", 1, 16)}
 
@@ -63,17 +71,16 @@ def child(config_path: Path, url: str, mode: str, profile: bool) -> None:
     from pipeline.environment import DEVELOPMENT_SECRET_KEY
     from pipeline.issue.build import build_issue
     from pipeline.send.dispatcher import deliver
-    from tests.send.loopback_provider import LoopbackProvider
 
     config = load_config(config_path)
     engine = db.make_engine(config.database.url)
-    body, max_batch, concurrency = MODES[mode]
+    provider = _provider(url, mode)
+    concurrency = MODES[mode][2] if mode in MODES else (16 if provider.max_batch == 1 else 4)
     provider_settings = config.provider.model_copy(update={"concurrency": concurrency})
     config = config.model_copy(update={"provider": provider_settings})
     started = time.perf_counter()
     built = build_issue(engine, config, db.now())
     ledger_s = time.perf_counter() - started
-    provider = LoopbackProvider(url, mode=body, max_batch=max_batch)
 
     def run() -> int:
         summary = deliver(engine, config, built.id, provider, DEVELOPMENT_SECRET_KEY)
@@ -97,14 +104,29 @@ def child(config_path: Path, url: str, mode: str, profile: bool) -> None:
         "ledger_s": ledger_s,
         "peak_mb": peak_rss_mb(),
         "cpu_s": usage.ru_utime + usage.ru_stime,
+        "per_call": provider.max_batch,
+        "in_flight": concurrency,
     }
     print(json.dumps(figures))
+
+
+def _provider(url: str, mode: str) -> Provider:
+    """The loopback provider in one of MODES, or a mail service's module by name."""
+    if mode in MODES:
+        from tests.send.loopback_provider import LoopbackProvider
+
+        body, max_batch, _ = MODES[mode]
+        return LoopbackProvider(url, mode=body, max_batch=max_batch)
+    from bench.providers import providers
+
+    return providers(url)[mode]()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--subscribers", type=int, default=100_000)
     parser.add_argument("--mode", choices=["all", *MODES], default="all")
+    parser.add_argument("--provider", choices=PROVIDERS, help="instead of the loopback modes")
     parser.add_argument("--database-url", help="default: a SQLite file in a temp folder")
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
@@ -125,12 +147,15 @@ def main() -> None:
         print(
             f"{arguments.subscribers:,} readers generated in {time.perf_counter() - started:.1f} s"
         )
-        server, service = start_loopback(root)
-        try:
-            modes = list(MODES) if arguments.mode == "all" else [arguments.mode]
-            for mode in modes:
+        with _mail_service(root, arguments.provider) as url:
+            rounds = (
+                [arguments.provider]
+                if arguments.provider
+                else (list(MODES) if arguments.mode == "all" else [arguments.mode])
+            )
+            for mode in rounds:
                 requeue_sample_items(engine)
-                command = [sys.executable, __file__, "--child", str(config_path), service.url, mode]
+                command = [sys.executable, __file__, "--child", str(config_path), url, mode]
                 done = subprocess.run(
                     command + (["--profile"] if arguments.profile else []),
                     capture_output=True,
@@ -141,18 +166,37 @@ def main() -> None:
                     print(done.stderr)
                 figures = json.loads(done.stdout.strip().splitlines()[-1])
                 rate = figures["sent"] / figures["elapsed_s"]
-                _, per_call, in_flight = MODES[mode]
                 print(
-                    f"{mode:>8} ({per_call}/call, {in_flight} in flight): "
+                    f"{mode:>8} ({figures['per_call']}/call, {figures['in_flight']} in flight): "
                     f"{figures['sent']:,} sent in {figures['elapsed_s']:.1f} s "
                     f"= {rate:,.0f} recipients/s end to end (ledger filled in "
                     f"{figures['ledger_s']:.1f} s); the sender used {figures['cpu_s']:.1f} CPU s "
                     f"= {figures['sent'] / figures['cpu_s']:,.0f} recipients per CPU second; "
                     f"peak memory {figures['peak_mb']:.0f} MB"
                 )
+
+
+@contextmanager
+def _mail_service(root: Path, provider: str | None) -> Iterator[str]:
+    """The loopback service, or the named API's fake, each in a process of its own."""
+    if provider is None:
+        server, service = start_loopback(root)
+        try:
+            yield service.url
         finally:
             server.kill()
             server.wait()
+        return
+    from bench.providers import serve
+
+    receive, send = multiprocessing.Pipe(duplex=False)
+    fake = multiprocessing.Process(target=serve, args=(send,), daemon=True)
+    fake.start()
+    try:
+        yield f"http://127.0.0.1:{receive.recv()}"
+    finally:
+        fake.terminate()
+        fake.join()
 
 
 if __name__ == "__main__":
