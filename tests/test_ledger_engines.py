@@ -6,6 +6,8 @@ from collections.abc import Sequence
 
 import pytest
 import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
 
 from pipeline import db
 from pipeline.db import deliveries, issues
@@ -123,3 +125,11 @@ def test_schema_gate_names_the_fix(database_url: str) -> None:
         db.require_current_schema(engine)
     db.upgrade(engine)
     db.require_current_schema(engine)
+
+
+def test_the_migrations_build_the_schema_the_code_declares(database_url: str) -> None:
+    engine = db.make_engine(database_url)
+    db.upgrade(engine)
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, db.metadata) == []
