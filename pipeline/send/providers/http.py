@@ -83,6 +83,8 @@ class ApiClient:
                 connector=aiohttp.TCPConnector(limit=MAX_CONNECTIONS),
                 headers=self.headers,
                 timeout=self.timeout,
+                # HTTPS_PROXY and NO_PROXY from the environment, as httpx (the feeds) does.
+                trust_env=True,
             )
         data: bytes | aiohttp.FormData | None = content
         if form is not None:
