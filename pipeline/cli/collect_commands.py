@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 from rich.table import Table
 
 from pipeline.cli.common import ConfigOption, open_store, out
 
 
-def collect(config: ConfigOption = None) -> None:
+def collect(
+    config: ConfigOption = None,
+    retry_gone: Annotated[
+        bool,
+        typer.Option(
+            "--retry-gone",
+            help="Fetch feeds a 410 Gone disabled once more (still gone: disabled again).",
+        ),
+    ] = False,
+) -> None:
     """Read the content folder and the feeds into the item queue.
 
     Exits 1 when any source failed, after storing everything that was good.
@@ -16,7 +27,7 @@ def collect(config: ConfigOption = None) -> None:
     from pipeline.collect import collect as run_collect
 
     settings, engine = open_store(config)
-    report = run_collect(settings, engine)
+    report = run_collect(settings, engine, retry_gone=retry_gone)
     table = Table("source", "new", "updated", "unchanged", "duplicates", "removed", "result")
     for source in report.sources:
         c = source.counts

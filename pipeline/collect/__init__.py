@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 
 from pipeline.collect.folder import SOURCE_NAME, read_folder
-from pipeline.collect.health import load_states, record_failure, record_success
+from pipeline.collect.health import load_states, record_failure, record_success, reenable_gone
 from pipeline.collect.writer import StoreWriter
 from pipeline.config import Config, Feed
 from pipeline.db import now
@@ -51,10 +51,11 @@ def max_age(config: Config) -> timedelta | None:
     return None if days is None else timedelta(days=days)
 
 
-def collect(config: Config, engine: sa.Engine) -> CollectReport:
+def collect(config: Config, engine: sa.Engine, *, retry_gone: bool = False) -> CollectReport:
+    """Every source into the queue; `retry_gone` fetches feeds a 410 disabled once more."""
     reports = [collect_folder(config, engine)]
     if config.sources.feeds:
-        reports += collect_from_feeds(config, engine)
+        reports += collect_from_feeds(config, engine, retry_gone=retry_gone)
     at = now()
     with engine.begin() as connection:
         expired = expire_items(connection, at, max_age(config))
@@ -76,7 +77,9 @@ def collect_folder(config: Config, engine: sa.Engine) -> SourceReport:
     return SourceReport(name=SOURCE_NAME, counts=counts, errors=list(result.errors))
 
 
-def collect_from_feeds(config: Config, engine: sa.Engine) -> list[SourceReport]:
+def collect_from_feeds(
+    config: Config, engine: sa.Engine, *, retry_gone: bool = False
+) -> list[SourceReport]:
     """Fetch every feed, then store every feed's items and health."""
     from pipeline.collect.feeds import collect_feeds
     from pipeline.collect.normalize import FeedSource
@@ -86,7 +89,9 @@ def collect_from_feeds(config: Config, engine: sa.Engine) -> list[SourceReport]:
     for feed in config.sources.feeds:
         unique.setdefault(str(feed.url), feed)  # a feed listed twice is collected once
     sources = [FeedSource(url, feed.name, feed.kind, topic_keys) for url, feed in unique.items()]
-    with engine.connect() as connection:
+    with engine.begin() as connection:
+        if retry_gone:
+            reenable_gone(connection, unique)
         states = load_states(connection, [source.url for source in sources])
     writer = StoreWriter(
         engine, partial(_store_outcome, age=max_age(config)), [source.url for source in sources]

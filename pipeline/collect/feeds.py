@@ -159,7 +159,8 @@ async def _collect_one(
 def _gone_note(gone_at: datetime) -> str:
     return (
         f"disabled: the server said 410 Gone on {gone_at:%Y-%m-%d}; "
-        "remove the feed from config.yaml or replace its URL"
+        "remove the feed from config.yaml or replace its URL; once it is back, "
+        "`newsletter collect --retry-gone` fetches it again"
     )
 
 

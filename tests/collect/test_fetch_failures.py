@@ -75,6 +75,32 @@ def test_410_gone_disables_the_feed_and_says_so(feeds: FeedProject) -> None:
     assert feed_row(feeds.project, "Weg")["gone_at"] is not None
 
 
+def test_a_gone_feed_that_is_back_is_fetched_again_on_request(feeds: FeedProject) -> None:
+    feeds.server.routes["/gone.xml"] = Route(status=410)
+    _with_good_feed(feeds, {"Weg": "/gone.xml"})
+    first = feeds.project.run("collect", check=False)
+    assert "collect --retry-gone" in first.stderr
+
+    feeds.server.routes["/gone.xml"] = Route.feed("atom10.xml")
+    feeds.project.run("collect", check=False)
+    assert len(feeds.server.requests_to("/gone.xml")) == 1, "a disabled feed was fetched"
+
+    feeds.project.run("collect", "--retry-gone")
+    assert len(feeds.server.requests_to("/gone.xml")) == 2
+    assert feed_row(feeds.project, "Weg")["gone_at"] is None
+    assert feed_row(feeds.project, "Weg")["items_found"] > 0
+
+
+def test_a_feed_still_gone_is_disabled_again(feeds: FeedProject) -> None:
+    feeds.server.routes["/gone.xml"] = Route(status=410)
+    _with_good_feed(feeds, {"Weg": "/gone.xml"})
+    feeds.collect()
+    retried = feeds.project.run("collect", "--retry-gone", check=False)
+    assert retried.returncode == 1 and "410 Gone" in retried.stderr
+    assert len(feeds.server.requests_to("/gone.xml")) == 2
+    assert feed_row(feeds.project, "Weg")["gone_at"] is not None
+
+
 def test_retry_after_is_honoured(feeds: FeedProject) -> None:
     feeds.server.routes["/busy.xml"] = Route(status=503, headers={"Retry-After": "3600"})
     _with_good_feed(feeds, {"Besetzt": "/busy.xml"})
