@@ -57,6 +57,8 @@ class _Response:
     body: bytes
     headers: dict[str, str]
     final_url: str
+    moved_to: str | None = None
+    """The new address, when the feed's own address answered 301 or 308 (moved for good)."""
 
 
 def user_agent(site_url: str) -> str:
@@ -150,10 +152,16 @@ async def _collect_one(
         source,
         "fetched",
         items=parsed.items,
-        warning=parsed.warning,
+        warning="; ".join(note for note in (_moved_note(response), parsed.warning) if note) or None,
         etag=response.headers.get("etag"),
         last_modified=response.headers.get("last-modified"),
     )
+
+
+def _moved_note(response: _Response) -> str | None:
+    if response.moved_to is None:
+        return None
+    return f"moved for good to {response.moved_to}: put that address in config.yaml"
 
 
 def _gone_note(gone_at: datetime) -> str:
@@ -193,7 +201,13 @@ async def _fetch(
             if size > max_bytes:
                 raise _Refused(f"larger than collect.max_bytes ({max_bytes} bytes)")
             chunks.append(chunk)
-        return _Response(b"".join(chunks), dict(response.headers), str(response.url))
+        permanent = bool(response.history) and response.history[0].status_code in (301, 308)
+        return _Response(
+            b"".join(chunks),
+            dict(response.headers),
+            str(response.url),
+            moved_to=str(response.url) if permanent else None,
+        )
 
 
 def _retry_after(value: str | None, at: datetime) -> datetime | None:

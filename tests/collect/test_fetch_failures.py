@@ -124,6 +124,21 @@ def test_redirects_are_followed_and_a_loop_fails(feeds: FeedProject) -> None:
     assert states_of(feeds.project, GOOD) == ["queued", "dropped"]
 
 
+def test_a_feed_moved_for_good_asks_for_its_new_address(feeds: FeedProject) -> None:
+    feeds.server.routes["/moved.xml"] = Route(status=301, headers={"Location": "/new.xml"})
+    feeds.server.routes["/for-now.xml"] = Route(status=302, headers={"Location": "/new.xml"})
+    feeds.server.routes["/new.xml"] = Route.feed("atom10.xml")
+    feeds.configure({"Umgezogen": "/moved.xml", "Vorübergehend": "/for-now.xml"})
+
+    result = feeds.project.run("collect")
+
+    new_address = feeds.server.url("/new.xml")
+    assert f"Umgezogen ({feeds.server.url('/moved.xml')}): moved for good to {new_address}" in (
+        result.stderr
+    )
+    assert "Vorübergehend" not in result.stderr, "a temporary redirect is no reason to warn"
+
+
 def test_slow_feed_times_out(feeds: FeedProject) -> None:
     feeds.server.routes["/slow.xml"] = Route.feed("atom10.xml", delay_s=2)
     _with_good_feed(feeds, {"Langsam": "/slow.xml"}, timeout_s=0.5)
