@@ -144,6 +144,10 @@ def main() -> None:
         collect(config, engine)
         started = time.perf_counter()
         add_readers(engine, arguments.subscribers)
+        if engine.dialect.name == "sqlite":
+            # The readers' inserts into the main file now, not during the first mode's send.
+            with engine.connect() as connection:
+                connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
         print(
             f"{arguments.subscribers:,} readers generated in {time.perf_counter() - started:.1f} s"
         )

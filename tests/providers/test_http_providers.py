@@ -304,3 +304,23 @@ def test_postmark_refusing_every_message_for_one_reason_stops_the_send(
     messages = [dataclasses.replace(m, from_address="invalid-sender") for m in make_messages(3)]
     with pytest.raises(PermanentProviderError, match="From"):
         service.send(messages)
+
+
+def test_calls_go_through_the_proxy_the_environment_names(
+    fake_server: Callable[[Handler], FakeServer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The fake answers as the proxy would after passing the call on: the API's own host
+    # name does not resolve, so only the proxy can have carried the call.
+    api = FakePostmark()
+    proxy = fake_server(api.handle)
+    monkeypatch.setenv("HTTP_PROXY", proxy.url)
+    monkeypatch.setenv("NO_PROXY", "")
+    messages = make_messages(2)
+
+    results = run(
+        lambda: PostmarkProvider(TOKEN, base_url="http://api.postmark.invalid"),
+        lambda provider: provider.send_batch(messages),
+    )
+
+    assert all(result.ok for result in results)
+    assert [request.headers["host"] for request in proxy.requests] == ["api.postmark.invalid"]

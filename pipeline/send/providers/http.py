@@ -10,9 +10,11 @@ from __future__ import annotations
 import base64
 import email.utils
 import time
+import urllib.request
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 import orjson
@@ -59,6 +61,7 @@ class ApiClient:
         self.base_url = base_url.rstrip("/")
         self.headers = {"User-Agent": USER_AGENT, "Accept": "application/json", **headers}
         self.timeout = aiohttp.ClientTimeout(total=timeout_s)
+        self.proxy = env_proxy(self.base_url)
         self.session: aiohttp.ClientSession | None = None
 
     def url(self, path: str) -> str:
@@ -83,8 +86,7 @@ class ApiClient:
                 connector=aiohttp.TCPConnector(limit=MAX_CONNECTIONS),
                 headers=self.headers,
                 timeout=self.timeout,
-                # HTTPS_PROXY and NO_PROXY from the environment, as httpx (the feeds) does.
-                trust_env=True,
+                proxy=self.proxy,
             )
         data: bytes | aiohttp.FormData | None = content
         if form is not None:
@@ -98,6 +100,16 @@ class ApiClient:
         if self.session is not None:
             await self.session.close()
             self.session = None
+
+
+def env_proxy(base_url: str) -> str | None:
+    """The proxy HTTPS_PROXY/HTTP_PROXY name for this API, unless NO_PROXY exempts it: the
+    environment httpx (the feeds) honours. Read once: aiohttp's trust_env reads it on a
+    thread for every call, which cost 0.7 ms a call (bench/send.py, one message a call)."""
+    parts = urlsplit(base_url)
+    if not parts.hostname or urllib.request.proxy_bypass(parts.hostname):
+        return None
+    return urllib.request.getproxies().get(parts.scheme)
 
 
 def make_client(base_url: str, headers: Mapping[str, str], timeout_s: float) -> ApiClient:
