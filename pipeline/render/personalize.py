@@ -66,6 +66,11 @@ class Personalizable:
         return b"".join(out)
 
     @cached_property
+    def distinct_names(self) -> tuple[str, ...]:
+        """Each placeholder's name once, in order of first use."""
+        return tuple(dict.fromkeys(self.names))
+
+    @cached_property
     def json_length(self) -> int:
         """Bytes of `fill_json`'s result, but for the values."""
         return 2 + sum(len(chunk) for chunk in self._json_chunks)
@@ -75,5 +80,9 @@ class Personalizable:
         return tuple(orjson.dumps(chunk)[1:-1] for chunk in self.chunks)
 
 
+def html_escaped(value: str) -> str:
+    return html.escape(value, quote=True)
+
+
 def html_values(values: dict[str, str]) -> dict[str, str]:
-    return {name: html.escape(value, quote=True) for name, value in values.items()}
+    return {name: html_escaped(value) for name, value in values.items()}

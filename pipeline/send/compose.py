@@ -76,6 +76,7 @@ class Composer:
                 sa.select(issue_variants).where(issue_variants.c.issue_id == issue_id)
             )
         }
+        self.chosen: dict[tuple[str, tuple[str, ...]], BodyTemplate] = {}
         self.sender_domain = site.sender.address.rpartition("@")[2]
         self.issue_topics = frozenset(
             topic
@@ -93,9 +94,13 @@ class Composer:
         Readers whose language has no variant read the site's language; a selection that
         was not rendered (the reader changed topics mid-send) falls back to the full issue.
         """
-        locale = recipient.locale if recipient.locale in self.variants else self.site.locale
-        key = variant_for(locale, recipient.topics, self.issue_topics).key
-        return self.variants.get(key) or self.variants[locale]
+        choice = (recipient.locale, recipient.topics)
+        chosen = self.chosen.get(choice)
+        if chosen is None:  # once per language and selection: a send has few
+            locale = recipient.locale if recipient.locale in self.variants else self.site.locale
+            key = variant_for(locale, recipient.topics, self.issue_topics).key
+            chosen = self.chosen[choice] = self.variants.get(key) or self.variants[locale]
+        return chosen
 
     def compose(self, recipient: Recipient) -> OutgoingMessage:
         variant = self.variant_for(recipient)

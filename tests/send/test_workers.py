@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -60,6 +61,35 @@ def _start_worker(project: Project, loopback: Loopback) -> subprocess.Popen[str]
     )
 
 
+def _kill_holding_a_claim(worker: subprocess.Popen[str], engine: sa.Engine, started: float) -> None:
+    """SIGKILL the worker at a moment it holds claimed rows, which is what a crash test
+    needs: frozen first (SIGSTOP), so the rows seen are the rows it dies with. Between two
+    claims it holds none, and is let go on for a moment."""
+    while True:
+        assert time.monotonic() - started < 60, "the worker never held a claim"
+        worker.send_signal(signal.SIGSTOP)
+        time.sleep(0.05)  # a commit it sent just before is visible by now
+        if _rows_held(engine, worker.pid) > 0:
+            worker.send_signal(signal.SIGKILL)
+            worker.wait()
+            return
+        worker.send_signal(signal.SIGCONT)
+        time.sleep(0.01)
+
+
+def _rows_held(engine: sa.Engine, pid: int) -> int:
+    """Rows the worker process `pid` holds in "sending" under its lease."""
+    owner = f"{socket.gethostname()}:{pid}"
+    with engine.connect() as connection:
+        return int(
+            connection.execute(
+                sa.select(sa.func.count())
+                .select_from(deliveries)
+                .where(deliveries.c.state == "sending", deliveries.c.lease_owner == owner)
+            ).scalar_one()
+        )
+
+
 def _issue_state(engine: sa.Engine) -> str:
     with engine.connect() as connection:
         return str(connection.execute(sa.select(issues.c.state)).scalar_one())
@@ -77,8 +107,7 @@ def test_four_workers_deliver_each_reader_once_within_the_rate_and_take_over_a_d
         while sum(loopback.received().values()) < READERS // 4:
             assert time.monotonic() - started < 60, "the workers delivered nothing"
             time.sleep(0.02)
-        workers[0].send_signal(signal.SIGKILL)
-        workers[0].wait()
+        _kill_holding_a_claim(workers[0], engine, started)
         while _issue_state(engine) != "sent":
             assert time.monotonic() - started < 120, "the issue was never finished"
             time.sleep(0.1)

@@ -11,7 +11,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 
 from pipeline.errors import PermanentProviderError, RetryableProviderError
-from pipeline.render.personalize import Personalizable, html_values
+from pipeline.render.personalize import Personalizable, html_escaped
 from pipeline.send.message import OutgoingMessage, SendResult
 
 Tag = Callable[[str], str]
@@ -32,10 +32,9 @@ def text_key(name: str) -> str:
 def recipient_values(message: OutgoingMessage) -> dict[str, str]:
     """This recipient's values under the html_/text_ keys the tagged bodies refer to
     (only those the bodies use: Brevo and SendGrid cap the size of per-recipient values)."""
-    variant = message.variant
-    escaped = html_values({name: message.values[name] for name in set(variant.html.names)})
-    values = {html_key(name): value for name, value in escaped.items()}
-    values |= {text_key(name): message.values[name] for name in set(variant.text.names)}
+    variant, given = message.variant, message.values
+    values = {html_key(name): html_escaped(given[name]) for name in variant.html.distinct_names}
+    values |= {text_key(name): given[name] for name in variant.text.distinct_names}
     return values
 
 

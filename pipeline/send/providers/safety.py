@@ -15,20 +15,21 @@ Send = Callable[[Sequence[OutgoingMessage]], Awaitable[list[SendResult]]]
 
 def line_break_in(message: OutgoingMessage) -> str | None:
     """The name of the first header-bound field carrying a line break, or None."""
-    fields = {
-        "subject": message.subject,
-        "to_name": message.to_name,
-        "to_address": message.to_address,
-        "from_name": message.from_name,
-        "from_address": message.from_address,
-        "reply_to": message.reply_to or "",
-        "message_id": message.message_id,
-    }
-    for name, value in message.headers.items():
-        fields[f"header {name}"] = name + value
-    for name, value in fields.items():
+    fields = (
+        ("subject", message.subject),
+        ("to_name", message.to_name),
+        ("to_address", message.to_address),
+        ("from_name", message.from_name),
+        ("from_address", message.from_address),
+        ("reply_to", message.reply_to or ""),
+        ("message_id", message.message_id),
+    )
+    for name, value in fields:
         if "\r" in value or "\n" in value:
             return name
+    for name, value in message.headers.items():
+        if "\r" in name or "\n" in name or "\r" in value or "\n" in value:
+            return f"header {name}"
     return None
 
 
