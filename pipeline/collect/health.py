@@ -100,15 +100,14 @@ def record_failure(
     connection.execute(sa.update(feeds).where(feeds.c.url == url).values(**values))
 
 
-def reenable_gone(connection: sa.Connection, urls: Iterable[str]) -> int:
-    """Fetch these feeds again although a 410 disabled them; returns how many were.
-    One that is still gone is disabled again by its next fetch."""
-    result = connection.execute(
+def reenable_gone(connection: sa.Connection, urls: Iterable[str]) -> None:
+    """Fetch these feeds again although a 410 disabled them; one that is still gone is
+    disabled again by its next fetch."""
+    connection.execute(
         sa.update(feeds)
         .where(feeds.c.url.in_(list(urls)), feeds.c.gone_at.is_not(None))
         .values(gone_at=None)
     )
-    return result.rowcount
 
 
 def feed_health(connection: sa.Connection, urls: list[str]) -> list[FeedHealth]:
