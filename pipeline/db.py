@@ -264,3 +264,14 @@ desk_used_links = sa.Table(
     sa.Column("nonce", sa.String(64), primary_key=True),
     sa.Column("used_at", UtcDateTime(), nullable=False),
 )
+
+# Bounce and complaint events already applied, by the mail service's own id: services
+# deliver a webhook again when they are unsure it arrived, and a soft bounce counted twice
+# would suppress a reader early. Only bounces and complaints are kept, a few rows an issue.
+webhook_events = sa.Table(
+    "webhook_events",
+    metadata,
+    sa.Column("provider", sa.String(16), primary_key=True),
+    sa.Column("event_id", sa.String(200), primary_key=True),
+    sa.Column("received_at", UtcDateTime(), nullable=False),
+)

@@ -213,17 +213,30 @@ def test_mailgun_replayed_old_signature_is_refused(hooks: Site) -> None:
     assert hooks.state("alice@example.com") == "active"
 
 
+def _soft_bounce(event_id: str) -> dict[str, object]:
+    return MAILGUN_FAILED | {"severity": "temporary", "id": event_id}
+
+
 def test_soft_bounces_suppress_after_the_configured_number(hooks: Site) -> None:
     hooks.add_active("alice@example.com")
-    temporary = MAILGUN_FAILED | {"severity": "temporary"}
-    for _ in range(2):
+    for n in range(2):
         now = int(datetime.now(UTC).timestamp())
-        assert _post(hooks, "mailgun", _mailgun(temporary, now)).status_code == 200
+        assert _post(hooks, "mailgun", _mailgun(_soft_bounce(f"soft-{n}"), now)).status_code == 200
         assert hooks.state("alice@example.com") == "active"
     now = int(datetime.now(UTC).timestamp())
-    _post(hooks, "mailgun", _mailgun(temporary, now))
+    _post(hooks, "mailgun", _mailgun(_soft_bounce("soft-2"), now))
     assert hooks.state("alice@example.com") == "bounced"
     _assert_suppressed(hooks, "alice@example.com", "soft_bounces")
+
+
+def test_a_soft_bounce_delivered_again_counts_once(hooks: Site) -> None:
+    hooks.add_active("alice@example.com")
+    answers = []
+    for _ in range(3):  # the service was unsure the first delivery arrived
+        now = int(datetime.now(UTC).timestamp())
+        answers.append(_post(hooks, "mailgun", _mailgun(_soft_bounce("same-event"), now)).json())
+    assert [answer["applied"] for answer in answers] == [1, 0, 0]
+    assert hooks.state("alice@example.com") == "active"
 
 
 SG_MESSAGE_ID = "qNwBLgPQQjW6DJvKQwSAbw.filterdrecv-canary-547b64655b-cw6zx-1-6089EA4A-56.0"

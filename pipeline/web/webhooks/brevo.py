@@ -27,6 +27,15 @@ KINDS: dict[str, BounceKind] = {
 }
 
 
+def _event_id(record: dict[str, Any]) -> str | None:
+    """Brevo names no event id (its `id` is the webhook's): the message, the event and the
+    time it happened tell one event from another."""
+    parts = [record.get("message-id"), record.get("event"), record.get("ts_event")]
+    if any(part is None for part in parts):
+        return None
+    return "/".join(str(part) for part in parts)[:200]
+
+
 def read(request: WebhookRequest, settings: WebhookSettings) -> list[BounceEvent]:
     check_basic_auth(request, settings)
     payload = parse_json(request.body)
@@ -38,5 +47,5 @@ def read(request: WebhookRequest, settings: WebhookSettings) -> list[BounceEvent
         kind = KINDS.get(str(record.get("event")))
         if kind is not None:
             detail = f"brevo {record['event']}: {record.get('reason', '')}"
-            events.append(BounceEvent(record["email"], kind, detail[:400]))
+            events.append(BounceEvent(record["email"], kind, detail[:400], _event_id(record)))
     return events

@@ -29,6 +29,9 @@ class BounceEvent:
     email: str
     kind: BounceKind
     detail: str
+    event_id: str | None = None
+    """The service's id of this event, so a repeated delivery is applied once; None where
+    the payload carries none."""
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,13 @@ def check_basic_auth(request: WebhookRequest, settings: WebhookSettings) -> None
 def check_fresh(signed_at: datetime, settings: WebhookSettings) -> None:
     if abs(settings.now - signed_at) > REPLAY_WINDOW:
         raise Unauthorized("the signed timestamp is more than 5 minutes off: refused as a replay")
+
+
+def event_id_of(value: object) -> str | None:
+    """A payload's event id as stored (at most 200 characters), or None when it has none."""
+    if value is None or value == "":
+        return None
+    return str(value)[:200]
 
 
 def parse_json(body: bytes) -> Any:

@@ -19,6 +19,7 @@ from pipeline.web.webhooks.common import (
     WebhookRequest,
     WebhookSettings,
     check_fresh,
+    event_id_of,
     parse_json,
     require_secret,
 )
@@ -52,4 +53,4 @@ def read(request: WebhookRequest, settings: WebhookSettings) -> list[BounceEvent
         return []
     status = event.get("delivery-status") or {}
     detail = f"mailgun {event['event']}: {status.get('description') or status.get('message', '')}"
-    return [BounceEvent(event["recipient"], kind, detail[:400])]
+    return [BounceEvent(event["recipient"], kind, detail[:400], event_id_of(event.get("id")))]

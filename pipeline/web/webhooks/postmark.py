@@ -13,6 +13,7 @@ from pipeline.web.webhooks.common import (
     WebhookRequest,
     WebhookSettings,
     check_basic_auth,
+    event_id_of,
     parse_json,
 )
 
@@ -41,4 +42,4 @@ def read(request: WebhookRequest, settings: WebhookSettings) -> list[BounceEvent
     if kind is None:
         return []
     detail = f"postmark {record.get('Type')}: {record.get('Description', '')}"
-    return [BounceEvent(record["Email"], kind, detail[:400])]
+    return [BounceEvent(record["Email"], kind, detail[:400], event_id_of(record.get("ID")))]

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 import httpx
+import sqlalchemy as sa
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from pipeline.db import webhook_events
 from pipeline.send.ledger import cancel_pending_deliveries
 from pipeline.web.context import WebContext, context_of
 from pipeline.web.webhooks import PROVIDERS
@@ -54,17 +57,20 @@ async def webhook(request: Request) -> Response:
     except (BadPayload, httpx.HTTPError) as exc:
         log.warning("webhook %s: bad request: %s", name, exc)
         return JSONResponse({"error": str(exc)}, status_code=400)
-    applied = await run_in_threadpool(apply_events, context, events)
+    applied = await run_in_threadpool(apply_events, context, name, events)
     return JSONResponse({"events": len(events), "applied": applied})
 
 
-def apply_events(context: WebContext, events: list[BounceEvent]) -> int:
-    """Record each event; one transaction each, so one odd address spoils no other."""
+def apply_events(context: WebContext, provider: str, events: list[BounceEvent]) -> int:
+    """Record each event once; one transaction each, so one odd address spoils no other.
+    Returns how many were applied (not repeats, not invalid addresses)."""
     applied = 0
     limit = context.config.subscriptions.soft_bounce_limit
     for event in events:
         try:
             with context.engine.begin() as connection:
+                if not first_delivery(connection, provider, event, context.clock()):
+                    continue
                 state = store.record_bounce(
                     connection, event.email, event.kind, event.detail, limit
                 )
@@ -76,6 +82,25 @@ def apply_events(context: WebContext, events: list[BounceEvent]) -> int:
             continue
         applied += 1
     return applied
+
+
+def first_delivery(
+    connection: sa.Connection, provider: str, event: BounceEvent, at: datetime
+) -> bool:
+    """Note the event's id; False when it was noted before (the service sent it again)."""
+    if event.event_id is None:
+        return True
+    try:
+        with connection.begin_nested():
+            connection.execute(
+                sa.insert(webhook_events).values(
+                    provider=provider, event_id=event.event_id, received_at=at
+                )
+            )
+    except sa.exc.IntegrityError:
+        log.info("webhook %s: event %s was applied before", provider, event.event_id)
+        return False
+    return True
 
 
 routes = [Route("/webhooks/{provider}", webhook, methods=["POST"])]

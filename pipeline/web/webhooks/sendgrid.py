@@ -24,6 +24,7 @@ from pipeline.web.webhooks.common import (
     WebhookRequest,
     WebhookSettings,
     check_fresh,
+    event_id_of,
     parse_json,
     require_secret,
 )
@@ -69,7 +70,11 @@ def read(request: WebhookRequest, settings: WebhookSettings) -> list[BounceEvent
         kind = _kind(event)
         if kind is not None:
             detail = f"sendgrid {event.get('event')}: {event.get('reason', '')}"
-            found.append(BounceEvent(event["email"], kind, detail[:400]))
+            found.append(
+                BounceEvent(
+                    event["email"], kind, detail[:400], event_id_of(event.get("sg_event_id"))
+                )
+            )
     return found
 
 

@@ -119,15 +119,23 @@ def notification_events(notification: Any) -> list[BounceEvent]:
         kind: BounceKind = "hard" if bounce.get("bounceType") == "Permanent" else "soft"
         detail = f"ses bounce {bounce.get('bounceType')}/{bounce.get('bounceSubType')}"
         recipients = bounce.get("bouncedRecipients") or []
+        feedback_id = bounce.get("feedbackId")
     elif kind_name == "Complaint":
         complaint = notification.get("complaint") or {}
         kind = "complaint"
         detail = f"ses complaint: {complaint.get('complaintFeedbackType', '')}"
         recipients = complaint.get("complainedRecipients") or []
+        feedback_id = complaint.get("feedbackId")
     else:
         return []
     return [
-        BounceEvent(recipient["emailAddress"], kind, detail[:400])
+        BounceEvent(
+            recipient["emailAddress"],
+            kind,
+            detail[:400],
+            # One feedbackId per notification, which may name several recipients.
+            f"{feedback_id}/{recipient['emailAddress']}"[:200] if feedback_id else None,
+        )
         for recipient in recipients
         if isinstance(recipient, dict) and isinstance(recipient.get("emailAddress"), str)
     ]
