@@ -28,9 +28,14 @@ KINDS: dict[str, BounceKind] = {
 
 
 def _event_id(record: dict[str, Any]) -> str | None:
-    """Brevo names no event id (its `id` is the webhook's): the message, the event and the
-    time it happened tell one event from another."""
-    parts = [record.get("message-id"), record.get("event"), record.get("ts_event")]
+    """Brevo names no event id (its `id` is the webhook's): the message, the event, the
+    time it happened and the address tell one event from another."""
+    parts = [
+        record.get("message-id"),
+        record.get("event"),
+        record.get("ts_event"),
+        record.get("email"),
+    ]
     if any(part is None for part in parts):
         return None
     return "/".join(str(part) for part in parts)[:200]
