@@ -17,7 +17,7 @@ import orjson
 from pipeline.errors import PermanentProviderError, RetryableProviderError
 from pipeline.send.message import OutgoingMessage, SendResult
 from pipeline.send.providers import postmark
-from pipeline.send.providers.http import json_bytes, make_client, post_json
+from pipeline.send.providers.http import ApiClient, json_bytes, post_json
 from pipeline.send.providers.merge import chunked_by_size, in_calls
 
 
@@ -31,7 +31,7 @@ class LoopbackProvider:
         self.mode = mode
         self.max_batch = max_batch
         # The real providers' client and JSON encoding, so bench/send.py measures them.
-        self.client = make_client(base_url, {}, timeout_s)
+        self.client = ApiClient(base_url, {}, timeout_s)
 
     async def send_batch(self, messages: Sequence[OutgoingMessage]) -> list[SendResult]:
         if self.mode == "template":

@@ -17,10 +17,10 @@ from collections.abc import Sequence
 
 from pipeline.send.message import OutgoingMessage, SendResult
 from pipeline.send.providers.http import (
+    ApiClient,
     Reply,
     json_body,
     json_bytes,
-    make_client,
     post_json,
     raise_for_call,
 )
@@ -126,7 +126,7 @@ class BrevoProvider:
         self.max_batch = max_batch or MAX_BATCH
         if self.max_batch > MAX_BATCH:
             raise ValueError(f"provider.max_batch: Brevo takes at most {MAX_BATCH}")
-        self.client = make_client(base_url or BASE_URL, {"api-key": token}, timeout_s)
+        self.client = ApiClient(base_url or BASE_URL, {"api-key": token}, timeout_s)
 
     async def send_batch(self, messages: Sequence[OutgoingMessage]) -> list[SendResult]:
         return await without_line_breaks(

@@ -112,10 +112,6 @@ def env_proxy(base_url: str) -> str | None:
     return urllib.request.getproxies().get(parts.scheme)
 
 
-def make_client(base_url: str, headers: Mapping[str, str], timeout_s: float) -> ApiClient:
-    return ApiClient(base_url, headers, timeout_s)
-
-
 def basic_auth(user: str, password: str) -> dict[str, str]:
     """The Authorization header of HTTP Basic authentication (RFC 7617)."""
     pair = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")

@@ -15,10 +15,10 @@ from email.utils import formataddr
 
 from pipeline.send.message import OutgoingMessage, SendResult
 from pipeline.send.providers.http import (
+    ApiClient,
     Reply,
     basic_auth,
     json_body,
-    make_client,
     raise_for_call,
     request,
 )
@@ -90,9 +90,7 @@ class MailgunProvider:
         if self.max_batch > MAX_BATCH:
             raise ValueError(f"provider.max_batch: Mailgun takes at most {MAX_BATCH}")
         self.domain = domain
-        self.client = make_client(
-            base_url or BASE_URLS[region], basic_auth("api", token), timeout_s
-        )
+        self.client = ApiClient(base_url or BASE_URLS[region], basic_auth("api", token), timeout_s)
 
     async def send_batch(self, messages: Sequence[OutgoingMessage]) -> list[SendResult]:
         return await without_line_breaks(

@@ -16,9 +16,9 @@ import orjson
 from pipeline.errors import PermanentProviderError
 from pipeline.send.message import OutgoingMessage, SendResult
 from pipeline.send.providers.http import (
+    ApiClient,
     json_body,
     json_bytes,
-    make_client,
     post_json,
     raise_for_call,
     request,
@@ -79,9 +79,7 @@ class PostmarkProvider:
         if self.max_batch > MAX_BATCH:
             raise ValueError(f"provider.max_batch: Postmark takes at most {MAX_BATCH}")
         self.message_stream = message_stream
-        self.client = make_client(
-            base_url or BASE_URL, {"X-Postmark-Server-Token": token}, timeout_s
-        )
+        self.client = ApiClient(base_url or BASE_URL, {"X-Postmark-Server-Token": token}, timeout_s)
 
     async def send_batch(self, messages: Sequence[OutgoingMessage]) -> list[SendResult]:
         return await without_line_breaks(messages, self._send_checked)

@@ -13,10 +13,10 @@ from collections.abc import Sequence
 
 from pipeline.send.message import OutgoingMessage, SendResult
 from pipeline.send.providers.http import (
+    ApiClient,
     Reply,
     json_body,
     json_bytes,
-    make_client,
     post_json,
     raise_for_call,
 )
@@ -94,7 +94,7 @@ class SendGridProvider:
         self.max_batch = max_batch or MAX_BATCH
         if self.max_batch > MAX_BATCH:
             raise ValueError(f"provider.max_batch: SendGrid takes at most {MAX_BATCH}")
-        self.client = make_client(
+        self.client = ApiClient(
             base_url or BASE_URL, {"Authorization": f"Bearer {token}"}, timeout_s
         )
 

@@ -21,10 +21,10 @@ from botocore.session import get_session
 from pipeline.errors import ConfigError, PermanentProviderError, RetryableProviderError
 from pipeline.send.message import OutgoingMessage, SendResult
 from pipeline.send.providers.http import (
+    ApiClient,
     Reply,
     excerpt,
     json_bytes,
-    make_client,
     raise_for_call,
     request,
     retry_after_s,
@@ -95,7 +95,7 @@ class SesProvider:
             )
         self.signer = SigV4Auth(credentials, "ses", region)
         self.base_url = (base_url or endpoint(region)).rstrip("/")
-        self.client = make_client(self.base_url, {}, timeout_s)
+        self.client = ApiClient(self.base_url, {}, timeout_s)
 
     async def send_batch(self, messages: Sequence[OutgoingMessage]) -> list[SendResult]:
         return await without_line_breaks(messages, self._send_checked)
