@@ -194,11 +194,30 @@ def _alembic_config(url: str) -> AlembicConfig:
     return config
 
 
+# The revision ids before they were renumbered so that the files sort in apply order; a
+# database stamped with one is re-stamped with its new id before migrating on.
+RENAMED_REVISIONS = {
+    "0002c": "0002",
+    "0002e": "0003",
+    "0002a": "0004",
+    "0002d": "0005",
+    "0002f": "0006",
+    "0003a": "0007",
+    "0004a": "0008",
+    "0005a": "0009",
+}
+
+
 def upgrade(engine: sa.Engine) -> tuple[str | None, str]:
     """Apply every pending migration; returns (revision before, revision after)."""
     before = current_revision(engine)
     config = _alembic_config(engine.url.render_as_string(hide_password=False))
     with engine.begin() as connection:
+        if before in RENAMED_REVISIONS:
+            connection.execute(
+                sa.text("UPDATE alembic_version SET version_num = :new WHERE version_num = :old"),
+                {"new": RENAMED_REVISIONS[before], "old": before},
+            )
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
     return before, head_revision()

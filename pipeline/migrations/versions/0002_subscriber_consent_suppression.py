@@ -1,6 +1,6 @@
 """subscriber consent details, soft-bounce count, suppression list with salted hashes
 
-Revision ID: 0002c
+Revision ID: 0002
 Revises: 0001
 """
 
@@ -13,7 +13,7 @@ import secrets
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002c"
+revision = "0002"
 down_revision = "0001"
 branch_labels = None
 depends_on = None

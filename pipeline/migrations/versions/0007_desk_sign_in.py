@@ -1,7 +1,7 @@
 """editors' desk: used sign-in links
 
-Revision ID: 0003a
-Revises: 0002f
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-11-25 14:40:00
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003a"
-down_revision = "0002f"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 

@@ -5,8 +5,8 @@ that row is deleted (a GDPR erase), so an erased reader's old unsubscribe link w
 on whoever signed up next. AUTOINCREMENT makes SQLite never reuse an id; PostgreSQL's
 sequences never do.
 
-Revision ID: 0002f
-Revises: 0002d
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-11-25 14:35:00
 """
 
@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0002f"
-down_revision = "0002d"
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 

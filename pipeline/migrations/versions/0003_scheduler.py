@@ -1,7 +1,7 @@
 """scheduler
 
-Revision ID: 0002e
-Revises: 0002c
+Revision ID: 0003
+Revises: 0002
 Create Date: 2026-11-25 13:27:03.218885
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002e"
-down_revision = "0002c"
+revision = "0003"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 

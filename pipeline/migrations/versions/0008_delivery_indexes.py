@@ -1,7 +1,7 @@
 """delivery indexes: drop the one the claim index covers, find a reader's deliveries
 
-Revision ID: 0004a
-Revises: 0003a
+Revision ID: 0008
+Revises: 0007
 
 `ix_deliveries_issue_state` (issue_id, state) is a prefix of `ix_deliveries_claim`
 (issue_id, state, id): PostgreSQL chose it right after a send's rows were created and
@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0004a"
-down_revision = "0003a"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 

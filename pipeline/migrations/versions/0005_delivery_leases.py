@@ -1,7 +1,7 @@
 """delivery leases, claim index, shared rate budget
 
-Revision ID: 0002d
-Revises: 0002a
+Revision ID: 0005
+Revises: 0004
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002d"
-down_revision = "0002a"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """webhook events already applied, so a repeated delivery counts once
 
-Revision ID: 0005a
-Revises: 0004a
+Revision ID: 0009
+Revises: 0008
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005a"
-down_revision = "0004a"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """feeds' health and conditional-GET state; item dedup keys and categories
 
-Revision ID: 0002a
-Revises: 0002e
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-11-25 13:40:00
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002a"
-down_revision = "0002e"
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
