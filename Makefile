@@ -18,7 +18,8 @@ demo: $(STAMP)
 	$(BIN)/newsletter subscribers import subscribers/sample.csv --apply --consent-given-by "demo data"
 	$(BIN)/newsletter collect
 	$(BIN)/newsletter preview --out preview
-	$(BIN)/newsletter send
+	@echo "The demo signs its links with the public development key (--dev): set NEWSLETTER_SECRET_KEY for a real site."
+	$(BIN)/newsletter --dev send
 	@echo
 	@echo "Done. The sent mails are .eml files in ./outbox/, the preview is ./preview/index.html."
 

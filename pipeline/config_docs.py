@@ -25,7 +25,8 @@ Generated from `pipeline/config.py` by `python -m pipeline.config_docs`; do not 
 
 | variable | what it is |
 | --- | --- |
-| `NEWSLETTER_SECRET_KEY` | signs the links in mails; unset: a development key, with a warning |
+| `NEWSLETTER_SECRET_KEY` | signs links and desk sessions, 32+ characters; required but with `--dev` |
+| `NEWSLETTER_SECRET_KEY_OLD` | the key before the last change, still accepted when verifying |
 | `NEWSLETTER_PROVIDER_TOKEN` | the mail service's API key |
 | `NEWSLETTER_WEBHOOK_SECRET_MAILGUN` | Mailgun's HTTP webhook signing key |
 | `NEWSLETTER_WEBHOOK_SECRET_SENDGRID` | the public key of SendGrid's signed event webhook |

@@ -20,6 +20,10 @@ PURPOSES = ("unsubscribe", "preferences")
 TIMED_PURPOSES = ("confirm", "form")
 
 
+SecretKeys = str | tuple[str, ...]
+"""One key, or keys oldest first: the last one signs, every one verifies (for rotation)."""
+
+
 class InvalidToken(ValueError):
     pass
 
@@ -29,17 +33,17 @@ class ExpiredToken(InvalidToken):
 
 
 @lru_cache(maxsize=8)  # built once per key and purpose, not once per link of a send
-def _serializer(secret_key: str, purpose: str) -> URLSafeSerializer:
+def _serializer(secret_key: SecretKeys, purpose: str) -> URLSafeSerializer:
     assert purpose in PURPOSES, purpose
     return URLSafeSerializer(secret_key, salt=f"newsletter.{purpose}")
 
 
-def _timed(secret_key: str, purpose: str) -> URLSafeTimedSerializer:
+def _timed(secret_key: SecretKeys, purpose: str) -> URLSafeTimedSerializer:
     assert purpose in TIMED_PURPOSES, purpose
     return URLSafeTimedSerializer(secret_key, salt=f"newsletter.{purpose}")
 
 
-def make_token(secret_key: str, purpose: str, subscriber_id: int) -> str:
+def make_token(secret_key: SecretKeys, purpose: str, subscriber_id: int) -> str:
     return str(_serializer(secret_key, purpose).dumps(subscriber_id))
 
 
@@ -47,7 +51,7 @@ class TokenMaker:
     """Signs the tokens of one purpose for a whole send: the same tokens as `make_token`,
     with the key derived once instead of once per link (a send signs two per reader)."""
 
-    def __init__(self, secret_key: str, purpose: str):
+    def __init__(self, secret_key: SecretKeys, purpose: str):
         signer = _serializer(secret_key, purpose).make_signer()
         assert isinstance(signer.algorithm, HMACAlgorithm)
         # Keyed once, copied per link. Not `hmac.digest`: OpenSSL's one-call HMAC lets go
@@ -73,7 +77,7 @@ def _base64url(data: bytes) -> bytes:
     return binascii.b2a_base64(data, newline=False).translate(_URLSAFE).rstrip(b"=")
 
 
-def read_token(secret_key: str, purpose: str, token: str) -> int:
+def read_token(secret_key: SecretKeys, purpose: str, token: str) -> int:
     try:
         value = _serializer(secret_key, purpose).loads(token)
     except BadSignature as exc:
@@ -83,11 +87,11 @@ def read_token(secret_key: str, purpose: str, token: str) -> int:
     return value
 
 
-def make_confirm_token(secret_key: str, subscriber_id: int) -> str:
+def make_confirm_token(secret_key: SecretKeys, subscriber_id: int) -> str:
     return str(_timed(secret_key, "confirm").dumps(subscriber_id))
 
 
-def read_confirm_token(secret_key: str, token: str, max_age: timedelta) -> int:
+def read_confirm_token(secret_key: SecretKeys, token: str, max_age: timedelta) -> int:
     try:
         value = _timed(secret_key, "confirm").loads(token, max_age=int(max_age.total_seconds()))
     except SignatureExpired as exc:
@@ -99,11 +103,11 @@ def read_confirm_token(secret_key: str, token: str, max_age: timedelta) -> int:
     return value
 
 
-def make_form_token(secret_key: str, path: str) -> str:
+def make_form_token(secret_key: SecretKeys, path: str) -> str:
     return str(_timed(secret_key, "form").dumps(path))
 
 
-def check_form_token(secret_key: str, token: str, path: str, max_age: timedelta) -> None:
+def check_form_token(secret_key: SecretKeys, token: str, path: str, max_age: timedelta) -> None:
     """Raise InvalidToken unless the token was made for this form's path within max_age."""
     try:
         value = _timed(secret_key, "form").loads(token, max_age=int(max_age.total_seconds()))

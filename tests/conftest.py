@@ -6,13 +6,16 @@ import contextlib
 import io
 import os
 import shutil
+import socket
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 import sqlalchemy as sa
 import yaml
@@ -22,6 +25,8 @@ from pipeline.config import Config, load_config
 
 REPO = Path(__file__).resolve().parents[1]
 NEWSLETTER = str(Path(sys.executable).with_name("newsletter"))
+# What the tests' commands sign with: an operator's key, set in the environment as in production.
+TEST_SECRET_KEY = "test-secret-key-of-the-command-line-tests"
 POSTGRES_ADMIN_URL = os.environ.get(
     "NEWSLETTER_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
@@ -55,15 +60,22 @@ class Project:
         self.config_path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
 
     def run(
-        self, *args: str, check: bool = True, in_process: bool = True
+        self,
+        *args: str,
+        check: bool = True,
+        in_process: bool = True,
+        secrets: dict[str, str] | None = None,
     ) -> subprocess.CompletedProcess[str]:
         """Run `newsletter ARGS --config <this project>` from the project folder.
 
         In this process by default (the same `main`, without ~1 s of start-up per call);
-        `in_process=False` starts the installed console script.
+        `in_process=False` starts the installed console script. `secrets` replaces the
+        NEWSLETTER_ variables (by default the tests' signing key alone).
         """
         argv = [*args, "--config", str(self.config_path)]
-        result = _run_in_process(argv, self.root) if in_process else _run_process(argv, self.root)
+        environment = command_environment(secrets)
+        run = _run_in_process if in_process else _run_process
+        result = run(argv, self.root, environment)
         if check and result.returncode != 0:
             raise AssertionError(
                 f"newsletter {' '.join(args)} exited {result.returncode}:\n"
@@ -72,26 +84,72 @@ class Project:
         return result
 
 
-def _environment_without_secrets() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if not k.startswith("NEWSLETTER_")}
+def command_environment(secrets: dict[str, str] | None = None) -> dict[str, str]:
+    """The caller's environment with its NEWSLETTER_ settings replaced by `secrets`, by
+    default the tests' signing key alone."""
+    kept = {k: v for k, v in os.environ.items() if not k.startswith("NEWSLETTER_")}
+    return kept | ({"NEWSLETTER_SECRET_KEY": TEST_SECRET_KEY} if secrets is None else secrets)
 
 
-def _run_process(argv: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@contextlib.contextmanager
+def serve_command(
+    project: Project, *extra: str, secrets: dict[str, str] | None = None
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """The real command, `newsletter serve`, as an operator starts it, on a free port;
+    yields its URL once /healthz answers, and the process (its output in `stdout`)."""
+    port = free_port()
+    process = subprocess.Popen(
+        [NEWSLETTER, "serve", "--port", str(port), "--config", str(project.config_path), *extra],
+        cwd=project.root,
+        env=command_environment(secrets),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    try:
+        while True:
+            try:
+                if httpx.get(f"{url}/healthz", timeout=5).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert process.poll() is None, process.stdout.read().decode()  # type: ignore[union-attr]
+            assert time.monotonic() < deadline, "newsletter serve did not answer"
+            time.sleep(0.2)
+        yield url, process
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+
+
+def _run_process(
+    argv: list[str], cwd: Path, environment: dict[str, str]
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [NEWSLETTER, *argv],
         cwd=cwd,
         capture_output=True,
         text=True,
-        env=_environment_without_secrets(),
+        env=environment,
         timeout=120,
     )
 
 
-def _run_in_process(argv: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+def _run_in_process(
+    argv: list[str], cwd: Path, environment: dict[str, str]
+) -> subprocess.CompletedProcess[str]:
     stdout, stderr = io.StringIO(), io.StringIO()
     saved_environment = dict(os.environ)
     os.environ.clear()
-    os.environ.update(_environment_without_secrets())
+    os.environ.update(environment)
     code = 0
     try:
         with (

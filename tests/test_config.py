@@ -77,11 +77,6 @@ def test_commands_refuse_an_unmigrated_database(project: Project) -> None:
     assert "newsletter db upgrade" in result.stderr
 
 
-def test_demo_runs_without_secrets_but_warns(ready_project: Project) -> None:
-    result = ready_project.run("send")
-    assert "NEWSLETTER_SECRET_KEY is not set" in result.stderr
-
-
 def test_an_sqlite_too_old_for_the_ledger_is_named(
     project: Project, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -11,9 +11,8 @@ import pytest
 import sqlalchemy as sa
 
 from pipeline.db import deliveries, items
-from pipeline.environment import DEVELOPMENT_SECRET_KEY
 from pipeline.tokens import read_token
-from tests.conftest import Project
+from tests.conftest import TEST_SECRET_KEY, Project
 
 SAMPLE_READERS = {
     "anna.schmidt@example.org",
@@ -71,7 +70,7 @@ def test_unsubscribe_links_are_signed_and_belong_to_the_reader(
         assert mailto.startswith("mailto:")
         token = https.rpartition("/")[2]
         reader = message["To"].addresses[0].addr_spec
-        assert read_token(DEVELOPMENT_SECRET_KEY, "unsubscribe", token) == ids[reader]
+        assert read_token(TEST_SECRET_KEY, "unsubscribe", token) == ids[reader]
         body = message.get_body(("html",)).get_content()
         assert https in body
         assert https in message.get_body(("plain",)).get_content()

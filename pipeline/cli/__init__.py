@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import Annotated
 
 import typer
 
 from pipeline.cli.collect_commands import collect
+from pipeline.cli.common import options
 from pipeline.cli.db_commands import db_app
 from pipeline.cli.issue_commands import preview, send
 from pipeline.cli.queue_commands import queue_app
@@ -28,6 +30,23 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+
+
+@app.callback()
+def global_options(
+    dev: Annotated[
+        bool,
+        typer.Option(
+            "--dev",
+            help="A development site: commands may sign with the public development key "
+            "when NEWSLETTER_SECRET_KEY is unset. Never on a site that mails real readers.",
+        ),
+    ] = False,
+) -> None:
+    """Collect news, render the newsletter, send it."""
+    options.development = dev
+
+
 app.add_typer(db_app, name="db")
 app.add_typer(subscribers_app, name="subscribers")
 app.add_typer(queue_app, name="queue")
@@ -68,11 +87,24 @@ def _log_warnings_to_stderr() -> None:
         root.setLevel(min(root.level, logging.WARNING) or logging.WARNING)
 
 
+def _global_options_first(argv: list[str]) -> list[str]:
+    """`--dev` goes before the command wherever it was given, and a `--config PATH` given
+    before the command goes after it, where each command takes it."""
+    rest = [arg for arg in argv if arg != "--dev"]
+    leading: list[str] = []
+    while rest and (rest[0].startswith("--config=") or (rest[0] == "--config" and len(rest) > 1)):
+        taken = 1 if rest[0].startswith("--config=") else 2
+        leading += rest[:taken]
+        rest = rest[taken:]
+    return (["--dev"] if "--dev" in argv else []) + rest + leading
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: every NewsletterError becomes one line on stderr and a non-zero exit."""
     _log_warnings_to_stderr()
+    options.development = False
     try:
-        app(args=argv)
+        app(args=_global_options_first(sys.argv[1:] if argv is None else argv))
     except SendRefused as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_REFUSED)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
@@ -11,6 +13,7 @@ from rich.console import Console
 
 from pipeline import db
 from pipeline.config import Config, config_path_from_env, load_config
+from pipeline.environment import SigningKeys, signing_keys
 
 out = Console()
 ConfigOption = Annotated[
@@ -32,3 +35,31 @@ def open_store(path: Path | None) -> tuple[Config, sa.Engine]:
     engine = db.make_engine(config.database.url)
     db.require_current_schema(engine)
     return config, engine
+
+
+@dataclass
+class GlobalOptions:
+    """Options given before or after the command (`newsletter --dev send`, `send --dev`)."""
+
+    development: bool = False
+
+
+options = GlobalOptions()
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def keys_for(config: Config, *, serving_on: str | None = None) -> SigningKeys:
+    """The keys a command signs and verifies with. Only a development site may go without:
+    `--dev`, or the outbox provider behind `serve` on a loopback address."""
+    demo_server = (
+        config.provider.name == "outbox" and serving_on is not None and is_loopback(serving_on)
+    )
+    return signing_keys(development=options.development or demo_server)

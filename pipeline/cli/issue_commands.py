@@ -19,9 +19,9 @@ from rich.progress import (
 from rich.text import Text
 
 from pipeline import db
-from pipeline.cli.common import ConfigOption, open_store, out
+from pipeline.cli.common import ConfigOption, keys_for, open_store, out
 from pipeline.config import Config
-from pipeline.environment import secret_key
+from pipeline.environment import SigningKeys
 from pipeline.issue.build import (
     NothingToSend,
     audience,
@@ -76,6 +76,7 @@ def send(
     if dry_run:
         _dry_run(settings, engine)
         return
+    keys = keys_for(settings)
     if resume:
         with engine.connect() as connection:
             unfinished = unfinished_issue(connection)
@@ -94,7 +95,7 @@ def send(
         for warning in built.warnings:
             out.print(str(warning), highlight=False)
         out.print(f"Issue {number} built: {built.item_count} items, {built.recipients} recipients.")
-    summary = _deliver_with_progress(settings, engine, issue_id, number, resume)
+    summary = _deliver_with_progress(settings, engine, keys, issue_id, number, resume)
     _print_summary(number, summary, settings)
 
 
@@ -135,7 +136,12 @@ class RateColumn(ProgressColumn):
 
 
 def _deliver_with_progress(
-    settings: Config, engine: sa.Engine, issue_id: int, number: int, resume: bool
+    settings: Config,
+    engine: sa.Engine,
+    keys: SigningKeys,
+    issue_id: int,
+    number: int,
+    resume: bool,
 ) -> DeliverySummary:
     with engine.connect() as connection:
         by_state = ledger.counts(connection, issue_id)
@@ -154,7 +160,7 @@ def _deliver_with_progress(
             settings,
             issue_id,
             make_provider(settings),
-            secret_key(),
+            keys,
             progress=lambda done: bar.advance(task, done),
             resume=resume,
         )

@@ -10,7 +10,7 @@ import typer
 from email_validator import EmailNotValidError, validate_email
 
 from pipeline import db
-from pipeline.cli.common import ConfigOption, open_store, out
+from pipeline.cli.common import ConfigOption, keys_for, open_store, out
 from pipeline.config import Config
 from pipeline.errors import ConfigError
 from pipeline.issue.build import audience, next_issue_content, render_variants
@@ -63,6 +63,7 @@ def test_send(
 ) -> None:
     """Send the next issue to one address, marked [TEST]; nothing is marked as sent."""
     settings, engine = open_store(config)
+    keys_for(settings)  # a test mail goes through the real mail service, as a send does
     try:
         address = validate_email(to, check_deliverability=False).normalized
     except EmailNotValidError as exc:

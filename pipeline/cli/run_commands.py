@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from pipeline.cli.common import ConfigOption, open_store, out
+from pipeline.cli.common import ConfigOption, keys_for, open_store, options, out
 from pipeline.config import config_path_from_env
 from pipeline.issue.build import unfinished_issue
 from pipeline.logs import LogFormat, configure
@@ -34,6 +34,9 @@ def run(
     chosen: LogFormat = "json" if log_format == "json" else "text"
     configure(chosen)
     settings, engine = open_store(config)
+    keys_for(settings)  # refuses to start without a signing key, before any job runs
+    if options.development:
+        jobs.DEVELOPMENT_SITE.set()
     stop = jobs.SHUTTING_DOWN
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:

@@ -7,8 +7,7 @@ from typing import Annotated
 import typer
 import uvicorn
 
-from pipeline.cli.common import ConfigOption, open_store, out
-from pipeline.environment import secret_key
+from pipeline.cli.common import ConfigOption, keys_for, open_store, out
 from pipeline.web.app import create_app
 
 
@@ -19,6 +18,6 @@ def serve(
 ) -> None:
     """Serve subscribe, confirm, preferences, unsubscribe, webhooks and the archive."""
     settings, engine = open_store(config)
-    app = create_app(settings, engine, secret_key())
+    app = create_app(settings, engine, keys_for(settings, serving_on=host))
     out.print(f"Serving {settings.site.name} on http://{host}:{port} (Ctrl+C stops).")
     uvicorn.run(app, host=host, port=port, proxy_headers=True, access_log=False)

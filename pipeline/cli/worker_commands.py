@@ -9,8 +9,7 @@ from typing import Annotated
 
 import typer
 
-from pipeline.cli.common import ConfigOption, open_store, out
-from pipeline.environment import secret_key
+from pipeline.cli.common import ConfigOption, keys_for, open_store, out
 from pipeline.logs import configure
 from pipeline.send.providers import make_provider
 from pipeline.send.workers import require_scale_out_database, run_worker
@@ -25,6 +24,7 @@ def worker(
     """Join any send under way (and wait for the next) until stopped; PostgreSQL only."""
     configure("text")
     settings, engine = open_store(config)
+    keys = keys_for(settings)
     require_scale_out_database(engine)
     stop = threading.Event()
 
@@ -34,7 +34,7 @@ def worker(
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     report = run_worker(
-        engine, settings, lambda: make_provider(settings), secret_key(), stop, poll_s=poll_s
+        engine, settings, lambda: make_provider(settings), keys, stop, poll_s=poll_s
     )
     out.print(
         f"newsletter worker: stopped; delivered {report.delivered} in "

@@ -13,13 +13,15 @@ from pipeline import db
 from pipeline.collect import collect
 from pipeline.config import Config, load_config
 from pipeline.db import schedule_events
-from pipeline.environment import secret_key
+from pipeline.environment import signing_keys
 from pipeline.issue.build import NothingToSend, build_issue, unfinished_issue
 from pipeline.send.dispatcher import deliver
 from pipeline.send.providers import make_provider
 
 log = logging.getLogger("newsletter.schedule")
 
+# Set by `newsletter --dev run`: the jobs may sign with the development key.
+DEVELOPMENT_SITE = threading.Event()
 # Set when the daemon is asked to stop: a send in progress ends after its calls in flight,
 # leaving the rest pending for the next start (which resumes it).
 SHUTTING_DOWN = threading.Event()
@@ -96,7 +98,7 @@ def _deliver(
         config,
         issue_id,
         make_provider(config),
-        secret_key(),
+        signing_keys(development=DEVELOPMENT_SITE.is_set()),
         resume=resume,
         stop=SHUTTING_DOWN,
     )

@@ -18,7 +18,7 @@ from pipeline.render.i18n import translations
 from pipeline.render.personalize import Personalizable
 from pipeline.send.ledger import Recipient
 from pipeline.send.message import BodyTemplate, OutgoingMessage
-from pipeline.tokens import TokenMaker
+from pipeline.tokens import SecretKeys, TokenMaker
 
 
 def greeting(name: str, locale: str) -> str:
@@ -29,7 +29,7 @@ def greeting(name: str, locale: str) -> str:
 class ReaderLinks:
     """Each reader's signed unsubscribe and preferences links."""
 
-    def __init__(self, site: Site, secret_key: str):
+    def __init__(self, site: Site, secret_key: SecretKeys):
         self.unsubscribe = f"{site.url}/unsubscribe/"
         self.preferences = f"{site.url}/preferences/"
         self.unsubscribe_token = TokenMaker(secret_key, "unsubscribe")
@@ -59,7 +59,9 @@ def unsubscribe_headers(site: Site, unsubscribe_url: str) -> dict[str, str]:
 
 
 class Composer:
-    def __init__(self, connection: sa.Connection, issue_id: int, site: Site, secret_key: str):
+    def __init__(
+        self, connection: sa.Connection, issue_id: int, site: Site, secret_key: SecretKeys
+    ):
         self.site = site
         self.links = ReaderLinks(site, secret_key)
         self.issue_number: int = connection.execute(

@@ -34,6 +34,7 @@ from pipeline.send.rate import RateBudget
 from pipeline.send.recorder import Recorder
 from pipeline.send.retry import RetryPolicy
 from pipeline.send.settle import Settlement, settle_interrupted
+from pipeline.tokens import SecretKeys
 
 Progress = Callable[[int], None]
 T = TypeVar("T")
@@ -93,7 +94,7 @@ def deliver(
     config: Config,
     issue_id: int,
     provider: Provider,
-    secret_key: str,
+    secret_key: SecretKeys,
     progress: Progress = lambda _done: None,
     *,
     resume: bool = False,
@@ -122,7 +123,7 @@ class _Run:
         config: Config,
         issue_id: int,
         provider: Provider,
-        secret_key: str,
+        secret_key: SecretKeys,
         progress: Progress,
         retry: RetryPolicy,
     ):

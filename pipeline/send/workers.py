@@ -19,6 +19,7 @@ from pipeline.errors import ConfigError, PermanentProviderError
 from pipeline.issue.build import unfinished_issue
 from pipeline.send.dispatcher import deliver
 from pipeline.send.providers import Provider
+from pipeline.tokens import SecretKeys
 
 log = logging.getLogger("newsletter.worker")
 
@@ -41,7 +42,7 @@ def run_worker(
     engine: sa.Engine,
     config: Config,
     make_provider: Callable[[], Provider],
-    secret_key: str,
+    secret_key: SecretKeys,
     stop: threading.Event,
     *,
     poll_s: float = 5.0,

@@ -13,6 +13,7 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
 from pipeline.config import Config
+from pipeline.tokens import SecretKeys
 from pipeline.web import (
     archive,
     confirm,
@@ -54,7 +55,7 @@ def compose_routes(modules: list[ModuleType]) -> list[BaseRoute]:
 def create_app(
     config: Config,
     engine: sa.Engine,
-    secret_key: str,
+    secret_key: SecretKeys,
     *,
     webhook_secrets: dict[str, str | None] | None = None,
     sns_certificate_url: re.Pattern[str] | None = None,

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from starlette.requests import Request
 
 from pipeline.config import Config
+from pipeline.tokens import SecretKeys
 
 WEBHOOK_PROVIDERS = ("postmark", "sendgrid", "mailgun", "brevo", "ses")
 
@@ -76,7 +77,7 @@ def fetch_url(url: str) -> bytes:
 class WebContext:
     config: Config
     engine: sa.Engine
-    secret_key: str
+    secret_key: SecretKeys
     webhook_secrets: dict[str, str | None]
     sns_certificate_url: re.Pattern[str] | None
     rate_limiter: RateLimiter

@@ -13,7 +13,7 @@ import httpx
 import sqlalchemy as sa
 
 from pipeline.db import deliveries, issues, items
-from tests.conftest import NEWSLETTER, Project
+from tests.conftest import NEWSLETTER, Project, command_environment
 
 NO_ALT = (
     "---\ntitle: Bild ohne Beschreibung\nkind: news\ndate: 2026-11-01\nsummary: Kurz.\n---\n"
@@ -77,7 +77,7 @@ def test_test_send_refuses_a_bad_address(ready_project: Project) -> None:
 
 
 def test_preview_serve_offers_every_variant_with_a_switcher(ready_project: Project) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSLETTER_")}
+    env = command_environment()
     process = subprocess.Popen(
         [NEWSLETTER, "preview", "--out", "out", "--serve", "--port", "0",
          "--config", str(ready_project.config_path)],

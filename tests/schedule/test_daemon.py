@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import time
@@ -17,14 +16,14 @@ from pipeline import db
 from pipeline.db import issues
 from pipeline.issue.build import build_issue
 from pipeline.schedule.leader import holder
-from tests.conftest import NEWSLETTER, Project
+from tests.conftest import NEWSLETTER, Project, command_environment
 
 READERS = 4
 
 
 def _start_daemon(project: Project, *extra: str) -> subprocess.Popen[str]:
     """A daemon whose log goes to a file, so a test can read it while the daemon runs."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSLETTER_")}
+    env = command_environment()
     log = (project.root / f"daemon-{time.monotonic_ns()}.log").open("w")
     daemon = subprocess.Popen(
         [NEWSLETTER, "run", "--config", str(project.config_path), *extra],

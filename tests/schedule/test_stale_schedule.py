@@ -5,13 +5,20 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from pipeline import db
 from pipeline.db import schedule_events
 from pipeline.schedule import jobs
 from pipeline.schedule.daemon import make_scheduler, plan_jobs
-from tests.conftest import Project
+from tests.conftest import TEST_SECRET_KEY, Project
+
+
+@pytest.fixture(autouse=True)
+def signing_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The jobs run in this process, and read the key from its environment as the daemon's do."""
+    monkeypatch.setenv("NEWSLETTER_SECRET_KEY", TEST_SECRET_KEY)
 
 
 def _run_daemon_once(project: Project) -> datetime:

@@ -8,7 +8,6 @@ service, in another process, writes down every message it accepts before it answ
 
 from __future__ import annotations
 
-import os
 import random
 import signal
 import subprocess
@@ -19,7 +18,7 @@ import pytest
 import sqlalchemy as sa
 
 from pipeline.db import deliveries, issues
-from tests.conftest import REPO, Project
+from tests.conftest import REPO, Project, command_environment
 from tests.send.conftest import Loopback, add_readers, summary_of
 
 READERS = 20_000
@@ -34,7 +33,7 @@ def _start(project: Project, loopback: Loopback, kind: str, *flags: str) -> subp
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env={k: v for k, v in os.environ.items() if not k.startswith("NEWSLETTER_")},
+        env=command_environment(),
     )
 
 

@@ -8,7 +8,6 @@ policy: at_most_once reports it, never sends it twice).
 from __future__ import annotations
 
 import json
-import os
 import signal
 import socket
 import subprocess
@@ -26,7 +25,7 @@ from pipeline.errors import ConfigError
 from pipeline.issue.build import build_issue
 from pipeline.send.dispatcher import deliver
 from pipeline.send.workers import run_worker
-from tests.conftest import REPO, Project
+from tests.conftest import REPO, Project, command_environment
 from tests.send.conftest import Loopback, add_readers
 from tests.send.loopback_provider import LoopbackProvider
 
@@ -57,7 +56,7 @@ def _start_worker(project: Project, loopback: Loopback) -> subprocess.Popen[str]
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env={k: v for k, v in os.environ.items() if not k.startswith("NEWSLETTER_")},
+        env=command_environment(),
     )
 
 

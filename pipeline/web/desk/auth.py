@@ -31,7 +31,7 @@ from pipeline.render.i18n import translations
 from pipeline.render.personalize import Personalizable
 from pipeline.send.message import BodyTemplate, OutgoingMessage
 from pipeline.send.providers import make_provider
-from pipeline.tokens import InvalidToken, check_form_token, make_form_token
+from pipeline.tokens import InvalidToken, SecretKeys, check_form_token, make_form_token
 from pipeline.web.context import WebContext, client_address, context_of
 from pipeline.web.desk.pages import (
     DESK,
@@ -56,11 +56,11 @@ class LinkRefused(ValueError):
     pass
 
 
-def _links(secret_key: str) -> URLSafeSerializer:
+def _links(secret_key: SecretKeys) -> URLSafeSerializer:
     return URLSafeSerializer(secret_key, salt="newsletter.desk-sign-in")
 
 
-def make_sign_in_token(secret_key: str, address: str, at: datetime) -> str:
+def make_sign_in_token(secret_key: SecretKeys, address: str, at: datetime) -> str:
     payload = {"a": address, "n": secrets.token_hex(16), "t": int(at.timestamp())}
     return str(_links(secret_key).dumps(payload))
 

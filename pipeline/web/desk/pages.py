@@ -18,7 +18,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from pipeline.config import Config
 from pipeline.render.environment import make_environment, render_template
 from pipeline.render.i18n import translations
-from pipeline.tokens import InvalidToken, check_form_token, make_form_token
+from pipeline.tokens import InvalidToken, SecretKeys, check_form_token, make_form_token
 from pipeline.web.context import context_of
 from pipeline.web.desk.labels import labels
 from pipeline.web.pages import page_locale
@@ -44,11 +44,11 @@ def is_editor(config: Config, address: str) -> bool:
     return address.casefold() in {str(editor).casefold() for editor in config.editors}
 
 
-def _sessions(secret_key: str) -> URLSafeTimedSerializer:
+def _sessions(secret_key: SecretKeys) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(secret_key, salt="newsletter.desk-session")
 
 
-def make_session(secret_key: str, address: str) -> str:
+def make_session(secret_key: SecretKeys, address: str) -> str:
     return str(_sessions(secret_key).dumps(address.casefold()))
 
 
