@@ -25,7 +25,7 @@ Generated from `pipeline/config.py` by `python -m pipeline.config_docs`; do not 
 
 | variable | what it is |
 | --- | --- |
-| `NEWSLETTER_SECRET_KEY` | signs links and desk sessions, 32+ characters; required but with `--dev` |
+| `NEWSLETTER_SECRET_KEY` | signs links and desk sessions (32+ chars); unset only with `--dev` |
 | `NEWSLETTER_SECRET_KEY_OLD` | the key before the last change, still accepted when verifying |
 | `NEWSLETTER_PROVIDER_TOKEN` | the mail service's API key |
 | `NEWSLETTER_WEBHOOK_SECRET_MAILGUN` | Mailgun's HTTP webhook signing key |
