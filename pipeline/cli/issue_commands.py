@@ -33,6 +33,7 @@ from pipeline.issue.build import (
 from pipeline.render.preview import serve_preview, write_preview
 from pipeline.send import ledger
 from pipeline.send.dispatcher import DeliverySummary, batch_size, deliver
+from pipeline.send.past_issue import issue_to_resume, refuse_without_mode, reopen_failed
 from pipeline.send.providers import make_provider
 from subscribers.store import active_ids
 
@@ -70,33 +71,86 @@ def send(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Render and count, send nothing.")
     ] = False,
+    issue: Annotated[
+        int | None,
+        typer.Option(
+            "--issue",
+            metavar="N",
+            help="Work on issue N, with --resume or --retry-failed, instead of a new issue.",
+        ),
+    ] = None,
+    retry_failed: Annotated[
+        bool,
+        typer.Option(
+            "--retry-failed",
+            help="With --issue N: send N's failed deliveries again (never the sent or "
+            "unsettled ones).",
+        ),
+    ] = False,
 ) -> None:
     """Build the next issue and deliver it, or finish an unfinished one."""
+    if retry_failed and (issue is None or resume):
+        raise typer.BadParameter(
+            "goes with --issue N, without --resume", param_hint="--retry-failed"
+        )
+    if dry_run and (issue is not None or resume):
+        raise typer.BadParameter("shows the next issue only", param_hint="--dry-run")
     settings, engine = open_store(config)
     if dry_run:
         _dry_run(settings, engine)
         return
     keys = keys_for(settings)
+    chosen = _issue_to_send(settings, engine, issue, resume=resume, retry_failed=retry_failed)
+    if chosen is None:
+        return
+    issue_id, number = chosen
+    summary = _deliver_with_progress(settings, engine, keys, issue_id, number, resume)
+    _print_summary(number, summary, settings)
+
+
+def _issue_to_send(
+    settings: Config, engine: sa.Engine, number: int | None, *, resume: bool, retry_failed: bool
+) -> tuple[int, int] | None:
+    """(id, number) of the issue this send works on, None when there is nothing to do;
+    SendRefused when the asked-for issue cannot be sent now."""
+    if retry_failed and number is not None:
+        reopened = reopen_failed(engine, number, db.now())
+        skipped = (
+            f"; {reopened.skipped} of readers no longer mailed skipped" if reopened.skipped else ""
+        )
+        if not reopened.reopened:
+            out.print(f"Issue {number} has no failed deliveries to send again{skipped}.")
+            return None
+        out.print(
+            f"Sending {reopened.reopened} failed deliveries of issue {number} again{skipped}."
+        )
+        return reopened.issue.id, number
+    if number is not None:
+        with engine.connect() as connection:
+            if not resume:
+                raise refuse_without_mode(connection, number)
+            found = issue_to_resume(connection, number)
+        out.print(f"Resuming issue {number}.")
+        return found.id, number
     if resume:
         with engine.connect() as connection:
             unfinished = unfinished_issue(connection)
         if unfinished is None:
             out.print("No issue is unfinished: nothing to resume.")
-            return
-        issue_id, number = unfinished
-        out.print(f"Resuming issue {number}.")
-    else:
-        try:
-            built = build_issue(engine, settings, db.now())
-        except NothingToSend as exc:
-            out.print(f"Nothing sent: {exc}.")
-            return
-        issue_id, number = built.id, built.number
-        for warning in built.warnings:
-            out.print(str(warning), highlight=False)
-        out.print(f"Issue {number} built: {built.item_count} items, {built.recipients} recipients.")
-    summary = _deliver_with_progress(settings, engine, keys, issue_id, number, resume)
-    _print_summary(number, summary, settings)
+            return None
+        out.print(f"Resuming issue {unfinished[1]}.")
+        return unfinished
+    try:
+        built = build_issue(engine, settings, db.now())
+    except NothingToSend as exc:
+        out.print(f"Nothing sent: {exc}.")
+        return None
+    for warning in built.warnings:
+        out.print(str(warning), highlight=False)
+    out.print(
+        f"Issue {built.number} built: {built.item_count} items, {built.recipients} recipients."
+    )
+    return built.id, built.number
 
 
 def _dry_run(settings: Config, engine: sa.Engine) -> None:
