@@ -3,22 +3,32 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+LOCK := requirements.lock
 PRISM := .tools/prism/node_modules/.bin/prism
 
-.PHONY: demo test lint typecheck screenshots chromium messages clean
+.PHONY: demo test lint typecheck screenshots chromium messages lock clean
 
-$(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+# Every dependency at the version and hashes of requirements.lock, then the project itself.
+# -qq: pip's own warnings about this machine's package mirrors are not the demo's output.
+$(STAMP): pyproject.toml $(LOCK)
+	@echo "Installing into $(VENV) from $(LOCK) ..."
+	@$(PYTHON) -m venv $(VENV)
+	@$(BIN)/pip install -qq --upgrade pip
+	@$(BIN)/pip install -qq --require-hashes -r $(LOCK)
+	@$(BIN)/pip install -qq --no-deps -e .
+	@touch $(STAMP)
+
+# After changing the dependencies in pyproject.toml: pin them anew (docs/operations.md).
+lock:
+	test -x .tools/uv/bin/uv || ($(PYTHON) -m venv .tools/uv && .tools/uv/bin/pip install -qq uv)
+	.tools/uv/bin/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 \
+		--generate-hashes --quiet -o $(LOCK)
 
 demo: $(STAMP)
 	$(BIN)/newsletter db upgrade
 	$(BIN)/newsletter subscribers import subscribers/sample.csv --apply --consent-given-by "demo data"
 	$(BIN)/newsletter collect
 	$(BIN)/newsletter preview --out preview
-	@echo "The demo signs its links with the public development key (--dev): set NEWSLETTER_SECRET_KEY for a real site."
 	$(BIN)/newsletter --dev send
 	@echo
 	@echo "Done. The sent mails are .eml files in ./outbox/, the preview is ./preview/index.html."
