@@ -56,7 +56,8 @@ class Site:
 
     def mails_to(self, address: str) -> list[EmailMessage]:
         found = []
-        for path in sorted(self.project.outbox.glob("*.eml")):
+        # In the order they were written: the file names are random.
+        for path in sorted(self.project.outbox.glob("*.eml"), key=lambda p: p.stat().st_mtime_ns):
             message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
             if message["To"].addresses[0].addr_spec == address:  # type: ignore[union-attr]
                 found.append(message)  # type: ignore[arg-type]

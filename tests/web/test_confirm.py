@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from pipeline.tokens import make_form_token
 from pipeline.web.subscribe import RESEND_AFTER
-from subscribers import store
+from subscribers import gdpr, store
 from subscribers.schema import sign_ups, subscribers
 from tests.web.conftest import (
     SECRET_KEY,
@@ -174,3 +174,18 @@ def test_a_strangers_sign_up_leaves_an_unsubscribed_readers_record_alone(site: S
     confirmed = _record(site, "ute@example.org")
     assert confirmed["state"] == "active" and confirmed["topics"] == ["veranstaltungen"]
     assert confirmed["consent_source"] == "form" and confirmed["locale"] == "de"
+
+
+def test_a_waiting_sign_up_is_shown_and_erased_with_the_person(site: Site) -> None:
+    _unsubscribed_reader(site, "weg@example.org")
+    sign_up(site, "weg@example.org", name="Wer auch immer")
+    with site.engine.begin() as connection:
+        held = gdpr.export_person(connection, "weg@example.org")
+        assert held is not None
+        assert held["records"]["sign_ups"][0]["name"] == "Wer auch immer"
+        assert gdpr.erase(connection, "weg@example.org")
+    assert _waiting_sign_ups(site) == 0
+    with site.client() as client:
+        # The link of the erased person's sign-up: refused, and nothing comes back.
+        assert client.get(confirm_link(site, "weg@example.org")).status_code == 410
+    assert site.state("weg@example.org") is None
