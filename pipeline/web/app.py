@@ -104,12 +104,11 @@ async def database_busy(request: Request, exc: Exception) -> Response:
     log.warning("the database was busy or unreachable: %s", type(exc).__name__)
     locale = page_locale(request)
     gettext = translations(locale).gettext
-    answer = message_page(
+    return message_page(
         request,
         locale,
         gettext("The site is busy"),
         gettext("Nothing was changed. Please try again in a moment."),
         status_code=503,
+        retry_after_s=BUSY_RETRY_AFTER_S,
     )
-    answer.headers["Retry-After"] = str(BUSY_RETRY_AFTER_S)
-    return answer

@@ -70,15 +70,14 @@ async def subscribe(request: Request) -> Response:
         return thanks
     wait = await context.limiter.refused("sign_up", client_network(request))
     if wait is not None:
-        refused = message_page(
+        return message_page(
             request,
             locale,
             gettext("Too many sign-ups"),
             gettext("Too many sign-ups came from your network. Please try again later."),
             status_code=429,
+            retry_after_s=wait,
         )
-        refused.headers["Retry-After"] = str(wait)
-        return refused
     raw_email = str(form.get("email", ""))
     name = str(form.get("name", "")).strip()[:200]
     try:

@@ -12,7 +12,6 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import httpx
-import pytest
 import sqlalchemy as sa
 
 from pipeline import db
@@ -212,14 +211,6 @@ def test_a_busy_database_answers_503_with_retry_after(project: Project) -> None:
         assert answer.status_code == 503, answer.text
         assert int(answer.headers["Retry-After"]) > 0
     assert after == [303, 303, 200]
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[sa.Engine]:
-    engine = db.make_engine(database_url)
-    db.upgrade(engine)
-    yield engine
-    engine.dispose()
 
 
 def test_concurrent_requests_never_get_past_the_limit(engine: sa.Engine) -> None:
