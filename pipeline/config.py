@@ -6,6 +6,7 @@ Secrets never live in the file; see `pipeline.environment` for those.
 from __future__ import annotations
 
 import os
+from ipaddress import ip_network
 from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -18,6 +19,7 @@ from pydantic import (
     EmailStr,
     Field,
     HttpUrl,
+    IPvAnyNetwork,
     ValidationError,
     field_validator,
     model_validator,
@@ -107,6 +109,11 @@ class Site(Strict):
         "(give it 128 px or more for sharp screens); the name alone when unset.",
     )
     colors: Colors = Field(Colors(), description="The issue's colours (hex `#rrggbb`).")
+    trusted_proxies: list[IPvAnyNetwork] = Field(
+        [ip_network("127.0.0.1")],
+        description="Addresses or networks of the reverse proxies whose X-Forwarded-For "
+        "names the client; any other peer is the client itself.",
+    )
 
     @property
     def url(self) -> str:
@@ -250,10 +257,33 @@ class Subscriptions(Strict):
     consent_text_version: str = Field(
         "1", min_length=1, description="Version of the sign-up form's consent text, recorded."
     )
-    rate_limit: int = Field(5, ge=1, description="Sign-ups one IP address may send per window.")
+    rate_limit: int = Field(
+        5, ge=1, description="Sign-ups one network (IPv4 address, IPv6 /64) may send per window."
+    )
     rate_limit_window_s: float = Field(600, gt=0, description="The rate limit's window, seconds.")
     soft_bounce_limit: int = Field(
         3, ge=1, description="Soft bounces after which an address is suppressed."
+    )
+
+
+class RateLimit(Strict):
+    """At most `count` at once, then one more every `window_s / count` seconds."""
+
+    count: int = Field(ge=1, description="Requests allowed per window.")
+    window_s: float = Field(gt=0, description="The window, seconds.")
+
+
+class RateLimits(Strict):
+    """Limits kept in the database, shared by every `serve` process (sign-ups: `subscriptions`)."""
+
+    desk_sign_in: RateLimit = Field(
+        RateLimit(count=5, window_s=600),
+        description="Desk sign-in requests one network (IPv4 address, IPv6 /64) may send.",
+    )
+    mails_to_address: RateLimit = Field(
+        RateLimit(count=5, window_s=3600),
+        description="Confirmation mails and desk sign-in links one address may be sent, "
+        "whoever asks; more requests are answered as usual and send nothing.",
     )
 
 
@@ -282,6 +312,9 @@ class Config(Strict):
         Subscriptions(), description="Sign-up, confirmation and bounce handling."
     )
     editors: list[EmailStr] = Field([], description="Who may sign in to the editors' desk.")
+    rate_limits: RateLimits = Field(
+        RateLimits(), description="Requests per network and mails per address, for every process."
+    )
 
     def resolve_paths(self, base: Path) -> Config:
         """Make relative paths relative to the config file's folder, not the caller's."""

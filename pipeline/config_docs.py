@@ -74,11 +74,19 @@ def _rows(model: type[BaseModel], prefix: str) -> Iterator[str]:
         if nested is not None:
             is_list = get_origin(annotation) is list
             kind, default = ("list of mappings", _default(field)) if is_list else ("mapping", "")
+            if not is_list and not field.is_required() and _has_required(nested):
+                # Its keys are required once the mapping is given: show what stands without it.
+                dumped = field.get_default(call_default_factory=True).model_dump(mode="json")
+                default = f"`{json.dumps(dumped)}`"
             yield f"| `{key}` | {kind} | {default} | {field.description or ''} |"
             yield from _rows(nested, f"{key}[]." if is_list else f"{key}.")
         else:
             type_name = _type_name(annotation)
             yield f"| `{key}` | {type_name} | {_default(field)} | {field.description or ''} |"
+
+
+def _has_required(model: type[BaseModel]) -> bool:
+    return any(field.is_required() for field in model.model_fields.values())
 
 
 def nested_model(annotation: Any) -> type[BaseModel] | None:

@@ -28,6 +28,7 @@ __all__ = [
     "items",
     "metadata",
     "rate_budgets",
+    "rate_limit_buckets",
 ]
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -162,7 +163,11 @@ SQLITE_NEEDED = (3, 35)
 """RETURNING (3.35) for claims; UPDATE ... FROM and json_each (3.33) for recording."""
 
 
-def make_engine(url: str) -> sa.Engine:
+# How long a command waits on SQLite for another process's write lock before giving up.
+BUSY_TIMEOUT_S = 30.0
+
+
+def make_engine(url: str, busy_timeout_s: float = BUSY_TIMEOUT_S) -> sa.Engine:
     if url.startswith("sqlite"):
         if sqlite3.sqlite_version_info < SQLITE_NEEDED:
             needed = ".".join(map(str, SQLITE_NEEDED))
@@ -170,7 +175,7 @@ def make_engine(url: str) -> sa.Engine:
                 f"database.url: SQLite {sqlite3.sqlite_version} is too old; the ledger needs "
                 f"{needed} or newer (or use PostgreSQL)"
             )
-        engine = sa.create_engine(url, connect_args={"timeout": 30})
+        engine = sa.create_engine(url, connect_args={"timeout": busy_timeout_s})
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return sa.create_engine(url, pool_pre_ping=True)
@@ -293,4 +298,17 @@ webhook_events = sa.Table(
     sa.Column("provider", sa.String(16), primary_key=True),
     sa.Column("event_id", sa.String(200), primary_key=True),
     sa.Column("received_at", UtcDateTime(), nullable=False),
+)
+
+# The web's rate limits, shared by every `serve` process: a token bucket per limit and key
+# (a network or an address, kept as a hash), changed in one upsert per request. A row
+# whose last refill is older than its window is full again, so it is deleted.
+rate_limit_buckets = sa.Table(
+    "rate_limit_buckets",
+    metadata,
+    sa.Column("limit_name", sa.String(32), primary_key=True),
+    sa.Column("key_hash", sa.String(64), primary_key=True),
+    sa.Column("tokens", sa.Float, nullable=False),
+    sa.Column("refilled_at", sa.Float, nullable=False),
+    sa.Index("ix_rate_limit_buckets_refilled", "limit_name", "refilled_at"),
 )

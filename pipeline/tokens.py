@@ -1,8 +1,9 @@
 """Signed tokens for links in mails and for forms: bound to one subscriber and one purpose.
 
 The purpose is the salt, so a token made for one purpose never opens another page.
-Confirmation links carry their time of signing and expire; being usable only while the
-subscriber is pending makes them single-use. Form tokens (CSRF) are bound to the form's
+Confirmation links carry their time of signing and expire, and the nonce of the one
+sign-up they were made for: it is deleted when used or replaced, which makes them
+single-use. Form tokens (CSRF) are bound to the form's
 path and expire too.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import binascii
 import hmac
+from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
 
@@ -87,20 +89,28 @@ def read_token(secret_key: SecretKeys, purpose: str, token: str) -> int:
     return value
 
 
-def make_confirm_token(secret_key: SecretKeys, subscriber_id: int) -> str:
-    return str(_timed(secret_key, "confirm").dumps(subscriber_id))
+@dataclass(frozen=True)
+class ConfirmLink:
+    subscriber_id: int
+    nonce: str
 
 
-def read_confirm_token(secret_key: SecretKeys, token: str, max_age: timedelta) -> int:
+def make_confirm_token(secret_key: SecretKeys, subscriber_id: int, nonce: str) -> str:
+    return str(_timed(secret_key, "confirm").dumps([subscriber_id, nonce]))
+
+
+def read_confirm_token(secret_key: SecretKeys, token: str, max_age: timedelta) -> ConfirmLink:
     try:
         value = _timed(secret_key, "confirm").loads(token, max_age=int(max_age.total_seconds()))
     except SignatureExpired as exc:
         raise ExpiredToken("the link has expired") from exc
     except BadSignature as exc:
         raise InvalidToken("the link is not valid") from exc
-    if not isinstance(value, int):
-        raise InvalidToken("the link is not valid")
-    return value
+    # Links made before sign-ups carried a nonce hold a bare id: they confirm nothing.
+    match value:
+        case [int(subscriber_id), str(nonce)]:
+            return ConfirmLink(subscriber_id, nonce)
+    raise InvalidToken("the link is not valid")
 
 
 def make_form_token(secret_key: SecretKeys, path: str) -> str:

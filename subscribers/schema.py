@@ -98,3 +98,24 @@ store_salt = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("salt", sa.String(64), nullable=False),
 )
+
+# A sign-up from the form waiting for its confirmation, kept apart from the subscriber's
+# own record until the button behind the mailed link is pressed. One a subscriber: a later
+# sign-up replaces it, with a new nonce, so the older link stops working.
+sign_ups = sa.Table(
+    "sign_ups",
+    metadata,
+    sa.Column(
+        "subscriber_id",
+        sa.Integer,
+        sa.ForeignKey("subscribers.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("nonce", sa.String(32), nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("locale", sa.String(8), nullable=False),
+    sa.Column("topics", sa.JSON, nullable=False),
+    sa.Column("consent_text_version", sa.String(40)),
+    sa.Column("ip", sa.String(45)),
+    sa.Column("requested_at", UtcDateTime(), nullable=False, index=True),
+)

@@ -67,9 +67,13 @@ def add(
     locale: str = "de",
     topics: Sequence[str] = (),
     state: str = "pending",
-    consent: Consent,
+    consent: Consent | None,
 ) -> Subscriber:
-    """Insert a new subscriber; the caller checks that the address is not known yet."""
+    """Insert a new subscriber; the caller checks that the address is not known yet.
+
+    A sign-up from the form is added pending and without consent: consent is recorded
+    when its confirmation is pressed (see `sign_ups`).
+    """
     moment = _now()
     address = normalise_address(email)
     subscriber_id = connection.execute(
@@ -81,20 +85,31 @@ def add(
             locale=locale,
             topics=list(topics),
             state=state,
-            consent_at=consent.at,
-            consent_source=consent.source,
-            consent_detail=consent.detail,
-            consent_text_version=consent.text_version,
-            consent_ip=consent.ip,
             created_at=moment,
             updated_at=moment,
+            **({} if consent is None else _consent_columns(consent)),
         )
         .returning(subscribers.c.id)
     ).scalar_one()
-    _log_event(connection, subscriber_id, state, f"added ({consent.source}: {consent.detail})")
+    cause = (
+        "added, waiting for the opt-in"
+        if consent is None
+        else (f"added ({consent.source}: {consent.detail})")
+    )
+    log_event(connection, subscriber_id, state, cause)
     found = find(connection, email)
     assert found is not None
     return found
+
+
+def _consent_columns(consent: Consent) -> dict[str, object]:
+    return {
+        "consent_at": consent.at,
+        "consent_source": consent.source,
+        "consent_detail": consent.detail,
+        "consent_text_version": consent.text_version,
+        "consent_ip": consent.ip,
+    }
 
 
 def get(connection: sa.Connection, subscriber_id: int) -> Subscriber | None:
@@ -104,35 +119,23 @@ def get(connection: sa.Connection, subscriber_id: int) -> Subscriber | None:
     return None if row is None else _row_to_subscriber(row)
 
 
-def renew_consent(connection: sa.Connection, subscriber_id: int, consent: Consent) -> None:
-    """Record a new consent (a repeated sign-up) and put the subscriber back to pending."""
+def apply_opt_in(
+    connection: sa.Connection,
+    subscriber_id: int,
+    *,
+    name: str,
+    locale: str,
+    topics: Sequence[str],
+    consent: Consent,
+) -> None:
+    """A confirmed opt-in: its choices and consent replace the record's; the reader is active."""
+    values = {"locale": locale, "topics": list(topics), **_consent_columns(consent)}
+    if name:
+        values["name"] = name
     connection.execute(
-        sa.update(subscribers)
-        .where(subscribers.c.id == subscriber_id)
-        .values(
-            consent_at=consent.at,
-            consent_source=consent.source,
-            consent_detail=consent.detail,
-            consent_text_version=consent.text_version,
-            consent_ip=consent.ip,
-        )
+        sa.update(subscribers).where(subscribers.c.id == subscriber_id).values(**values)
     )
-    set_state(connection, subscriber_id, "pending", f"signed up again ({consent.source})")
-
-
-def claim_reminder(
-    connection: sa.Connection, subscriber_id: int, at: datetime, not_before: datetime
-) -> bool:
-    """Mark a pending subscriber as reminded at `at`, unless last changed after `not_before`.
-
-    One conditional UPDATE, so two sign-ups at the same moment send one mail, not two.
-    """
-    result = connection.execute(
-        sa.update(subscribers)
-        .where(subscribers.c.id == subscriber_id, subscribers.c.updated_at <= not_before)
-        .values(updated_at=at)
-    )
-    return result.rowcount == 1
+    set_state(connection, subscriber_id, "active", f"confirmed ({consent.detail})")
 
 
 def set_preferences(
@@ -151,10 +154,11 @@ def set_state(connection: sa.Connection, subscriber_id: int, state: str, cause: 
         .where(subscribers.c.id == subscriber_id)
         .values(state=state, updated_at=_now())
     )
-    _log_event(connection, subscriber_id, state, cause)
+    log_event(connection, subscriber_id, state, cause)
 
 
-def _log_event(connection: sa.Connection, subscriber_id: int, state: str, cause: str) -> None:
+def log_event(connection: sa.Connection, subscriber_id: int, state: str, cause: str) -> None:
+    """One line of the subscriber's history; every state change writes one."""
     connection.execute(
         sa.insert(subscriber_events).values(
             subscriber_id=subscriber_id, at=_now(), state=state, cause=cause
@@ -195,7 +199,7 @@ def record_bounce(
             .returning(subscribers.c.soft_bounces)
         ).scalar_one()
         if count < soft_bounce_limit:
-            _log_event(connection, found.id, found.state, f"soft bounce {count}: {cause}")
+            log_event(connection, found.id, found.state, f"soft bounce {count}: {cause}")
             return found.state
         suppression.suppress(connection, address, "soft_bounces")
         set_state(connection, found.id, "bounced", f"{count} soft bounces, last: {cause}")

@@ -42,10 +42,11 @@ def test_missing_required_value_is_named(project: Project) -> None:
         ("issue", "subject", "Ausgabe {nummer}", "unknown placeholder"),
         ("provider", "name", "carrier-pigeon", "provider.name"),
         ("provider", "crash_policy", "sometimes", "provider.crash_policy"),
+        ("site", "trusted_proxies", ["proxy.example.org"], "site.trusted_proxies.0"),
     ],
 )
 def test_bad_values_are_named(
-    project: Project, section: str, key: str, value: str, expected: str
+    project: Project, section: str, key: str, value: object, expected: str
 ) -> None:
     project.edit_config(lambda raw: raw[section].update({key: value}))  # type: ignore[union-attr]
     assert expected in _error_line(project)

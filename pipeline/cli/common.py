@@ -29,10 +29,12 @@ def read_config(path: Path | None) -> Config:
     return load_config(config_path_from_env(path))
 
 
-def open_store(path: Path | None) -> tuple[Config, sa.Engine]:
+def open_store(
+    path: Path | None, busy_timeout_s: float = db.BUSY_TIMEOUT_S
+) -> tuple[Config, sa.Engine]:
     """Config and database, refusing an out-of-date schema."""
     config = read_config(path)
-    engine = db.make_engine(config.database.url)
+    engine = db.make_engine(config.database.url, busy_timeout_s)
     db.require_current_schema(engine)
     return config, engine
 

@@ -10,6 +10,9 @@ import uvicorn
 from pipeline.cli.common import ConfigOption, keys_for, open_store, out
 from pipeline.web.app import create_app
 
+# A request waits this long for a send's write lock on SQLite, then gets a 503 (never 500).
+BUSY_TIMEOUT_S = 5
+
 
 def serve(
     config: ConfigOption = None,
@@ -17,7 +20,8 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
 ) -> None:
     """Serve subscribe, confirm, preferences, unsubscribe, webhooks and the archive."""
-    settings, engine = open_store(config)
+    settings, engine = open_store(config, busy_timeout_s=BUSY_TIMEOUT_S)
     app = create_app(settings, engine, keys_for(settings, serving_on=host))
     out.print(f"Serving {settings.site.name} on http://{host}:{port} (Ctrl+C stops).")
-    uvicorn.run(app, host=host, port=port, proxy_headers=True, access_log=False)
+    # The app reads X-Forwarded-For itself, from `site.trusted_proxies` only.
+    uvicorn.run(app, host=host, port=port, proxy_headers=False, access_log=False)

@@ -5,14 +5,20 @@ A new concern is a module with a `routes` list, added to ROUTE_MODULES.
 
 from __future__ import annotations
 
+import logging
 import re
 from types import ModuleType
 
 import sqlalchemy as sa
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import BaseRoute
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from pipeline.config import Config
+from pipeline.render.i18n import translations
 from pipeline.tokens import SecretKeys
 from pipeline.web import (
     archive,
@@ -25,12 +31,17 @@ from pipeline.web import (
     unsubscribe,
 )
 from pipeline.web.context import (
-    RateLimiter,
     WebContext,
     sns_certificate_pattern,
     webhook_secrets_from_env,
 )
+from pipeline.web.limits import Limiter, limits_of
+from pipeline.web.pages import message_page, page_locale
 from pipeline.web.webhooks import routes as webhooks
+
+log = logging.getLogger(__name__)
+# What a request that found the database locked or unreachable is told to wait.
+BUSY_RETRY_AFTER_S = 5
 
 ROUTE_MODULES: list[ModuleType] = [
     subscribe,
@@ -61,7 +72,6 @@ def create_app(
     sns_certificate_url: re.Pattern[str] | None = None,
 ) -> Starlette:
     """The app; `sns_certificate_url` replaces the region's SNS host only in tests."""
-    subscriptions = config.subscriptions
     context = WebContext(
         config=config,
         engine=engine,
@@ -70,8 +80,35 @@ def create_app(
             webhook_secrets_from_env() if webhook_secrets is None else webhook_secrets
         ),
         sns_certificate_url=sns_certificate_url or sns_certificate_pattern(config.provider.region),
-        rate_limiter=RateLimiter(subscriptions.rate_limit, subscriptions.rate_limit_window_s),
+        limiter=Limiter(engine, limits_of(config)),
     )
-    app = Starlette(routes=compose_routes(ROUTE_MODULES))
+    # The one place that decides whose X-Forwarded-For counts: `serve` turns uvicorn's off.
+    proxies = Middleware(
+        ProxyHeadersMiddleware,
+        trusted_hosts=[str(network) for network in config.site.trusted_proxies],
+    )
+    app = Starlette(
+        routes=compose_routes(ROUTE_MODULES),
+        middleware=[proxies],
+        exception_handlers={sa.exc.OperationalError: database_busy},
+    )
     app.state.context = context
     return app
+
+
+async def database_busy(request: Request, exc: Exception) -> Response:
+    """A locked SQLite (a send writing) or an unreachable PostgreSQL: 503, try again soon.
+
+    A busy database is the server's passing state, not the client's fault, and never a 500.
+    """
+    log.warning("the database was busy or unreachable: %s", type(exc).__name__)
+    locale = page_locale(request)
+    gettext = translations(locale).gettext
+    return message_page(
+        request,
+        locale,
+        gettext("The site is busy"),
+        gettext("Nothing was changed. Please try again in a moment."),
+        status_code=503,
+        retry_after_s=BUSY_RETRY_AFTER_S,
+    )

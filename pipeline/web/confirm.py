@@ -1,7 +1,11 @@
-"""`GET /confirm/{token}`: the second step of the double opt-in.
+"""`/confirm/{token}`: the second step of the double opt-in.
 
-The link works once: it activates a pending subscriber; used again, or after it has
-expired, it says so and what to do.
+Opening the mailed link (GET or HEAD, as mail scanners do on delivery) only shows a page
+with a button and changes nothing; pressing the button POSTs the form back, and that
+confirms, recording consent at that moment. The form carries a form token bound to the
+link's own path, so no cookie is needed and no other page can post it. The link carries
+the nonce of one sign-up (see `subscribers.sign_ups`): it works once, and not for a later
+sign-up. Used, replaced or expired, it says so and what to do.
 """
 
 from __future__ import annotations
@@ -14,21 +18,32 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from pipeline.render.i18n import translations
-from pipeline.tokens import ExpiredToken, InvalidToken, read_confirm_token
-from pipeline.web.context import WebContext, context_of
-from pipeline.web.pages import invalid_link, message_page, page_locale
-from subscribers import store, suppression
+from pipeline.tokens import (
+    ConfirmLink,
+    ExpiredToken,
+    InvalidToken,
+    check_form_token,
+    make_form_token,
+    read_confirm_token,
+)
+from pipeline.web.context import WebContext, client_address, context_of
+from pipeline.web.pages import invalid_link, message_page, page_locale, render_page
+from subscribers import sign_ups
+
+CONFIRM = "/confirm"
 
 
-async def confirm(request: Request) -> Response:
+def _max_age(context: WebContext) -> timedelta:
+    return timedelta(days=context.config.subscriptions.confirm_expiry_days)
+
+
+def _read_link(request: Request, locale: str) -> ConfirmLink | Response:
+    """The link's sign-up, or the page that explains why the link does not work."""
     context = context_of(request)
-    locale = page_locale(request)
     gettext = translations(locale).gettext
-    max_age = timedelta(days=context.config.subscriptions.confirm_expiry_days)
+    max_age = _max_age(context)
     try:
-        subscriber_id = read_confirm_token(
-            context.secret_key, request.path_params["token"], max_age
-        )
+        return read_confirm_token(context.secret_key, request.path_params["token"], max_age)
     except ExpiredToken:
         return message_page(
             request,
@@ -40,8 +55,53 @@ async def confirm(request: Request) -> Response:
         )
     except InvalidToken:
         return invalid_link(request, locale)
-    outcome = await run_in_threadpool(_activate, context, subscriber_id)
-    if outcome == "activated":
+
+
+async def confirm_page(request: Request) -> Response:
+    """GET and HEAD: the button, if the link's sign-up still waits. Nothing is written."""
+    locale = page_locale(request)
+    link = _read_link(request, locale)
+    if isinstance(link, Response):
+        return link
+    context = context_of(request)
+    state = await run_in_threadpool(_link_state, context, link)
+    if state != "waiting":
+        return _outcome_page(request, locale, state)
+    path = f"{CONFIRM}/{request.path_params['token']}"
+    values: dict[str, object] = {
+        "csrf": make_form_token(context.secret_key, path),
+        "action": path,
+    }
+    return render_page(request, "confirm.html.j2", locale, values)
+
+
+async def confirm(request: Request) -> Response:
+    """POST from the page's button: apply the sign-up and record consent now."""
+    locale = page_locale(request)
+    link = _read_link(request, locale)
+    if isinstance(link, Response):
+        return link
+    context = context_of(request)
+    form = await request.form()
+    path = f"{CONFIRM}/{request.path_params['token']}"
+    try:
+        check_form_token(context.secret_key, str(form.get("csrf", "")), path, _max_age(context))
+    except InvalidToken:
+        gettext = translations(locale).gettext
+        return message_page(
+            request,
+            locale,
+            gettext("Nothing was confirmed"),
+            gettext("Please open the link from the mail again and press its button."),
+            status_code=400,
+        )
+    outcome = await run_in_threadpool(_confirm, context, link, client_address(request))
+    return _outcome_page(request, locale, outcome)
+
+
+def _outcome_page(request: Request, locale: str, outcome: str) -> Response:
+    gettext = translations(locale).gettext
+    if outcome == "confirmed":
         title, text = (
             gettext("Subscription confirmed"),
             gettext("Thank you! You will receive the next issue."),
@@ -53,29 +113,24 @@ async def confirm(request: Request) -> Response:
             gettext("This link has been used already: your subscription is active."),
         )
         return message_page(request, locale, title, text)
-    if outcome == "used":
-        title, text = (
-            gettext("This link has been used"),
-            gettext("This link no longer works. To receive the newsletter, please sign up again."),
-        )
-        return message_page(request, locale, title, text, status_code=410)
-    return invalid_link(request, locale)
+    title, text = (
+        gettext("This link has been used"),
+        gettext("This link no longer works. To receive the newsletter, please sign up again."),
+    )
+    return message_page(request, locale, title, text, status_code=410)
 
 
-def _activate(context: WebContext, subscriber_id: int) -> str:
+def _link_state(context: WebContext, link: ConfirmLink) -> str:
+    with context.engine.connect() as connection:
+        return sign_ups.link_state(connection, link.subscriber_id, link.nonce)
+
+
+def _confirm(context: WebContext, link: ConfirmLink, ip: str) -> str:
     with context.engine.begin() as connection:
-        subscriber = store.get(connection, subscriber_id)
-        if subscriber is None:
-            return "unknown"
-        if subscriber.state == "active":
-            return "already active"
-        if subscriber.state != "pending":
-            return "used"
-        # A new, confirmed opt-in is the one thing that may lift an erasure's suppression.
-        if suppression.reason_for(connection, subscriber.email) in suppression.LIFTED_BY_OPT_IN:
-            suppression.lift(connection, subscriber.email)
-        store.set_state(connection, subscriber_id, "active", "confirmed (double opt-in link)")
-    return "activated"
+        return sign_ups.confirm(connection, link.subscriber_id, link.nonce, context.clock(), ip)
 
 
-routes = [Route("/confirm/{token}", confirm, methods=["GET"])]
+routes = [
+    Route(f"{CONFIRM}/{{token}}", confirm_page, methods=["GET"]),
+    Route(f"{CONFIRM}/{{token}}", confirm, methods=["POST"]),
+]

@@ -1,15 +1,13 @@
-"""What every endpoint needs: config, database, signing key, and the sign-up rate limit.
+"""What every endpoint needs: config, database, signing key, and the rate limits.
 
 Built once by `create_app` and kept on `app.state.context`; endpoints read it from there.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
-import threading
-import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -20,6 +18,7 @@ from starlette.requests import Request
 
 from pipeline.config import Config
 from pipeline.tokens import SecretKeys
+from pipeline.web.limits import Limiter
 
 WEBHOOK_PROVIDERS = ("postmark", "sendgrid", "mailgun", "brevo", "ses")
 
@@ -41,28 +40,6 @@ def sns_certificate_pattern(region: str | None) -> re.Pattern[str] | None:
     return re.compile(rf"^https://{host}/[A-Za-z0-9_./-]+\.pem$")
 
 
-class RateLimiter:
-    """A sliding window per client address, in this process's memory."""
-
-    def __init__(self, limit: int, window_s: float, clock: Callable[[], float] = time.monotonic):
-        self.limit = limit
-        self.window_s = window_s
-        self.clock = clock
-        self._seen: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def allow(self, key: str) -> bool:
-        now = self.clock()
-        with self._lock:
-            stamps = self._seen.setdefault(key, deque())
-            while stamps and stamps[0] <= now - self.window_s:
-                stamps.popleft()
-            if len(stamps) >= self.limit:
-                return False
-            stamps.append(now)
-            return True
-
-
 FETCH_TIMEOUT_S = 10
 
 
@@ -80,7 +57,7 @@ class WebContext:
     secret_key: SecretKeys
     webhook_secrets: dict[str, str | None]
     sns_certificate_url: re.Pattern[str] | None
-    rate_limiter: RateLimiter
+    limiter: Limiter
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     fetch: Callable[[str], bytes] = fetch_url
 
@@ -91,4 +68,28 @@ def context_of(request: Request) -> WebContext:
 
 
 def client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    """The client's IP address, as `site.trusted_proxies` let it be told (see `create_app`).
+
+    A trusted proxy reports it in X-Forwarded-For; anything there that is not an address
+    (only a client on a trusted address itself can get it through) counts as "unknown".
+    """
+    host = request.client.host if request.client else ""
+    try:
+        ip = ipaddress.ip_address(host.partition("%")[0])
+    except ValueError:
+        return "unknown"
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        return str(ip.ipv4_mapped)
+    return str(ip)
+
+
+IPV6_NETWORK_PREFIX = 64
+
+
+def client_network(request: Request) -> str:
+    """What rate limits count a client by: its IPv4 address, or the /64 of its IPv6
+    address, since one line or one host is usually given a whole /64."""
+    address = client_address(request)
+    if ":" not in address:
+        return address
+    return str(ipaddress.IPv6Network((address, IPV6_NETWORK_PREFIX), strict=False))

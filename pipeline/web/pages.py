@@ -48,12 +48,21 @@ def render_page(
 
 
 def message_page(
-    request: Request, locale: str, title: str, text: str, status_code: int = 200
+    request: Request,
+    locale: str,
+    title: str,
+    text: str,
+    status_code: int = 200,
+    retry_after_s: int | None = None,
 ) -> HTMLResponse:
-    """A page that says one thing: a confirmation, an expired link, a refused form."""
-    return render_page(
+    """A page that says one thing: a confirmation, an expired link, a refused form; with
+    `retry_after_s`, when to come back (a 429 or 503)."""
+    page = render_page(
         request, "message.html.j2", locale, {"title": title, "text": text}, status_code
     )
+    if retry_after_s is not None:
+        page.headers["Retry-After"] = str(retry_after_s)
+    return page
 
 
 def invalid_link(request: Request, locale: str) -> HTMLResponse:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
+import sqlalchemy as sa
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -19,9 +20,9 @@ from starlette.routing import Route
 from pipeline.render.i18n import translations
 from pipeline.tokens import InvalidToken, check_form_token, make_confirm_token, make_form_token
 from pipeline.web.confirmation import ConfirmationMail, send_confirmation
-from pipeline.web.context import WebContext, client_address, context_of
+from pipeline.web.context import WebContext, client_address, client_network, context_of
 from pipeline.web.pages import LOCALES, message_page, page_locale, render_page
-from subscribers import store, suppression
+from subscribers import sign_ups, store, suppression
 from subscribers.addresses import InvalidAddress, normalise_address
 
 log = logging.getLogger(__name__)
@@ -67,13 +68,15 @@ async def subscribe(request: Request) -> Response:
     thanks = RedirectResponse(f"{FORM_PATH}/thanks?lang={locale}", status_code=303)
     if form.get(HONEYPOT):
         return thanks
-    if not context.rate_limiter.allow(client_address(request)):
+    wait = await context.limiter.refused("sign_up", client_network(request))
+    if wait is not None:
         return message_page(
             request,
             locale,
             gettext("Too many sign-ups"),
             gettext("Too many sign-ups came from your network. Please try again later."),
             status_code=429,
+            retry_after_s=wait,
         )
     raw_email = str(form.get("email", ""))
     name = str(form.get("name", "")).strip()[:200]
@@ -86,54 +89,62 @@ async def subscribe(request: Request) -> Response:
         error = gettext("Please agree to receive the newsletter.")
         return _form(request, locale, error, raw_email, name)
     known_topics = {topic.key for topic in context.config.topics}
-    topics = [t for t in form.getlist("topics") if isinstance(t, str) and t in known_topics]
-    consent = store.Consent(
-        "form",
-        "sign-up form",
-        context.clock(),
+    sign_up = sign_ups.SignUp(
+        name=name,
+        locale=locale,
+        topics=tuple(t for t in form.getlist("topics") if isinstance(t, str) and t in known_topics),
         text_version=context.config.subscriptions.consent_text_version,
         ip=client_address(request),
+        at=context.clock(),
     )
-    mail = await run_in_threadpool(_sign_up, context, email, name, locale, topics, consent)
+    mail = await run_in_threadpool(_sign_up, context, email, sign_up)
     if mail is not None:
         thanks.background = BackgroundTask(_send, context, mail)
     return thanks
 
 
-def _sign_up(
-    context: WebContext,
-    email: str,
-    name: str,
-    locale: str,
-    topics: list[str],
-    consent: store.Consent,
-) -> ConfirmationMail | None:
-    """Record the sign-up; returns the confirmation mail to send, or None to send nothing."""
-    with context.engine.begin() as connection:
-        found = store.find(connection, email)
-        if found is None:
-            reason = suppression.reason_for(connection, email)
-            if reason is not None and reason not in suppression.LIFTED_BY_OPT_IN:
+def _sign_up(context: WebContext, email: str, sign_up: sign_ups.SignUp) -> ConfirmationMail | None:
+    """Keep the sign-up apart until confirmed; returns the mail to send, or None for none.
+
+    Nothing of an existing subscriber's record changes here: an unsubscribed reader's
+    topics and consent stay until the mailed link's button is pressed.
+    """
+    max_age = timedelta(days=context.config.subscriptions.confirm_expiry_days)
+    try:
+        with context.engine.begin() as connection:
+            sign_ups.forget_expired(connection, sign_up.at - max_age)
+            found = store.find(connection, email)
+            if found is None:
+                reason = suppression.reason_for(connection, email)
+                if reason is not None and reason not in suppression.LIFTED_BY_OPT_IN:
+                    return None
+            elif found.state not in sign_ups.MAY_SIGN_UP:
                 return None
-            found = store.add(
-                connection,
-                email=email,
-                name=name,
-                locale=locale,
-                topics=topics,
-                state="pending",
-                consent=consent,
-            )
-        elif found.state == "unsubscribed":
-            store.renew_consent(connection, found.id, consent)
-            store.set_preferences(connection, found.id, topics=topics, locale=locale)
-        elif found.state != "pending" or not store.claim_reminder(
-            connection, found.id, consent.at, not_before=consent.at - RESEND_AFTER
-        ):
-            return None
-    site_url = context.config.site.url
-    token = make_confirm_token(context.secret_key, found.id)
-    return ConfirmationMail(email, found.name or name, locale, f"{site_url}/confirm/{token}")
+            with connection.begin_nested() as attempt:
+                if found is None:
+                    found = store.add(
+                        connection,
+                        email=email,
+                        name=sign_up.name,
+                        locale=sign_up.locale,
+                        topics=sign_up.topics,
+                        consent=None,
+                    )
+                nonce = sign_ups.request(connection, found, sign_up, RESEND_AFTER)
+                if nonce is None:
+                    return None
+                # Counted only for a mail about to go: whoever asks, one address gets
+                # few. The answer stays the same, so it tells nobody the address is known.
+                if context.limiter.take_in(connection, "mails_to_address", email) is not None:
+                    log.info("a confirmation mail was not sent: the address had its share")
+                    attempt.rollback()
+                    return None
+    except sa.exc.IntegrityError:
+        # The same new address signed up at the same moment: that sign-up sends the mail.
+        return None
+    token = make_confirm_token(context.secret_key, found.id, nonce)
+    url = f"{context.config.site.url}/confirm/{token}"
+    return ConfirmationMail(email, found.name or sign_up.name, sign_up.locale, url)
 
 
 async def _send(context: WebContext, mail: ConfirmationMail) -> None:
@@ -153,7 +164,7 @@ async def thanks(request: Request) -> Response:
         gettext("Please check your inbox"),
         gettext(
             "If the address can receive the newsletter, a mail with a confirmation link is on "
-            "its way. The subscription starts once you click that link."
+            "its way. The subscription starts once you open that link and press its button."
         ),
     )
 

@@ -88,7 +88,7 @@ def test_a_sign_in_request_without_its_form_token_is_refused(desk: Site) -> None
 
 
 def test_a_flood_of_sign_in_requests_is_stopped(desk: Site) -> None:
-    limit = desk.config.subscriptions.rate_limit
+    limit = desk.config.rate_limits.desk_sign_in.count
     with desk.client() as client:
         codes = []
         for _ in range(limit + 1):
@@ -98,6 +98,7 @@ def test_a_flood_of_sign_in_requests_is_stopped(desk: Site) -> None:
             )
             codes.append(answer.status_code)
     assert codes == [303] * limit + [429]
+    assert int(answer.headers["Retry-After"]) > 0
     desk.wait_for_mail(EDITOR, count=limit)
     time.sleep(0.3)
     assert len(desk.mails_to(EDITOR)) == limit

@@ -56,7 +56,8 @@ class Site:
 
     def mails_to(self, address: str) -> list[EmailMessage]:
         found = []
-        for path in sorted(self.project.outbox.glob("*.eml")):
+        # In the order they were written: the file names are random.
+        for path in sorted(self.project.outbox.glob("*.eml"), key=lambda p: p.stat().st_mtime_ns):
             message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
             if message["To"].addresses[0].addr_spec == address:  # type: ignore[union-attr]
                 found.append(message)  # type: ignore[arg-type]
@@ -79,9 +80,54 @@ def csrf_of(page: str) -> str:
     return match.group(1)
 
 
+def post_sign_up(
+    client: httpx.Client, address: str, headers: dict[str, str] | None = None, **fields: str
+) -> httpx.Response:
+    """Fill in and send the sign-up form as a reader does (from `headers`' client, if given)."""
+    form = client.get("/subscribe", params={"lang": "de"})
+    assert form.status_code == 200
+    data = {
+        "csrf": csrf_of(form.text),
+        "email": address,
+        "name": "Anna",
+        "locale": "de",
+        "topics": ["netzwerk", "veranstaltungen"],
+        "consent": "yes",
+        "website": "",
+    } | fields
+    return client.post("/subscribe", data=data, headers=headers, follow_redirects=True)
+
+
+def sign_up(site: Site, address: str, **fields: str) -> tuple[int, str]:
+    with site.client() as client:
+        answer = post_sign_up(client, address, **fields)
+    return answer.status_code, answer.text
+
+
+def confirm_link(site: Site, address: str, count: int = 1) -> str:
+    """The link of the `count`th confirmation mail to the address, pointed at this server."""
+    mail = site.wait_for_mail(address, count)
+    text = mail.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    match = re.search(r"https://\S+/confirm/\S+", text)
+    assert match, text
+    html = mail.get_body(("html",)).get_content()  # type: ignore[union-attr]
+    assert match.group(0) in html, "the HTML part carries the same link"
+    return site.local(match.group(0))
+
+
+def press_button(client: httpx.Client, link: str) -> httpx.Response:
+    """Open a confirmation link and press the page's button, as a reader does."""
+    page = client.get(link)
+    assert page.status_code == 200 and page.text.count("<button") == 1, page.text
+    return client.post(link, data={"csrf": csrf_of(page.text)})
+
+
 def run_server(app: object) -> Iterator[str]:
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")  # type: ignore[arg-type]
+        # As `newsletter serve` runs it: the app, not uvicorn, reads X-Forwarded-For.
+        uvicorn.Config(  # type: ignore[arg-type]
+            app, host="127.0.0.1", port=0, log_level="warning", lifespan="off", proxy_headers=False
+        )
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

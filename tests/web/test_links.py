@@ -101,7 +101,7 @@ def test_preferences_save_topics_and_language(site: Site) -> None:
 
 def test_forged_tokens_are_refused(site: Site) -> None:
     reader = _pending(site, "leser@example.org")
-    forged = make_confirm_token("another-key", reader.id)
+    forged = make_confirm_token("another-key", reader.id, "nonce")
     with site.client() as client:
         for path in (
             f"/confirm/{forged}",
@@ -119,7 +119,7 @@ def test_expired_confirmation_link_explains_itself(site: Site) -> None:
     reader = _pending(site, "spaet@example.org")
     old = URLSafeTimedSerializer(SECRET_KEY, salt="newsletter.confirm", signer=_EightDaysAgo)
     with site.client() as client:
-        answer = client.get(f"/confirm/{old.dumps(reader.id)}", params={"lang": "de"})
+        answer = client.get(f"/confirm/{old.dumps([reader.id, 'nonce'])}", params={"lang": "de"})
     assert answer.status_code == 410 and "abgelaufen" in answer.text and "7 Tage" in answer.text
     assert site.state("spaet@example.org") == "pending"
 
@@ -128,7 +128,7 @@ def test_token_made_for_one_purpose_opens_no_other(site: Site) -> None:
     reader = _pending(site, "leser@example.org")
     unsubscribe = make_token(SECRET_KEY, "unsubscribe", reader.id)
     preferences = make_token(SECRET_KEY, "preferences", reader.id)
-    confirm = make_confirm_token(SECRET_KEY, reader.id)
+    confirm = make_confirm_token(SECRET_KEY, reader.id, "nonce")
     with site.client() as client:
         assert client.get(f"/confirm/{unsubscribe}").status_code == 400
         assert client.get(f"/preferences/{unsubscribe}").status_code == 400

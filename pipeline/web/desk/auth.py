@@ -4,7 +4,8 @@ The link is signed, carries its time of issue and a nonce, and works once: the n
 recorded when the link is used. Opening the link shows a button; only pressing it signs in,
 so a mail scanner that follows links cannot use up the link. The answer to a request is
 the same whether or not the address is an editor's, and the mail goes out after it.
-Requests share the sign-up form's limit per network address, so nobody floods an inbox.
+Requests are limited per network, and the links one address is sent per window, whoever
+asks, so nobody floods an inbox (`rate_limits`).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from pipeline.render.personalize import Personalizable
 from pipeline.send.message import BodyTemplate, OutgoingMessage
 from pipeline.send.providers import make_provider
 from pipeline.tokens import InvalidToken, SecretKeys, check_form_token, make_form_token
-from pipeline.web.context import WebContext, client_address, context_of
+from pipeline.web.context import WebContext, client_network, context_of
 from pipeline.web.desk.pages import (
     DESK,
     FORM_MAX_AGE,
@@ -139,25 +140,30 @@ async def request_link(request: Request) -> Response:
         check_form_token(context.secret_key, str(form.get("csrf", "")), SIGN_IN, FORM_MAX_AGE)
     except InvalidToken:
         return _form(request, gettext("The form has expired. Please send it again."))
-    if not context.rate_limiter.allow(f"desk:{client_address(request)}"):
-        return message(
+    wait = await context.limiter.refused("desk_sign_in", client_network(request))
+    if wait is not None:
+        refused = message(
             request,
             gettext("Too many sign-in requests"),
             gettext("Too many sign-in links were asked for from your network. Please wait."),
             status_code=429,
         )
+        refused.headers["Retry-After"] = str(wait)
+        return refused
     raw = str(form.get("email", ""))
     try:
         address = normalise_address(raw)
     except InvalidAddress:
         return _form(request, gettext("Please enter a valid email address."), raw)
     answer = RedirectResponse(f"{SIGN_IN}/sent?lang={page_locale(request)}", status_code=303)
-    if is_editor(context.config, address):
+    if is_editor(context.config, address) and (
+        await context.limiter.refused("mails_to_address", address) is None
+    ):
         token = make_sign_in_token(context.secret_key, address, context.clock())
         url = f"{context.config.site.url}{SIGN_IN}/{token}"
         answer.background = BackgroundTask(_mail_link, context, address, url, page_locale(request))
     else:
-        log.info("desk sign-in asked for an address that is not an editor's")
+        log.info("no desk sign-in link sent: not an editor's address, or it had its share")
     return answer
 
 
