@@ -80,6 +80,10 @@ async def resolve(host: str, port: int) -> list[IPAddress]:
     The resolver also reads what a URL parser may leave as a name: `2130706433` and
     `0x7f.1` are 127.0.0.1 to it, and they are checked as such.
     """
+    try:
+        return [ip_address(host)]  # an address as such needs no resolver (nor its thread)
+    except ValueError:
+        pass
     answers = await anyio.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     addresses: list[IPAddress] = []
     for _family, _kind, _proto, _name, sockaddr in answers:
