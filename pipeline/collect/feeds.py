@@ -117,9 +117,13 @@ async def _collect_all(
 
         async def one(source: FeedSource) -> None:
             async with limit:
-                client = internal if await is_internal(httpx.URL(source.url)) else public
                 outcome = await _collect_one(
-                    client, source, states.get(source.url, FeedState()), settings, at, pool
+                    (internal, public),
+                    source,
+                    states.get(source.url, FeedState()),
+                    settings,
+                    at,
+                    pool,
                 )
             on_outcome(outcome)
 
@@ -138,7 +142,7 @@ def _client(
 
 
 async def _collect_one(
-    client: httpx.AsyncClient,
+    clients: tuple[httpx.AsyncClient, httpx.AsyncClient],
     source: FeedSource,
     state: FeedState,
     settings: Collect,
@@ -152,6 +156,8 @@ async def _collect_one(
         return FeedOutcome(source, "waiting", error=note, retry_after=state.retry_after)
     try:
         async with asyncio.timeout(settings.timeout_s):
+            internal, public = clients
+            client = internal if await is_internal(httpx.URL(source.url)) else public
             response = await _fetch(client, source.url, state, settings.max_bytes, at)
     except _Refused as refused:
         return FeedOutcome(
