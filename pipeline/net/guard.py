@@ -74,7 +74,7 @@ def _test_networks(value: str) -> tuple[IPv4Network | IPv6Network, ...]:
     return networks
 
 
-async def resolve(host: str, port: int) -> list[IPAddress]:
+async def resolve(host: str, port: int | None) -> list[IPAddress]:
     """Every address `host` resolves to, as the system resolver reads it.
 
     The resolver also reads what a URL parser may leave as a name: `2130706433` and
@@ -97,7 +97,7 @@ async def is_internal(url: httpx.URL) -> bool:
     """Whether `url`'s host is, or resolves to, a non-public address (one that does not
     resolve counts as public: the guarded fetch then fails on its own)."""
     try:
-        addresses = await resolve(url.host, url.port or 443)
+        addresses = await resolve(url.host, url.port)
     except OSError:
         return False
     return any(not is_public(address) for address in addresses)
