@@ -142,7 +142,9 @@ class Sources(Strict):
 class Collect(Strict):
     concurrency: int = Field(16, ge=1, le=256, description="Feeds fetched at once.")
     timeout_s: float = Field(15, gt=0, description="Seconds one feed may take.")
-    max_bytes: int = Field(5_000_000, gt=0, description="A feed larger than this is refused.")
+    max_bytes: int = Field(
+        5_000_000, gt=0, description="A feed larger than this, once unpacked, is refused."
+    )
     max_age_days: int | None = Field(
         60,
         ge=1,

@@ -4,6 +4,9 @@
      ├── ConfigError          config.yaml is missing, malformed or invalid (names the key)
      ├── ContentError         an item in the content folder is invalid (names file, line, field)
      ├── FeedError            a feed could not be fetched or parsed (names the feed)
+     ├── FetchRefused         a fetch stopped by the pipeline's own rules (pipeline/net/)
+     │    ├── AddressRefused   it would reach a non-public address
+     │    └── BodyRefused      its body is larger than the cap, or in an unknown encoding
      ├── TemplateError        a template failed to render (names the file and line)
      ├── ProviderError        the mail service refused or failed a call
      │    ├── RetryableProviderError   try again later (429, 5xx, timeouts)
@@ -42,6 +45,24 @@ class ContentError(NewsletterError):
 
 
 class FeedError(NewsletterError):
+    pass
+
+
+class FetchRefused(NewsletterError):
+    pass
+
+
+class AddressRefused(FetchRefused):
+    """A host that is, or resolves to, a non-public address; no connection was made."""
+
+    def __init__(self, host: str, address: str):
+        self.host = host
+        self.address = address
+        where = host if host == address else f"{host} ({address})"
+        super().__init__(f"{where} is not a public address")
+
+
+class BodyRefused(FetchRefused):
     pass
 
 

@@ -1,12 +1,14 @@
-"""Fetching feeds: one httpx.AsyncClient, conditional GET, a byte cap, parsing in a process pool.
+"""Fetching feeds: conditional GET, a byte cap, address checks, parsing in a process pool.
 
 Each feed ends in one `FeedOutcome`; a broken feed never stops the others. The outcomes are
-stored by `pipeline.collect.collect_feeds`.
+stored by `pipeline.collect.collect_feeds`. Where a feed configured at a public address
+leads (its redirects) must be public too: see pipeline/net/.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -21,13 +23,23 @@ from pipeline.collect.health import FeedState
 from pipeline.collect.item import CollectedItem
 from pipeline.collect.normalize import FeedSource, ParsedFeed, parse_feed
 from pipeline.config import Collect
+from pipeline.errors import AddressRefused, BodyRefused
+from pipeline.net import (
+    ACCEPT_ENCODING,
+    MAX_REDIRECTS,
+    PublicOnlyTransport,
+    following,
+    is_internal,
+    read_bounded,
+)
 
-MAX_REDIRECTS = 5
+log = logging.getLogger(__name__)
 MAX_RETRY_AFTER = timedelta(days=7)
 ACCEPT = (
     "application/rss+xml, application/atom+xml, application/rdf+xml;q=0.9, "
     "application/xml;q=0.8, text/xml;q=0.8, */*;q=0.1"
 )
+_ONLY_INTERNAL = "; only a feed configured at a non-public address may lead to one"
 Status = Literal["fetched", "not_modified", "failed", "gone", "waiting", "disabled"]
 
 
@@ -94,26 +106,43 @@ async def _collect_all(
 ) -> None:
     limit = asyncio.Semaphore(settings.concurrency)
     limits = httpx.Limits(max_connections=settings.concurrency, max_keepalive_connections=None)
-    async with httpx.AsyncClient(
-        follow_redirects=True,
-        max_redirects=MAX_REDIRECTS,
-        timeout=settings.timeout_s,
-        limits=limits,
-        headers={"User-Agent": user_agent(site_url), "Accept": ACCEPT},
-    ) as client:
+    headers = {"User-Agent": user_agent(site_url), "Accept": ACCEPT}
+    # Two pools, so that a connection opened for a trusted feed is never reused by another's
+    # redirect: `internal` for feeds configured at a non-public address (the operator
+    # trusts them, with their redirects), `public` for all others, every hop checked.
+    async with (
+        _client(httpx.AsyncHTTPTransport(limits=limits), settings, headers) as internal,
+        _client(PublicOnlyTransport(limits), settings, headers) as public,
+    ):
 
         async def one(source: FeedSource) -> None:
             async with limit:
                 outcome = await _collect_one(
-                    client, source, states.get(source.url, FeedState()), settings, at, pool
+                    (internal, public),
+                    source,
+                    states.get(source.url, FeedState()),
+                    settings,
+                    at,
+                    pool,
                 )
             on_outcome(outcome)
 
         await asyncio.gather(*(one(source) for source in sources))
 
 
+def _client(
+    transport: httpx.AsyncBaseTransport, settings: Collect, headers: dict[str, str]
+) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        transport=transport,
+        follow_redirects=False,
+        timeout=settings.timeout_s,
+        headers=headers | {"Accept-Encoding": ACCEPT_ENCODING},
+    )
+
+
 async def _collect_one(
-    client: httpx.AsyncClient,
+    clients: tuple[httpx.AsyncClient, httpx.AsyncClient],
     source: FeedSource,
     state: FeedState,
     settings: Collect,
@@ -127,11 +156,18 @@ async def _collect_one(
         return FeedOutcome(source, "waiting", error=note, retry_after=state.retry_after)
     try:
         async with asyncio.timeout(settings.timeout_s):
+            internal, public = clients
+            client = internal if await is_internal(httpx.URL(source.url)) else public
             response = await _fetch(client, source.url, state, settings.max_bytes, at)
     except _Refused as refused:
         return FeedOutcome(
             source, refused.status, error=str(refused), retry_after=refused.retry_after
         )
+    except AddressRefused as refused:
+        log.warning("feed %s (%s): refused: %s", source.name, source.url, refused)
+        return FeedOutcome(source, "failed", error=f"refused: {refused}{_ONLY_INTERNAL}")
+    except BodyRefused as refused:
+        return FeedOutcome(source, "failed", error=str(refused))
     except TimeoutError:
         return FeedOutcome(source, "failed", error=f"timed out after {settings.timeout_s:g} s")
     except httpx.TooManyRedirects:
@@ -181,7 +217,8 @@ async def _fetch(
         headers["If-None-Match"] = state.etag
     if state.last_modified:
         headers["If-Modified-Since"] = state.last_modified
-    async with client.stream("GET", url, headers=headers) as response:
+    async with following(client, "GET", url, headers=headers) as followed:
+        response = followed.response
         if response.status_code == 304:
             return None
         if response.status_code == 410:
@@ -192,18 +229,10 @@ async def _fetch(
             if wait is not None:
                 reason += f"; retrying after {wait:%Y-%m-%d %H:%M} UTC as the server asked"
             raise _Refused(reason, retry_after=wait)
-        declared = response.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > max_bytes:
-            raise _Refused(f"larger than collect.max_bytes ({declared} > {max_bytes} bytes)")
-        chunks, size = [], 0
-        async for chunk in response.aiter_bytes():
-            size += len(chunk)
-            if size > max_bytes:
-                raise _Refused(f"larger than collect.max_bytes ({max_bytes} bytes)")
-            chunks.append(chunk)
-        permanent = bool(response.history) and response.history[0].status_code in (301, 308)
+        body = await read_bounded(response, max_bytes, "collect.max_bytes")
+        permanent = followed.redirects[:1] in ([301], [308])
         return _Response(
-            b"".join(chunks),
+            body,
             dict(response.headers),
             str(response.url),
             moved_to=str(response.url) if permanent else None,
@@ -233,6 +262,4 @@ def _network_reason(exc: httpx.HTTPError) -> str:
         return "timed out"
     if isinstance(exc, httpx.ConnectError):
         return f"cannot connect ({exc})"
-    if isinstance(exc, httpx.DecodingError):
-        return f"the response could not be decoded ({exc})"
     return f"{type(exc).__name__}: {exc}"

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from starlette.requests import Request
 
 from pipeline.config import Config
+from pipeline.net import ACCEPT_ENCODING, read_bounded_sync
 from pipeline.tokens import SecretKeys
 from pipeline.web.limits import Limiter
 
@@ -41,13 +42,22 @@ def sns_certificate_pattern(region: str | None) -> re.Pattern[str] | None:
 
 
 FETCH_TIMEOUT_S = 10
+FETCH_MAX_BYTES = 1_000_000
+"""A certificate or a confirmation answer is a few KB; nothing larger is read."""
 
 
 def fetch_url(url: str) -> bytes:
-    """GET for SNS certificates and subscription confirmations; no redirects followed."""
-    response = httpx.get(url, timeout=FETCH_TIMEOUT_S, follow_redirects=False)
-    response.raise_for_status()
-    return response.content
+    """GET for SNS certificates and subscription confirmations; no redirects followed.
+
+    The URL's host is the region's SNS host (see `sns_certificate_pattern`); the body is
+    read under a cap, inflated in bounded steps.
+    """
+    headers = {"Accept-Encoding": ACCEPT_ENCODING}
+    with httpx.stream(
+        "GET", url, headers=headers, timeout=FETCH_TIMEOUT_S, follow_redirects=False
+    ) as response:
+        response.raise_for_status()
+        return read_bounded_sync(response, FETCH_MAX_BYTES, "the cap for SNS answers")
 
 
 @dataclass

@@ -7,6 +7,7 @@ requests the server saw (conditional GET headers).
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import threading
 import time
@@ -48,12 +49,18 @@ class Seen:
 
 
 class FeedServer:
-    def __init__(self) -> None:
+    """Serves `routes` on `host` (any 127.x address is this machine) and records each
+    request, GET or HEAD, in `seen`."""
+
+    def __init__(self, host: str = "127.0.0.1") -> None:
         self.routes: dict[str, Route] = {}
         self.seen: list[Seen] = []
         server = self
 
         class Handler(BaseHTTPRequestHandler):
+            def do_HEAD(self) -> None:
+                self.do_GET()
+
             def do_GET(self) -> None:
                 server.seen.append(Seen(self.path, {k.lower(): v for k, v in self.headers.items()}))
                 route = server.routes.get(self.path)
@@ -78,14 +85,16 @@ class FeedServer:
                 for name, value in route.headers.items():
                     self.send_header(name, value)
                 self.end_headers()
-                self.wfile.write(body)
+                if self.command != "HEAD":
+                    self.wfile.write(body)
 
             def log_message(self, format: str, *args: object) -> None:
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = ThreadingHTTPServer((host, 0), Handler)
         self.httpd.daemon_threads = True
-        self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.port: int = self.httpd.server_address[1]
+        self.base = f"http://{host}:{self.port}"
 
     def url(self, path: str) -> str:
         return self.base + path
@@ -94,9 +103,9 @@ class FeedServer:
         return [seen for seen in self.seen if seen.path == path]
 
 
-@pytest.fixture
-def feed_server() -> Iterator[FeedServer]:
-    server = FeedServer()
+@contextlib.contextmanager
+def running_server(host: str = "127.0.0.1") -> Iterator[FeedServer]:
+    server = FeedServer(host)
     thread = threading.Thread(target=server.httpd.serve_forever, daemon=True)
     thread.start()
     try:
@@ -104,6 +113,12 @@ def feed_server() -> Iterator[FeedServer]:
     finally:
         server.httpd.shutdown()
         server.httpd.server_close()
+
+
+@pytest.fixture
+def feed_server() -> Iterator[FeedServer]:
+    with running_server() as server:
+        yield server
 
 
 @dataclass

@@ -13,6 +13,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from pipeline.db import webhook_events
+from pipeline.errors import FetchRefused
 from pipeline.send.ledger import cancel_pending_deliveries
 from pipeline.web.context import WebContext, context_of
 from pipeline.web.webhooks import PROVIDERS
@@ -54,7 +55,7 @@ async def webhook(request: Request) -> Response:
     except Unauthorized as exc:
         log.warning("webhook %s refused: %s", name, exc)
         return JSONResponse({"error": str(exc)}, status_code=401)
-    except (BadPayload, httpx.HTTPError) as exc:
+    except (BadPayload, httpx.HTTPError, FetchRefused) as exc:
         log.warning("webhook %s: bad request: %s", name, exc)
         return JSONResponse({"error": str(exc)}, status_code=400)
     applied = await run_in_threadpool(apply_events, context, name, events)
