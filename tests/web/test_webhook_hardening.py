@@ -8,6 +8,7 @@ import base64
 import json
 import logging
 import sqlite3
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -18,8 +19,10 @@ from pipeline import db
 from pipeline.collect import collect
 from pipeline.issue.build import build_issue
 from pipeline.send.events import events_of
+from subscribers import gdpr
+from tests.conftest import Project
 from tests.web import test_webhooks
-from tests.web.conftest import Site
+from tests.web.conftest import Site, make_site
 from tests.web.test_webhooks import (
     BASIC,
     MAILGUN_FAILED,
@@ -287,3 +290,30 @@ def test_old_tokens_and_event_ids_are_pruned_and_recent_ones_kept(hooks: Site) -
 def test_basic_auth_with_non_ascii_credentials_is_401(hooks: Site) -> None:
     headers = {"Authorization": "Basic " + base64.b64encode("hök:pässwört".encode()).decode()}
     assert _post(hooks, "postmark", b"{}", headers).status_code == 401
+
+
+def test_erasing_a_reader_deletes_their_deliveries_events(hooks: Site) -> None:
+    delivery_id, key = _delivery(hooks, "john@example.com")
+    record = POSTMARK_BOUNCE | {"Metadata": {"delivery_key": key}}
+    assert _post(hooks, "postmark", json.dumps(record).encode(), _basic(BASIC)).status_code == 200
+    with hooks.engine.begin() as connection:
+        assert gdpr.erase(connection, "john@example.com")
+    assert _events(hooks, delivery_id) == []
+
+
+@pytest.fixture
+def postgres_hooks(project: Project, postgres_url: str) -> Iterator[Site]:
+    project.edit_config(lambda raw: raw.update(database={"url": postgres_url}))
+    yield from make_site(project, webhook_secrets={"mailgun": test_webhooks.MAILGUN_KEY})
+
+
+def test_mailgun_replay_is_refused_and_the_event_kept_on_postgresql(
+    postgres_hooks: Site,
+) -> None:
+    delivery_id, key = _delivery(postgres_hooks, "alice@example.com")
+    now, token = _now(), "c" * 50
+    event = _soft("pg-1") | {"user-variables": {"delivery_key": key}}
+    assert _post(postgres_hooks, "mailgun", _mailgun(event, now, token=token)).status_code == 200
+    forged = _mailgun(_soft("pg-2"), now, token=token)
+    assert _post(postgres_hooks, "mailgun", forged).status_code == 406
+    assert _events(postgres_hooks, delivery_id) == [("mailgun", "soft")]
