@@ -6,6 +6,7 @@ Secrets never live in the file; see `pipeline.environment` for those.
 from __future__ import annotations
 
 import os
+import re
 from ipaddress import ip_network
 from pathlib import Path
 from typing import Annotated, Literal
@@ -38,6 +39,16 @@ def _valid_timezone(name: str) -> str:
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise ValueError(f"unknown time zone {name!r}") from exc
     return name
+
+
+# arn:<partition>:sns:<region>:<account>:<topic>, as SNS names a topic in `TopicArn`.
+_SNS_TOPIC_ARN = re.compile(r"arn:aws(-cn|-us-gov)?:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_.-]{1,256}")
+
+
+def _sns_topic_arn(arn: str) -> str:
+    if not _SNS_TOPIC_ARN.fullmatch(arn):
+        raise ValueError(f"{arn!r} is not an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:TOPIC)")
+    return arn
 
 
 def _single_line(text: str) -> str:
@@ -219,6 +230,11 @@ class Provider(Strict):
     )
     domain: str | None = Field(None, description="Mailgun's sending domain.")
     region: str | None = Field(None, description="Amazon SES's region.")
+    ses_topic_arns: list[Annotated[str, AfterValidator(_sns_topic_arn)]] = Field(
+        [],
+        description="The SNS topics whose SES notifications `/webhooks/ses` accepts (and "
+        "whose subscriptions it confirms); any other topic is refused with 403.",
+    )
     message_stream: str = Field("broadcast", description="Postmark's message stream.")
     timeout_s: float = Field(30, gt=0, description="Seconds one API call may take.")
     smtp: Smtp = Field(Smtp(), description="The SMTP server, for `name: smtp`.")

@@ -21,6 +21,7 @@ from subscribers.schema import UtcDateTime, metadata, subscribers
 
 __all__ = [
     "deliveries",
+    "delivery_events",
     "feeds",
     "issue_items",
     "issue_variants",
@@ -29,6 +30,8 @@ __all__ = [
     "metadata",
     "rate_budgets",
     "rate_limit_buckets",
+    "webhook_events",
+    "webhook_tokens",
 ]
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -297,6 +300,39 @@ webhook_events = sa.Table(
     metadata,
     sa.Column("provider", sa.String(16), primary_key=True),
     sa.Column("event_id", sa.String(200), primary_key=True),
+    sa.Column("received_at", UtcDateTime(), nullable=False),
+    # Pruned by age at each webhook request.
+    sa.Index("ix_webhook_events_received_at", "received_at"),
+)
+
+# One-time tokens of webhook signatures that do not cover the events (Mailgun's), kept
+# for the replay window: a token seen again is a replay with forged events.
+webhook_tokens = sa.Table(
+    "webhook_tokens",
+    metadata,
+    sa.Column("provider", sa.String(16), primary_key=True),
+    sa.Column("token", sa.String(200), primary_key=True),
+    sa.Column("signed_at", UtcDateTime(), nullable=False),
+    sa.Index("ix_webhook_tokens_signed_at", "signed_at"),
+)
+
+# What the mail service said of a delivery after the send (a bounce, a complaint), from
+# the webhook event that names the delivery: what per-issue reports read.
+delivery_events = sa.Table(
+    "delivery_events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "delivery_id",
+        sa.Integer,
+        # An erased reader's deliveries go, and what was said of them with them.
+        sa.ForeignKey("deliveries.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("provider", sa.String(16), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("detail", sa.Text, nullable=False),
     sa.Column("received_at", UtcDateTime(), nullable=False),
 )
 

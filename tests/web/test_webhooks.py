@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import json
 import re
+import secrets
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -41,6 +42,7 @@ SENDGRID_PUBLIC = base64.b64encode(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )
 ).decode()
+SES_TOPIC = "arn:aws:sns:eu-central-1:123456789012:ses-bounces"
 SNS_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
@@ -99,6 +101,9 @@ def hooks(project: Project, certificates: CertificateServer) -> Iterator[Site]:
         "mailgun": MAILGUN_KEY,
         "sendgrid": SENDGRID_PUBLIC,
     }
+    project.edit_config(
+        lambda raw: raw.setdefault("provider", {}).update(ses_topic_arns=[SES_TOPIC])  # type: ignore[attr-defined]
+    )
     # Only tests may point the SNS certificate check at another host than the region's.
     pattern = re.compile(re.escape(certificates.url) + r"/[A-Za-z0-9_./-]+\.pem")
     yield from make_site(project, webhook_secrets=secrets, sns_certificate_url=pattern)
@@ -160,8 +165,11 @@ def test_postmark_spam_complaint_marks_complained(hooks: Site) -> None:
     assert hooks.state("john@example.com") == "complained"
 
 
-def _mailgun(event: dict[str, object], timestamp: int, key: str = MAILGUN_KEY) -> bytes:
-    token = "a8ce0edb2dd8301dee6c2405235584e45aa91d1e9f979f3de0"
+def _mailgun(
+    event: dict[str, object], timestamp: int, key: str = MAILGUN_KEY, token: str | None = None
+) -> bytes:
+    """A webhook POST as Mailgun makes it: a fresh 50-character token on every request."""
+    token = token or secrets.token_hex(25)
     signature = hmac.new(key.encode(), f"{timestamp}{token}".encode(), hashlib.sha256).hexdigest()
     return json.dumps(
         {
@@ -374,7 +382,7 @@ def _sns(
     envelope: dict[str, object] = {
         "Type": kind,
         "MessageId": "22b80b92-fdea-4c2c-8f9d-bdfb0c7bf324",
-        "TopicArn": "arn:aws:sns:eu-central-1:123456789012:ses-bounces",
+        "TopicArn": SES_TOPIC,
         "Message": json.dumps(message),
         "Timestamp": (at or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
         "SignatureVersion": "2",

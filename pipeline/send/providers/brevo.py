@@ -4,6 +4,7 @@ The variant's HTML and text go once per call with `{{params.…}}` tags. Brevo's
 schema has headers only at the top of the request, but the API also takes `headers` per
 message version (django-anymail's Brevo backend sends per-recipient List-Unsubscribe that
 way); `provider.max_batch: 1` sends each message on its own with top-level headers.
+Each message carries its delivery key in `X-Mailin-custom`, which Brevo's webhooks echo.
 
 `headers.idempotencyKey` (a UUID, derived from the call's delivery keys) makes Brevo drop a
 repeated call, so a retry or an at-least-once resume sends nothing twice:
@@ -62,6 +63,13 @@ def idempotency_key(messages: Sequence[OutgoingMessage]) -> str:
     return str(uuid.uuid5(_KEY_NAMESPACE, ",".join(m.delivery_key for m in messages)))
 
 
+CUSTOM_HEADER = "X-Mailin-custom"
+
+
+def _headers(message: OutgoingMessage) -> dict[str, str]:
+    return {**message.headers, CUSTOM_HEADER: message.delivery_key}
+
+
 def _person(address: str, name: str) -> dict[str, str]:
     person = {"email": address}
     if name:
@@ -83,7 +91,7 @@ def request_body(messages: Sequence[OutgoingMessage]) -> dict[str, object]:
             "to": [_person(first.to_address, first.to_name)],
             "htmlContent": first.html,
             "textContent": first.text,
-            "headers": {**first.headers, **key},
+            "headers": {**_headers(first), **key},
         }
         return body
     html, text = html_and_text(first, tag)
@@ -95,7 +103,7 @@ def request_body(messages: Sequence[OutgoingMessage]) -> dict[str, object]:
             {
                 "to": [_person(message.to_address, message.to_name)],
                 "params": recipient_values(message),
-                "headers": dict(message.headers),
+                "headers": _headers(message),
             }
             for message in messages
         ],

@@ -1,7 +1,9 @@
 """Brevo's transactional webhook, secured by basic auth in the webhook URL.
 
 One JSON event per request (a list is accepted too) with `event` and `email`:
-`hard_bounce`, `invalid_email`, `soft_bounce`, `spam` (a complaint).
+`hard_bounce`, `invalid_email`, `soft_bounce`, `spam` (a complaint). Brevo echoes the
+message's `X-Mailin-custom` header, where the send puts the delivery key, and its
+`message-id`, which the ledger keeps too.
 """
 
 from __future__ import annotations
@@ -12,10 +14,14 @@ from pipeline.web.webhooks.common import (
     BadPayload,
     BounceEvent,
     BounceKind,
+    Verified,
     WebhookRequest,
     WebhookSettings,
     check_basic_auth,
+    event_id_of,
+    key_of,
     parse_json,
+    text_of,
 )
 
 KINDS: dict[str, BounceKind] = {
@@ -37,11 +43,11 @@ def _event_id(record: dict[str, Any]) -> str | None:
         record.get("email"),
     ]
     if any(part is None for part in parts):
-        return None
+        return event_id_of(None, record)
     return "/".join(str(part) for part in parts)[:200]
 
 
-def read(request: WebhookRequest, settings: WebhookSettings) -> list[BounceEvent]:
+def read(request: WebhookRequest, settings: WebhookSettings) -> Verified:
     check_basic_auth(request, settings)
     payload = parse_json(request.body)
     records: list[Any] = payload if isinstance(payload, list) else [payload]
@@ -51,6 +57,15 @@ def read(request: WebhookRequest, settings: WebhookSettings) -> list[BounceEvent
             raise BadPayload("expected a Brevo event with an `email`")
         kind = KINDS.get(str(record.get("event")))
         if kind is not None:
-            detail = f"brevo {record['event']}: {record.get('reason', '')}"
-            events.append(BounceEvent(record["email"], kind, detail[:400], _event_id(record)))
-    return events
+            detail = f"brevo {text_of(record['event'])}: {text_of(record.get('reason'))}"
+            events.append(
+                BounceEvent(
+                    record["email"],
+                    kind,
+                    detail[:400],
+                    _event_id(record),
+                    delivery_key=key_of(record.get("X-Mailin-custom")),
+                    message_id=text_of(record.get("message-id"), 300) or None,
+                )
+            )
+    return Verified(events)

@@ -2,14 +2,15 @@
 timestamp header followed by the raw body, checked with the public key SendGrid shows.
 
 Events: `bounce` (type `bounce` is hard, `blocked` soft), `dropped` for a bounced
-address, `spamreport` (a complaint). `deferred` is SendGrid still trying: ignored.
+address, `spamreport` (a complaint). `deferred` is SendGrid still trying: ignored. The send puts
+the delivery key into each personalization's `custom_args`, which every event carries
+as a field of its own.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-from datetime import UTC, datetime
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
@@ -21,12 +22,16 @@ from pipeline.web.webhooks.common import (
     BounceEvent,
     BounceKind,
     Unauthorized,
+    Verified,
     WebhookRequest,
     WebhookSettings,
     check_fresh,
     event_id_of,
+    key_of,
     parse_json,
     require_secret,
+    text_of,
+    unix_time,
 )
 
 SIGNATURE_HEADER = "x-twilio-email-event-webhook-signature"
@@ -47,18 +52,15 @@ def _public_key(secret: str) -> ec.EllipticCurvePublicKey:
     return key
 
 
-def read(request: WebhookRequest, settings: WebhookSettings) -> list[BounceEvent]:
+def read(request: WebhookRequest, settings: WebhookSettings) -> Verified:
     key = _public_key(require_secret(settings))
     timestamp = request.headers.get(TIMESTAMP_HEADER, "")
+    signed_at = unix_time(timestamp)
     try:
         signature = base64.b64decode(request.headers.get(SIGNATURE_HEADER, ""), validate=True)
         key.verify(signature, timestamp.encode() + request.body, ec.ECDSA(hashes.SHA256()))
     except (InvalidSignature, binascii.Error, ValueError) as exc:
         raise Unauthorized("the signature does not match") from exc
-    try:
-        signed_at = datetime.fromtimestamp(int(timestamp), UTC)
-    except ValueError as exc:
-        raise Unauthorized("the signed timestamp is not a number") from exc
     check_fresh(signed_at, settings)
     events = parse_json(request.body)
     if not isinstance(events, list):
@@ -69,13 +71,17 @@ def read(request: WebhookRequest, settings: WebhookSettings) -> list[BounceEvent
             raise BadPayload("expected events with an `email`")
         kind = _kind(event)
         if kind is not None:
-            detail = f"sendgrid {event.get('event')}: {event.get('reason', '')}"
+            detail = f"sendgrid {text_of(event.get('event'))}: {text_of(event.get('reason'))}"
             found.append(
                 BounceEvent(
-                    event["email"], kind, detail[:400], event_id_of(event.get("sg_event_id"))
+                    event["email"],
+                    kind,
+                    detail[:400],
+                    event_id_of(event.get("sg_event_id"), event),
+                    delivery_key=key_of(event.get("delivery_key")),
                 )
             )
-    return found
+    return Verified(found)
 
 
 def _kind(event: dict[str, object]) -> BounceKind | None:
