@@ -42,7 +42,9 @@ async def without_bad_headers(messages: Sequence[OutgoingMessage], send: Send) -
     for message in messages:
         reason = header_problem(message)
         if reason is not None:
-            refused[message.delivery_id] = SendResult(message.delivery_id, error=f"refused: {reason}")
+            refused[message.delivery_id] = SendResult(
+                message.delivery_id, error=f"refused: {reason}"
+            )
     if not refused:
         return await send(messages)
     rest = [message for message in messages if message.delivery_id not in refused]
