@@ -11,6 +11,7 @@ one-click POST of the link against a real `newsletter serve`.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import re
 import subprocess
 from dataclasses import dataclass, field
@@ -25,7 +26,9 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP as SMTPServer
 from aiosmtpd.smtp import Envelope, Session
 
+from pipeline.send.providers.outbox import OutboxProvider
 from tests.conftest import Project, free_port, serve_command
+from tests.providers.conftest import make_messages, run
 
 LONG_BASE_URL = (
     "https://neuigkeiten.gemeinsam-fuer-das-quartier.vernetzungsinitiative-beispielstadt"
@@ -161,3 +164,22 @@ def test_smtp_sends_list_unsubscribe_folded_and_dkim_still_verifies(
         assert dkim.verify(data, dnsfunc=lambda name, timeout=5: txt), "DKIM verifies"
         signed = raw_fields(data)["dkim-signature"][0].replace(" ", "").replace("\t", "")
         assert "list-unsubscribe:list-unsubscribe-post" in signed.lower()
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        (f"<https://example.org/unsubscribe/{'x' * 1000}>", "998"),
+        ("<https://example.org/u>\r\nBcc: all@example.org", "header injection"),
+        ("<https://bücher.example.org/u>", "printable ASCII"),
+    ],
+)
+def test_a_list_unsubscribe_no_line_can_carry_is_refused_not_encoded(
+    tmp_path: Path, value: str, reason: str
+) -> None:
+    (message,) = make_messages(1)
+    bad = dataclasses.replace(message, headers={**message.headers, "List-Unsubscribe": value})
+    outbox = tmp_path / "outbox"
+    (result,) = run(lambda: OutboxProvider(outbox), lambda p: p.send_batch([bad]))
+    assert not result.ok and reason in (result.error or ""), result.error
+    assert not list(outbox.glob("*.eml")), "nothing was written"
