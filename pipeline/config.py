@@ -93,10 +93,14 @@ class Colors(Strict):
         return self
 
 
+MAX_BASE_URL = 400
+
+
 class Site(Strict):
     name: SingleLine = Field(description="The network's name, shown in the header and footer.")
     base_url: HttpUrl = Field(
-        description="Public address of `newsletter serve`: unsubscribe, preferences, archive."
+        description="Public address of `newsletter serve`: unsubscribe, preferences, archive; "
+        f"at most {MAX_BASE_URL} characters (its unsubscribe link must fit on a mail header line)."
     )
     locale: Locale = Field("de", description="Language for readers who have chosen none.")
     timezone: Annotated[str, AfterValidator(_valid_timezone)] = Field(
@@ -125,6 +129,17 @@ class Site(Strict):
         description="Addresses or networks of the reverse proxies whose X-Forwarded-For "
         "names the client; any other peer is the client itself.",
     )
+
+    @field_validator("base_url")
+    @classmethod
+    def _fits_a_header_line(cls, url: HttpUrl) -> HttpUrl:
+        # List-Unsubscribe cannot fold inside a link, and no mail line may pass 998.
+        if len(str(url)) > MAX_BASE_URL:
+            raise ValueError(
+                f"at most {MAX_BASE_URL} characters, so that the unsubscribe link fits on one "
+                "header line of a mail (RFC 5322: 998)"
+            )
+        return url
 
     @property
     def url(self) -> str:

@@ -1,4 +1,9 @@
-"""The double opt-in mail: rendered by the same Jinja2 + MJML pipeline, sent by the provider."""
+"""The double opt-in mail: rendered by the same Jinja2 + MJML pipeline, sent by the provider.
+
+It goes to any address a stranger types into the form, so it carries nothing the stranger
+typed: no name in the greeting or in `To` ("Hallo Gewinn! Besuchen Sie https://..." would
+be spam or phishing in our name). Only the site's own text and the signed link.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +18,6 @@ from pipeline.errors import PermanentProviderError, TemplateError
 from pipeline.render.environment import make_environment, render_template
 from pipeline.render.i18n import translations
 from pipeline.render.personalize import Personalizable
-from pipeline.send.compose import greeting
 from pipeline.send.message import BodyTemplate, OutgoingMessage
 from pipeline.send.providers import make_provider
 
@@ -24,7 +28,6 @@ TEXT_TEMPLATE = "confirm.txt.j2"
 @dataclass(frozen=True)
 class ConfirmationMail:
     to_address: str
-    to_name: str
     locale: str
     confirm_url: str
 
@@ -38,7 +41,7 @@ def render_confirmation(config: Config, mail: ConfirmationMail) -> BodyTemplate:
         "site": config.site,
         "locale": locale,
         "subject": subject,
-        "greeting": greeting(mail.to_name, locale),
+        "greeting": translations(locale).gettext("Hello,"),
         "confirm_url": mail.confirm_url,
         "expiry_days": f"{config.subscriptions.confirm_expiry_days:g}",
     }
@@ -66,7 +69,7 @@ async def send_confirmation(config: Config, mail: ConfirmationMail) -> None:
         delivery_id=0,
         delivery_key=f"confirm-{key}",
         to_address=mail.to_address,
-        to_name=mail.to_name,
+        to_name="",
         from_address=site.sender.address,
         from_name=site.sender.name,
         reply_to=site.reply_to,

@@ -144,7 +144,7 @@ def _sign_up(context: WebContext, email: str, sign_up: sign_ups.SignUp) -> Confi
         return None
     token = make_confirm_token(context.secret_key, found.id, nonce)
     url = f"{context.config.site.url}/confirm/{token}"
-    return ConfirmationMail(email, found.name or sign_up.name, sign_up.locale, url)
+    return ConfirmationMail(email, sign_up.locale, url)
 
 
 async def _send(context: WebContext, mail: ConfirmationMail) -> None:

@@ -324,3 +324,23 @@ def test_calls_go_through_the_proxy_the_environment_names(
 
     assert all(result.ok for result in results)
     assert [request.headers["host"] for request in proxy.requests] == ["api.postmark.invalid"]
+
+
+def test_a_long_list_unsubscribe_reaches_the_api_whole_and_unencoded(service: Service) -> None:
+    """The APIs build the MIME themselves: they must get the one-line value, never a
+    folded or RFC 2047-encoded one (finding 1 of issue 14)."""
+    base = "https://neuigkeiten.gemeinsam-fuer-das-quartier.vernetzungsinitiative-beispielstadt"
+    messages = []
+    for message in make_messages(2):
+        token = f"MQ.{'HVdRVWUdT41ryRpuPfcTbHRoExg' * 2}{message.delivery_id}"
+        value = (
+            f"<{base}.example.org/unsubscribe/{token}>, "
+            f"<mailto:abmelden@news.example.org?subject=unsubscribe%20{token}>"
+        )
+        headers = {**message.headers, "List-Unsubscribe": value}
+        messages.append(dataclasses.replace(message, headers=headers))
+    assert all(r.ok for r in service.send(messages))
+    received = _by_recipient(service.delivered)
+    for message in messages:
+        got = received[message.to_address].headers["List-Unsubscribe"]
+        assert got == message.headers["List-Unsubscribe"] and "=?" not in got

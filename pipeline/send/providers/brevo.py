@@ -32,7 +32,7 @@ from pipeline.send.providers.merge import (
     per_variant,
     recipient_values,
 )
-from pipeline.send.providers.safety import without_line_breaks
+from pipeline.send.providers.safety import without_bad_headers
 
 SERVICE = "Brevo"
 BASE_URL = "https://api.brevo.com/v3"
@@ -137,7 +137,7 @@ class BrevoProvider:
         self.client = ApiClient(base_url or BASE_URL, {"api-key": token}, timeout_s)
 
     async def send_batch(self, messages: Sequence[OutgoingMessage]) -> list[SendResult]:
-        return await without_line_breaks(
+        return await without_bad_headers(
             messages, lambda checked: per_variant(checked, self._send_variant, by_params_size)
         )
 

@@ -28,7 +28,7 @@ from pipeline.send.providers.merge import (
     per_variant,
     recipient_values,
 )
-from pipeline.send.providers.safety import without_line_breaks
+from pipeline.send.providers.safety import without_bad_headers
 
 SERVICE = "Mailgun"
 BASE_URLS = {"us": "https://api.mailgun.net", "eu": "https://api.eu.mailgun.net"}
@@ -93,7 +93,7 @@ class MailgunProvider:
         self.client = ApiClient(base_url or BASE_URLS[region], basic_auth("api", token), timeout_s)
 
     async def send_batch(self, messages: Sequence[OutgoingMessage]) -> list[SendResult]:
-        return await without_line_breaks(
+        return await without_bad_headers(
             messages, lambda checked: per_variant(checked, self._send_variant)
         )
 

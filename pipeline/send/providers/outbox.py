@@ -8,6 +8,7 @@ from pathlib import Path
 
 from pipeline.send.message import OutgoingMessage, SendResult
 from pipeline.send.mime import to_mime
+from pipeline.send.providers.safety import without_bad_headers
 
 
 class OutboxProvider:
@@ -20,6 +21,9 @@ class OutboxProvider:
         self.max_batch = max_batch or 500
 
     async def send_batch(self, messages: Sequence[OutgoingMessage]) -> list[SendResult]:
+        return await without_bad_headers(messages, self._write_all)
+
+    async def _write_all(self, messages: Sequence[OutgoingMessage]) -> list[SendResult]:
         self.outbox_dir.mkdir(parents=True, exist_ok=True)
         return [self._write(message) for message in messages]
 

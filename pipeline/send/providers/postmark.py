@@ -24,7 +24,7 @@ from pipeline.send.providers.http import (
     request,
 )
 from pipeline.send.providers.merge import chunked_by_size, in_calls
-from pipeline.send.providers.safety import without_line_breaks
+from pipeline.send.providers.safety import without_bad_headers
 
 SERVICE = "Postmark"
 BASE_URL = "https://api.postmarkapp.com"
@@ -82,7 +82,7 @@ class PostmarkProvider:
         self.client = ApiClient(base_url or BASE_URL, {"X-Postmark-Server-Token": token}, timeout_s)
 
     async def send_batch(self, messages: Sequence[OutgoingMessage]) -> list[SendResult]:
-        return await without_line_breaks(messages, self._send_checked)
+        return await without_bad_headers(messages, self._send_checked)
 
     async def _send_checked(self, messages: Sequence[OutgoingMessage]) -> list[SendResult]:
         return await in_calls(messages, by_size(messages), self._send_call)

@@ -1,20 +1,24 @@
-"""Header injection: a line break in anything that becomes a header fails that message.
+"""Headers no receiver could read as sent fail that message, before any call.
 
-JSON APIs would pass a CR/LF in a name or header value on to the mail they build; the
-SMTP policy would raise mid-call. Either way the message is refused here, before any call.
+A line break in anything that becomes a header is header injection: JSON APIs would pass
+it on to the mail they build, the SMTP policy would raise mid-call. The machine-made
+fields (Message-ID, List-Unsubscribe and the like) must also be printable ASCII with no
+word longer than a line may be (`pipeline.send.headers`), or they would be encoded or
+cut, and one-click unsubscribe would break.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 
+from pipeline.send.headers import problem
 from pipeline.send.message import OutgoingMessage, SendResult
 
 Send = Callable[[Sequence[OutgoingMessage]], Awaitable[list[SendResult]]]
 
 
-def line_break_in(message: OutgoingMessage) -> str | None:
-    """The name of the first header-bound field carrying a line break, or None."""
+def header_problem(message: OutgoingMessage) -> str | None:
+    """Why the message's headers cannot be sent, or None."""
     fields = (
         ("subject", message.subject),
         ("to_name", message.to_name),
@@ -22,24 +26,24 @@ def line_break_in(message: OutgoingMessage) -> str | None:
         ("from_name", message.from_name),
         ("from_address", message.from_address),
         ("reply_to", message.reply_to or ""),
-        ("message_id", message.message_id),
     )
     for name, value in fields:
         if "\r" in value or "\n" in value:
-            return name
-    for name, value in message.headers.items():
-        if "\r" in name or "\n" in name or "\r" in value or "\n" in value:
-            return f"header {name}"
+            return f"line break in {name} (header injection)"
+    for name, value in {"Message-ID": message.message_id, **message.headers}.items():
+        reason = problem(name, value)
+        if reason is not None:
+            return reason
     return None
 
 
-async def without_line_breaks(messages: Sequence[OutgoingMessage], send: Send) -> list[SendResult]:
+async def without_bad_headers(messages: Sequence[OutgoingMessage], send: Send) -> list[SendResult]:
     refused = {}
     for message in messages:
-        field = line_break_in(message)
-        if field is not None:
+        reason = header_problem(message)
+        if reason is not None:
             refused[message.delivery_id] = SendResult(
-                message.delivery_id, error=f"refused: line break in {field} (header injection)"
+                message.delivery_id, error=f"refused: {reason}"
             )
     if not refused:
         return await send(messages)

@@ -21,7 +21,7 @@ from pipeline.send.providers.http import (
     raise_for_call,
 )
 from pipeline.send.providers.merge import html_and_text, per_variant, recipient_values
-from pipeline.send.providers.safety import without_line_breaks
+from pipeline.send.providers.safety import without_bad_headers
 
 SERVICE = "SendGrid"
 BASE_URL = "https://api.sendgrid.com"
@@ -99,7 +99,7 @@ class SendGridProvider:
         )
 
     async def send_batch(self, messages: Sequence[OutgoingMessage]) -> list[SendResult]:
-        return await without_line_breaks(
+        return await without_bad_headers(
             messages, lambda checked: per_variant(checked, self._send_variant)
         )
 

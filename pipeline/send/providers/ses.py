@@ -29,7 +29,7 @@ from pipeline.send.providers.http import (
     request,
     retry_after_s,
 )
-from pipeline.send.providers.safety import without_line_breaks
+from pipeline.send.providers.safety import without_bad_headers
 
 SERVICE = "Amazon SES"
 PATH = "/v2/email/outbound-emails"
@@ -98,7 +98,7 @@ class SesProvider:
         self.client = ApiClient(self.base_url, {}, timeout_s)
 
     async def send_batch(self, messages: Sequence[OutgoingMessage]) -> list[SendResult]:
-        return await without_line_breaks(messages, self._send_checked)
+        return await without_bad_headers(messages, self._send_checked)
 
     async def _send_checked(self, messages: Sequence[OutgoingMessage]) -> list[SendResult]:
         return [await self._send(message) for message in messages]

@@ -20,7 +20,7 @@ import dkim
 from pipeline.errors import PermanentProviderError, RetryableProviderError
 from pipeline.send.message import OutgoingMessage, SendResult
 from pipeline.send.mime import to_mime
-from pipeline.send.providers.safety import without_line_breaks
+from pipeline.send.providers.safety import without_bad_headers
 
 SERVICE = "SMTP"
 SIGNED_HEADERS = (
@@ -87,7 +87,7 @@ class SmtpProvider:
         self._slots = asyncio.Semaphore(connections)
 
     async def send_batch(self, messages: Sequence[OutgoingMessage]) -> list[SendResult]:
-        return await without_line_breaks(messages, self._send_checked)
+        return await without_bad_headers(messages, self._send_checked)
 
     async def _send_checked(self, messages: Sequence[OutgoingMessage]) -> list[SendResult]:
         async with self._slots:
