@@ -6,6 +6,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
+from pipeline.files import make_private_dir, open_private
 from pipeline.send.message import OutgoingMessage, SendResult
 from pipeline.send.mime import to_mime
 
@@ -20,14 +21,15 @@ class OutboxProvider:
         self.max_batch = max_batch or 500
 
     async def send_batch(self, messages: Sequence[OutgoingMessage]) -> list[SendResult]:
-        self.outbox_dir.mkdir(parents=True, exist_ok=True)
+        make_private_dir(self.outbox_dir)
         return [self._write(message) for message in messages]
 
     def _write(self, message: OutgoingMessage) -> SendResult:
         name = f"{message.message_id.strip('<>').split('@')[0]}.eml"
         path = self.outbox_dir / name
         temporary = path.with_suffix(".eml.tmp")
-        temporary.write_bytes(to_mime(message).as_bytes())
+        with open_private(temporary, "wb") as handle:  # a message holds a reader's address
+            handle.write(to_mime(message).as_bytes())
         os.replace(temporary, path)  # atomic: a reader never sees half a message
         return SendResult(delivery_id=message.delivery_id, provider_message_id=str(path))
 
