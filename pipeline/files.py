@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import IO, Any
+from typing import TextIO, cast
 
 from pipeline.errors import ConfigError
 
@@ -56,15 +56,25 @@ def make_private_dir(path: Path) -> None:
     path.mkdir(mode=dir_mode(), parents=True, exist_ok=True)
 
 
-def open_private(path: Path, mode: str = "w", **options: Any) -> IO[Any]:
-    """Open for writing with `file_mode()`, also when the file existed with a wider mode."""
+def _private_fd(path: Path) -> int:
+    """Opened for writing with `file_mode()`, also when the file existed with a wider mode."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, file_mode())
     try:
         os.fchmod(fd, file_mode())
-        return os.fdopen(fd, mode, **options)
     except BaseException:
         os.close(fd)
         raise
+    return fd
+
+
+def open_private(path: Path, newline: str | None = None) -> TextIO:
+    """A UTF-8 text file for writing, with `file_mode()`."""
+    return cast(TextIO, os.fdopen(_private_fd(path), "w", encoding="utf-8", newline=newline))
+
+
+def write_private_bytes(path: Path, data: bytes) -> None:
+    with os.fdopen(_private_fd(path), "wb") as handle:
+        handle.write(data)
 
 
 def create_private(path: Path) -> None:

@@ -166,14 +166,14 @@ def subscribers_export(
             if out_path is None:
                 typer.echo(document)
                 return
-            with open_private(out_path, "w", encoding="utf-8") as handle:
+            with open_private(out_path) as handle:
                 handle.write(document + "\n")
             out.print(f"Exported the data held on {email} to {out_path}.")
             return
         if out_path is None:
             export_csv(connection, sys.stdout)
             return
-        with open_private(out_path, "w", newline="", encoding="utf-8") as handle:
+        with open_private(out_path, newline="") as handle:
             count = export_csv(connection, handle)
     out.print(f"Exported {count} subscriber(s) to {out_path}.")
 

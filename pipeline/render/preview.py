@@ -87,7 +87,7 @@ def write_preview(
 
 
 def _write(path: Path, text: str) -> None:
-    with open_private(path, "w", encoding="utf-8") as handle:
+    with open_private(path) as handle:
         handle.write(text)
 
 

@@ -6,7 +6,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from pipeline.files import make_private_dir, open_private
+from pipeline.files import make_private_dir, write_private_bytes
 from pipeline.send.message import OutgoingMessage, SendResult
 from pipeline.send.mime import to_mime
 
@@ -28,8 +28,7 @@ class OutboxProvider:
         name = f"{message.message_id.strip('<>').split('@')[0]}.eml"
         path = self.outbox_dir / name
         temporary = path.with_suffix(".eml.tmp")
-        with open_private(temporary, "wb") as handle:  # a message holds a reader's address
-            handle.write(to_mime(message).as_bytes())
+        write_private_bytes(temporary, to_mime(message).as_bytes())  # a reader's address
         os.replace(temporary, path)  # atomic: a reader never sees half a message
         return SendResult(delivery_id=message.delivery_id, provider_message_id=str(path))
 
