@@ -28,7 +28,7 @@ demo: $(STAMP)
 	$(BIN)/newsletter db upgrade
 	$(BIN)/newsletter subscribers import subscribers/sample.csv --apply --consent-given-by "demo data"
 	$(BIN)/newsletter collect
-	$(BIN)/newsletter preview --out preview
+	$(BIN)/newsletter --dev preview --out preview
 	$(BIN)/newsletter --dev send
 	@echo
 	@echo "Done. The sent mails are .eml files in ./outbox/, the preview is ./preview/index.html."

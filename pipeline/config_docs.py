@@ -33,6 +33,7 @@ Generated from `pipeline/config.py` by `python -m pipeline.config_docs`; do not 
 | `NEWSLETTER_WEBHOOK_SECRET_POSTMARK` | basic-auth `user:password` in Postmark's webhook URL |
 | `NEWSLETTER_WEBHOOK_SECRET_BREVO` | basic-auth `user:password` in Brevo's webhook URL |
 | `NEWSLETTER_CONFIG` | the config file to use when `--config` is not given |
+| `NEWSLETTER_UMASK` | the commands' umask, `077` by default; `027` or `007` lets a group in |
 
 Relative paths (`sources.content_dir`, `provider.outbox_dir`, a relative SQLite file) are
 relative to the folder of `config.yaml`. An unknown key, a wrong type or a missing

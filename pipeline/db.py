@@ -16,6 +16,7 @@ from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
+from pipeline import files
 from pipeline.errors import ConfigError, SchemaOutOfDate
 from subscribers.schema import UtcDateTime, metadata, subscribers
 
@@ -179,9 +180,28 @@ def make_engine(url: str, busy_timeout_s: float = BUSY_TIMEOUT_S) -> sa.Engine:
                 f"{needed} or newer (or use PostgreSQL)"
             )
         engine = sa.create_engine(url, connect_args={"timeout": busy_timeout_s})
+        path = sqlite_file(engine)
+        if path is not None:
+            files.create_private(path)
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return sa.create_engine(url, pool_pre_ping=True)
+
+
+def sqlite_file(engine: sa.Engine) -> Path | None:
+    """The SQLite database file, None for PostgreSQL, `:memory:` and URI file names."""
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        return None
+    if database.startswith("file:") or engine.url.query.get("uri"):
+        return None
+    return Path(database)
+
+
+def sqlite_files(engine: sa.Engine) -> list[Path]:
+    """The database file and the -wal and -shm beside it (those that are there or not)."""
+    path = sqlite_file(engine)
+    return [] if path is None else [path, Path(f"{path}-wal"), Path(f"{path}-shm")]
 
 
 def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:

@@ -18,7 +18,7 @@ from functools import lru_cache
 from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
 from itsdangerous.signer import HMACAlgorithm
 
-PURPOSES = ("unsubscribe", "preferences")
+PURPOSES = ("unsubscribe", "preferences", "event-preview")
 TIMED_PURPOSES = ("confirm", "form")
 
 
@@ -125,3 +125,13 @@ def check_form_token(secret_key: SecretKeys, token: str, path: str, max_age: tim
         raise InvalidToken("the form has expired or was not sent from this site") from exc
     if value != path:
         raise InvalidToken("the form was made for another page")
+
+
+def make_event_preview_token(secret_key: SecretKeys, item_id: int) -> str:
+    """The signature that opens an event's .ics before its issue has gone out: for the
+    calendar links of previews and test mails, never of an issue's mails."""
+    return str(_serializer(secret_key, "event-preview").dumps(item_id))
+
+
+def read_event_preview_token(secret_key: SecretKeys, token: str) -> int:
+    return read_token(secret_key, "event-preview", token)

@@ -150,6 +150,7 @@ def _run_in_process(
     saved_environment = dict(os.environ)
     os.environ.clear()
     os.environ.update(environment)
+    saved_umask = os.umask(0o077)  # `main` sets its own; the tests' process keeps theirs
     code = 0
     try:
         with (
@@ -163,6 +164,7 @@ def _run_in_process(
     finally:
         os.environ.clear()
         os.environ.update(saved_environment)
+        os.umask(saved_umask)
     return subprocess.CompletedProcess(
         [NEWSLETTER, *argv], code, stdout.getvalue(), stderr.getvalue()
     )

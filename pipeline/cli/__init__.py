@@ -23,6 +23,7 @@ from pipeline.cli.subscriber_commands import subscribers_app
 from pipeline.cli.web_commands import serve
 from pipeline.cli.worker_commands import worker
 from pipeline.errors import ConfigError, NewsletterError, SendRefused
+from pipeline.files import apply_umask
 
 app = typer.Typer(
     help="Collect news, render the newsletter, send it.",
@@ -104,6 +105,7 @@ def main(argv: list[str] | None = None) -> None:
     _log_warnings_to_stderr()
     options.development = False
     try:
+        apply_umask()  # before any file is made: the database, the outbox, exports
         app(args=_global_options_first(sys.argv[1:] if argv is None else argv))
     except SendRefused as exc:
         typer.echo(f"error: {exc}", err=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from pipeline import db
+from pipeline import db, files
 from pipeline.cli.common import ConfigOption, out, read_config
 
 db_app = typer.Typer(help="Create or migrate the database.", no_args_is_help=True)
@@ -17,6 +17,12 @@ def db_upgrade(config: ConfigOption = None) -> None:
     engine = db.make_engine(settings.database.url)
     before, after = db.upgrade(engine)
     shown = engine.url.render_as_string(hide_password=True)
+    # A store created before its files were private: take the others' access away.
+    for path in db.sqlite_files(engine):
+        old = files.restrict(path)
+        if old is not None:
+            new = old & files.file_mode()
+            out.print(f"{path} was open to more users (mode {old:o}); now {new:o}.")
     if before == after:
         out.print(f"The database {shown} is up to date (revision {after}).")
     else:

@@ -50,13 +50,15 @@ def preview(
 ) -> None:
     """Render the next issue to HTML and text files without sending."""
     settings, engine = open_store(config)
+    keys = keys_for(settings)  # its calendar links are signed: its items have not gone out
     with engine.connect() as connection:
         content = next_issue_content(connection, settings, db.now())
         readers = audience(connection, settings.site.locale)
     if not content.items:
         out.print("Nothing is queued for the next issue: no preview written.")
         return
-    files = write_preview(content, render_variants(content, settings, readers), settings, out_dir)
+    variants = render_variants(content, settings, readers, preview_keys=keys)
+    files = write_preview(content, variants, settings, out_dir)
     out.print(
         f"Preview of issue {content.number} ({len(content.items)} items) written to "
         f"{out_dir / 'index.html'}: " + ", ".join(str(f.html_path) for f in files)

@@ -18,13 +18,16 @@ from pipeline.issue.linkcheck import check_links
 from pipeline.issue.preflight import Finding, PreflightFailed, preflight
 from pipeline.issue.test_send import make_test_message, send_test_message
 from pipeline.render.issue import RenderedIssue
+from pipeline.tokens import SecretKeys
 
 
-def _next_variants(settings: Config, engine: sa.Engine) -> list[RenderedIssue]:
+def _next_variants(
+    settings: Config, engine: sa.Engine, preview_keys: SecretKeys | None = None
+) -> list[RenderedIssue]:
     with engine.connect() as connection:
         content = next_issue_content(connection, settings, db.now())
         readers = audience(connection, settings.site.locale)
-    return render_variants(content, settings, readers)
+    return render_variants(content, settings, readers, preview_keys)
 
 
 def preflight_command(
@@ -63,13 +66,15 @@ def test_send(
 ) -> None:
     """Send the next issue to one address, marked [TEST]; nothing is marked as sent."""
     settings, engine = open_store(config)
-    keys_for(settings)  # a test mail goes through the real mail service, as a send does
+    # A test mail goes through the real mail service, as a send does; its calendar links
+    # are signed, since its items have not gone out.
+    keys = keys_for(settings)
     try:
         address = validate_email(to, check_deliverability=False).normalized
     except EmailNotValidError as exc:
         raise ConfigError(f"--to: {exc}") from exc
     chosen = locale or settings.site.locale
-    variants = _next_variants(settings, engine)
+    variants = _next_variants(settings, engine, keys)
     variant = next((v for v in variants if v.variant_key == chosen), None)
     if variant is None:
         raise ConfigError(f"--locale: no variant {chosen!r}; choose de or en")

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from pipeline.cli.common import ConfigOption, JsonOption, open_store, out
 from pipeline.errors import NewsletterError
+from pipeline.files import open_private
 from pipeline.send.ledger import cancel_pending_deliveries
 from subscribers import gdpr, import_csv, store, suppression
 from subscribers.addresses import InvalidAddress, normalise_address
@@ -148,7 +149,10 @@ def subscribers_export(
         str | None, typer.Option(help="Print all data held on this one person as JSON (GDPR).")
     ] = None,
     out_path: Annotated[
-        Path | None, typer.Option("--out", help="CSV file to write (default: standard output).")
+        Path | None,
+        typer.Option(
+            "--out", help="File to write, CSV or with --email JSON (default: standard output)."
+        ),
     ] = None,
 ) -> None:
     """Export every subscriber as CSV (spreadsheet-safe), or one person's data as JSON."""
@@ -158,12 +162,18 @@ def subscribers_export(
             record = gdpr.export_person(connection, _address(email))
             if record is None:
                 raise NewsletterError(f"no data is held on {email}")
-            typer.echo(json.dumps(record, ensure_ascii=False, indent=2))
+            document = json.dumps(record, ensure_ascii=False, indent=2)
+            if out_path is None:
+                typer.echo(document)
+                return
+            with open_private(out_path) as handle:
+                handle.write(document + "\n")
+            out.print(f"Exported the data held on {email} to {out_path}.")
             return
         if out_path is None:
             export_csv(connection, sys.stdout)
             return
-        with out_path.open("w", newline="", encoding="utf-8") as handle:
+        with open_private(out_path, newline="") as handle:
             count = export_csv(connection, handle)
     out.print(f"Exported {count} subscriber(s) to {out_path}.")
 

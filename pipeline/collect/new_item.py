@@ -42,6 +42,8 @@ def write_item_file(
         text += body.strip() + "\n"
     content_dir.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
+    # The editors' material, not readers' data: as open as its folder, not the umask's 0600.
+    path.chmod(content_dir.stat().st_mode & 0o666)
     try:
         read_item(path, content_dir, ZoneInfo(timezone), topic_keys)
     except ContentError:

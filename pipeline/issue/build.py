@@ -29,6 +29,7 @@ from pipeline.issue.variants import (
 )
 from pipeline.render.issue import RenderedIssue, render_issue, subject_for
 from pipeline.send import ledger
+from pipeline.tokens import SecretKeys
 from subscribers.schema import subscribers
 from subscribers.store import active_ids
 
@@ -109,8 +110,11 @@ def render_variants(
     content: IssueContent,
     config: Config,
     readers: Iterable[tuple[str, Iterable[str]]] = (),
+    preview_keys: SecretKeys | None = None,
 ) -> list[RenderedIssue]:
     """The full issue in every language, and each topic variant the readers need, once each.
+
+    `preview_keys` signs the calendar links: for a preview or a test, never for the issue.
 
     Topic selections that leave the same items share one render; a selection that leaves
     none is not rendered (its readers get no mail this time, see `_cancel_empty`).
@@ -123,7 +127,7 @@ def render_variants(
             continue
         same = (variant.locale, tuple(item.id for item in shown.items))
         if same not in rendered:
-            rendered[same] = _render(shown, config, variant)
+            rendered[same] = _render(shown, config, variant, preview_keys)
         out.append(replace(rendered[same], key=variant.key))
     return out
 
@@ -151,7 +155,12 @@ def _cancel_empty(
     return cancelled
 
 
-def _render(content: IssueContent, config: Config, variant: Variant) -> RenderedIssue:
+def _render(
+    content: IssueContent,
+    config: Config,
+    variant: Variant,
+    preview_keys: SecretKeys | None = None,
+) -> RenderedIssue:
     override_dirs = [config.issue.templates_dir] if config.issue.templates_dir else []
     return render_issue(
         content,
@@ -160,12 +169,15 @@ def _render(content: IssueContent, config: Config, variant: Variant) -> Rendered
         subject=subject_for(config.issue.subject, content, config.site, variant.locale),
         override_dirs=override_dirs,
         key=variant.key,
+        preview_keys=preview_keys,
     )
 
 
-def render_full(content: IssueContent, config: Config, locale: str) -> RenderedIssue:
+def render_full(
+    content: IssueContent, config: Config, locale: str, preview_keys: SecretKeys | None = None
+) -> RenderedIssue:
     """The full issue in one language (what the web view and the desk's preview show)."""
-    return _render(content, config, Variant(locale, None))
+    return _render(content, config, Variant(locale, None), preview_keys)
 
 
 def unfinished_issue(connection: sa.Connection) -> tuple[int, int] | None:

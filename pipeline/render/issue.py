@@ -15,6 +15,7 @@ from pipeline.render import dates
 from pipeline.render.environment import make_environment, render_template
 from pipeline.render.palette import DARK
 from pipeline.render.personalize import PLACEHOLDERS, Personalizable
+from pipeline.tokens import SecretKeys, make_event_preview_token
 
 HTML_TEMPLATE = "issue.mjml.j2"
 TEXT_TEMPLATE = "issue.txt.j2"
@@ -44,9 +45,14 @@ def subject_for(template: str, content: IssueContent, site: Site, locale: str) -
     return template.format(number=content.number, date=when)
 
 
-def calendar_url(site: Site, item: IssueItem) -> str:
-    """Where `newsletter serve` offers the event as an .ics file."""
-    return f"{site.url}/events/{item.id}.ics"
+def calendar_url(site: Site, item: IssueItem, preview_keys: SecretKeys | None = None) -> str:
+    """Where `newsletter serve` offers the event as an .ics file: a plain link in an issue's
+    mails, which opens once the issue has gone out; a signed one in a preview or test mail,
+    whose items have not gone out yet."""
+    url = f"{site.url}/events/{item.id}.ics"
+    if preview_keys is None:
+        return url
+    return f"{url}?preview={make_event_preview_token(preview_keys, item.id)}"
 
 
 def render_mjml(
@@ -56,8 +62,11 @@ def render_mjml(
     locale: str,
     subject: str,
     override_dirs: Sequence[Path] = (),
+    preview_keys: SecretKeys | None = None,
 ) -> tuple[str, str]:
-    """The issue's MJML source and its plain text, before MJML compiles the first."""
+    """The issue's MJML source and its plain text, before MJML compiles the first.
+
+    `preview_keys` signs the calendar links, for a preview or a test mail."""
     environment = make_environment(locale, override_dirs, site.timezone)
     context: dict[str, object] = {
         "issue": content,
@@ -67,10 +76,10 @@ def render_mjml(
         "colors": site.colors,
         "dark": DARK,
         "webview_url": f"{site.url}/archive/{content.number}",
-        "calendar_url": lambda item: calendar_url(site, item),
+        "calendar_url": lambda item: calendar_url(site, item, preview_keys),
         "card_groups": card_groups,
         "recipient": PLACEHOLDERS,
-        "links": numbered_links(content, site),
+        "links": numbered_links(content, site, preview_keys),
     }
     return (
         render_template(environment, HTML_TEMPLATE, context),
@@ -86,9 +95,15 @@ def render_issue(
     subject: str,
     override_dirs: Sequence[Path] = (),
     key: str = "",
+    preview_keys: SecretKeys | None = None,
 ) -> RenderedIssue:
     mjml_source, text = render_mjml(
-        content, site=site, locale=locale, subject=subject, override_dirs=override_dirs
+        content,
+        site=site,
+        locale=locale,
+        subject=subject,
+        override_dirs=override_dirs,
+        preview_keys=preview_keys,
     )
     try:
         # Comments inside mj-wrapper break Outlook's conditional comments in MRML.
@@ -111,11 +126,13 @@ def card_groups(items: Sequence[IssueItem]) -> list[list[IssueItem]]:
     return groups
 
 
-def numbered_links(content: IssueContent, site: Site) -> dict[str, int]:
+def numbered_links(
+    content: IssueContent, site: Site, preview_keys: SecretKeys | None = None
+) -> dict[str, int]:
     """Each distinct link numbered in the order the plain-text part mentions it."""
     numbers: dict[str, int] = {}
     for item in content.items:
-        calendar = calendar_url(site, item) if item.kind == "event" else None
+        calendar = calendar_url(site, item, preview_keys) if item.kind == "event" else None
         for url in (item.event_online_url, calendar, item.link):
             if url and url not in numbers:
                 numbers[url] = len(numbers) + 1

@@ -18,6 +18,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from pipeline.config import Config
+from pipeline.files import make_private_dir, open_private
 from pipeline.issue.model import IssueContent
 from pipeline.render.issue import RenderedIssue
 from pipeline.render.personalize import Personalizable, html_values
@@ -69,19 +70,25 @@ def file_stem(number: int, key: str) -> str:
 def write_preview(
     content: IssueContent, variants: list[RenderedIssue], config: Config, out_dir: Path
 ) -> list[PreviewFile]:
-    out_dir.mkdir(parents=True, exist_ok=True)
+    # No reader's data, but embargoed items and the signed links that open their events.
+    make_private_dir(out_dir)
     written = []
     for variant in variants:
         values = sample_values(config, variant.locale)
         stem = file_stem(content.number, variant.variant_key)
         html_path, text_path = out_dir / f"{stem}.html", out_dir / f"{stem}.txt"
-        html_path.write_text(Personalizable.parse(variant.html).fill(html_values(values)), "utf-8")
-        text_path.write_text(Personalizable.parse(variant.text).fill(values), "utf-8")
+        _write(html_path, Personalizable.parse(variant.html).fill(html_values(values)))
+        _write(text_path, Personalizable.parse(variant.text).fill(values))
         written.append(
             PreviewFile(variant.locale, variant.variant_key, variant.subject, html_path, text_path)
         )
-    (out_dir / "index.html").write_text(index_page(content.number, written), "utf-8")
+    _write(out_dir / "index.html", index_page(content.number, written))
     return written
+
+
+def _write(path: Path, text: str) -> None:
+    with open_private(path) as handle:
+        handle.write(text)
 
 
 def index_page(number: int, files: list[PreviewFile]) -> str:

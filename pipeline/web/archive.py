@@ -1,5 +1,8 @@
 """`/archive`, `/archive/{number}` and `/archive/feed.xml`: the issues already sent.
 
+The index and the feed list finished issues; an issue's web view opens once its first
+mail went out (its "View in browser" link), never before: a built issue is queue content.
+
 The web view is the issue's stored variant with the per-reader parts filled in for
 nobody in particular: a neutral greeting, and the sign-up page where a reader's own
 links would be.
@@ -21,6 +24,7 @@ from pipeline.render.i18n import translations
 from pipeline.render.personalize import Personalizable, html_values
 from pipeline.web.context import WebContext, context_of
 from pipeline.web.pages import SECURITY_HEADERS, message_page, page_locale, render_page
+from pipeline.web.published import issue_has_gone_out
 
 ATOM = "http://www.w3.org/2005/Atom"
 
@@ -50,7 +54,7 @@ def _web_view(context: WebContext, number: int, locale: str) -> str | None:
         rows = connection.execute(
             sa.select(issue_variants.c.variant, issue_variants.c.html)
             .join(issues, issues.c.id == issue_variants.c.issue_id)
-            .where(issues.c.number == number, issues.c.state == "sent")
+            .where(issues.c.number == number, issue_has_gone_out())
         ).all()
     variants = {row.variant: row.html for row in rows}
     html = variants.get(locale) or variants.get(context.config.site.locale)

@@ -12,10 +12,9 @@ import sqlalchemy as sa
 
 from pipeline.config import Config
 from pipeline.db import items
-from pipeline.environment import DEVELOPMENT_SECRET_KEY
 from pipeline.render.calendar import event_calendar
 from pipeline.web.app import create_app
-from tests.conftest import Project
+from tests.conftest import TEST_SECRET_KEY, Project
 from tests.render.conftest import make_item
 from tests.web.conftest import run_server
 
@@ -46,12 +45,12 @@ def test_online_event_gives_its_link_as_the_place(config: Config) -> None:
 def served(ready_project: Project) -> Iterator[tuple[str, Project]]:
     """`newsletter serve`'s app on uvicorn at 127.0.0.1 on a free port."""
     config = ready_project.config()
-    app = create_app(config, ready_project.engine(), DEVELOPMENT_SECRET_KEY, webhook_secrets={})
+    app = create_app(config, ready_project.engine(), TEST_SECRET_KEY, webhook_secrets={})
     for url in run_server(app):
         yield url, ready_project
 
 
-def test_calendar_link_in_the_issue_serves_the_event(served: tuple[str, Project]) -> None:
+def test_signed_calendar_link_of_the_preview_serves_the_event(served: tuple[str, Project]) -> None:
     base, project = served
     with project.engine().connect() as connection:
         event_id = connection.execute(
@@ -62,8 +61,12 @@ def test_calendar_link_in_the_issue_serves_the_event(served: tuple[str, Project]
         ).scalar_one()
     project.run("preview", "--out", "out")
     page = (project.root / "out" / "issue-1.de.html").read_text("utf-8")
-    assert f"https://netzwerk-quartier.example.org/events/{event_id}.ics" in page
-    response = httpx.get(f"{base}/events/{event_id}.ics")
+    link = f"https://netzwerk-quartier.example.org/events/{event_id}.ics?preview="
+    assert link in page
+    token = page.split(link, 1)[1].split('"', 1)[0]
+    # Not yet gone out in an issue: only the preview's signed link opens it.
+    assert httpx.get(f"{base}/events/{event_id}.ics").status_code == 404
+    response = httpx.get(f"{base}/events/{event_id}.ics", params={"preview": token})
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/calendar")
     (event,) = icalendar.Calendar.from_ical(response.content).walk("VEVENT")

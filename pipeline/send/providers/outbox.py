@@ -6,6 +6,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
+from pipeline.files import make_private_dir, write_private_bytes
 from pipeline.send.message import OutgoingMessage, SendResult
 from pipeline.send.mime import to_mime
 from pipeline.send.providers.safety import without_bad_headers
@@ -24,14 +25,14 @@ class OutboxProvider:
         return await without_bad_headers(messages, self._write_all)
 
     async def _write_all(self, messages: Sequence[OutgoingMessage]) -> list[SendResult]:
-        self.outbox_dir.mkdir(parents=True, exist_ok=True)
+        make_private_dir(self.outbox_dir)
         return [self._write(message) for message in messages]
 
     def _write(self, message: OutgoingMessage) -> SendResult:
         name = f"{message.message_id.strip('<>').split('@')[0]}.eml"
         path = self.outbox_dir / name
         temporary = path.with_suffix(".eml.tmp")
-        temporary.write_bytes(to_mime(message).as_bytes())
+        write_private_bytes(temporary, to_mime(message).as_bytes())  # a reader's address
         os.replace(temporary, path)  # atomic: a reader never sees half a message
         return SendResult(delivery_id=message.delivery_id, provider_message_id=str(path))
 

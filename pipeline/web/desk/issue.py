@@ -29,6 +29,7 @@ from pipeline.render.issue import RenderedIssue
 from pipeline.render.personalize import Personalizable, html_values
 from pipeline.render.preview import sample_values
 from pipeline.schedule.overview import scheduler_overview
+from pipeline.tokens import SecretKeys
 from pipeline.web.context import context_of
 from pipeline.web.desk.pages import DESK, action, back_to, page, render
 from pipeline.web.pages import LOCALES, page_locale
@@ -110,12 +111,15 @@ async def show_issue(request: Request, editor: str) -> Response:
     return _issue_page(request, editor, seen)
 
 
-def full_variant(config: Config, engine: sa.Engine, locale: str) -> RenderedIssue | None:
+def full_variant(
+    config: Config, engine: sa.Engine, locale: str, keys: SecretKeys
+) -> RenderedIssue | None:
+    """The next issue as the preview and the test mail show it: calendar links signed."""
     with engine.connect() as connection:
         content = candidate_content(connection, config, now())
     if not content.items:
         return None
-    return render_full(content, config, locale)
+    return render_full(content, config, locale, preview_keys=keys)
 
 
 @page
@@ -125,7 +129,9 @@ async def preview(request: Request, editor: str) -> Response:
     if locale not in LOCALES:
         return HTMLResponse("", status_code=404, headers=PREVIEW_HEADERS)
     context = context_of(request)
-    variant = await run_in_threadpool(full_variant, context.config, context.engine, locale)
+    variant = await run_in_threadpool(
+        full_variant, context.config, context.engine, locale, context.secret_key
+    )
     if variant is None:
         return HTMLResponse("", status_code=204, headers=PREVIEW_HEADERS)
     values = html_values(sample_values(context.config, locale))
@@ -154,7 +160,9 @@ async def send_test(request: Request, editor: str, form: FormData) -> Response:
     context = context_of(request)
     locale = str(form.get("locale", ""))
     locale = locale if locale in LOCALES else page_locale(request)
-    variant = await run_in_threadpool(full_variant, context.config, context.engine, locale)
+    variant = await run_in_threadpool(
+        full_variant, context.config, context.engine, locale, context.secret_key
+    )
     try:
         if variant is None:
             raise SendRefused("the next issue has no items")
