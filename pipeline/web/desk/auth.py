@@ -160,7 +160,7 @@ async def request_link(request: Request) -> Response:
     # The link goes to the address as `editors:` lists it, never as typed.
     editor = listed_editor(context.config, address)
     if editor is not None and (
-        await context.limiter.refused("mails_to_address", normalise_address(editor)) is None
+        await context.limiter.refused("mails_to_address", address) is None
     ):
         token = make_sign_in_token(context.secret_key, editor, context.clock())
         url = f"{context.config.site.url}{SIGN_IN}/{token}"
