@@ -315,8 +315,8 @@ class Config(Strict):
     editors: list[EmailStr] = Field(
         [],
         description="Who may sign in to the editors' desk; the sign-in link is mailed to the "
-        "address as written here. Compared by the rule of docs/operations.md, \"How addresses "
-        "are compared\".",
+        'address as written here. Compared by the rule of docs/operations.md, "How addresses '
+        'are compared".',
     )
     rate_limits: RateLimits = Field(
         RateLimits(), description="Requests per network and mails per address, for every process."

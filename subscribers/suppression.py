@@ -83,7 +83,9 @@ def adopt(connection: sa.Connection, normalised_email: str) -> None:
     listed = sa.select(suppressions.c.email_hash).where(suppressions.c.email_hash == digest)
     if connection.execute(listed).first() is None:
         connection.execute(
-            sa.update(suppressions).where(suppressions.c.email_hash == old).values(email_hash=digest)
+            sa.update(suppressions)
+            .where(suppressions.c.email_hash == old)
+            .values(email_hash=digest)
         )
     else:
         connection.execute(sa.delete(suppressions).where(suppressions.c.email_hash == old))

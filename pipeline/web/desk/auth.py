@@ -159,9 +159,7 @@ async def request_link(request: Request) -> Response:
     answer = RedirectResponse(f"{SIGN_IN}/sent?lang={page_locale(request)}", status_code=303)
     # The link goes to the address as `editors:` lists it, never as typed.
     editor = listed_editor(context.config, address)
-    if editor is not None and (
-        await context.limiter.refused("mails_to_address", address) is None
-    ):
+    if editor is not None and (await context.limiter.refused("mails_to_address", address) is None):
         token = make_sign_in_token(context.secret_key, editor, context.clock())
         url = f"{context.config.site.url}{SIGN_IN}/{token}"
         answer.background = BackgroundTask(_mail_link, context, editor, url, page_locale(request))
