@@ -27,6 +27,7 @@ from pydantic import (
 )
 
 from pipeline.errors import ConfigError
+from subscribers.addresses import InvalidAddress, normalise_address
 
 DEFAULT_CONFIG_PATH = Path("config.yaml")
 Locale = Literal["de", "en"]
@@ -344,10 +345,25 @@ class Config(Strict):
     subscriptions: Subscriptions = Field(
         Subscriptions(), description="Sign-up, confirmation and bounce handling."
     )
-    editors: list[EmailStr] = Field([], description="Who may sign in to the editors' desk.")
+    editors: list[EmailStr] = Field(
+        [],
+        description="Who may sign in to the editors' desk; the sign-in link is mailed to the "
+        'address as written here. Compared by the rule of docs/operations.md, "How addresses '
+        'are compared".',
+    )
     rate_limits: RateLimits = Field(
         RateLimits(), description="Requests per network and mails per address, for every process."
     )
+
+    @field_validator("editors")
+    @classmethod
+    def _comparable_editors(cls, editors: list[str]) -> list[str]:
+        for editor in editors:
+            try:
+                normalise_address(editor)
+            except InvalidAddress as exc:
+                raise ValueError(f"{editor}: {exc}") from exc
+        return editors
 
     def resolve_paths(self, base: Path) -> Config:
         """Make relative paths relative to the config file's folder, not the caller's."""

@@ -76,6 +76,7 @@ def add(
     """
     moment = _now()
     address = normalise_address(email)
+    suppression.adopt(connection, address)
     subscriber_id = connection.execute(
         sa.insert(subscribers)
         .values(

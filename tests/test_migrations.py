@@ -6,9 +6,13 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
+from alembic import command
 from alembic.script import ScriptDirectory
 
 from pipeline import db
+from subscribers import store, suppression
+from subscribers.schema import subscribers
 from tests.conftest import Project
 
 OLD_STORE = Path(__file__).parent / "fixtures" / "store-at-0005a.sql"
@@ -47,3 +51,63 @@ def test_a_store_at_the_old_head_upgrades_and_keeps_its_data(old_store: Project)
     assert "anna.schmidt@example.org" in listed
     again = old_store.run("db", "upgrade")
     assert "is up to date" in again.stdout
+
+
+KAI = "kai.mueller@bücherei-quartier.de"
+ERASED = "erased.person@straße-beispiel.de"
+
+
+def test_stored_addresses_keep_matching_after_their_respelling(old_store: Project) -> None:
+    """0011 respells the IDN domain as its A-label; the erased person's hash stays old."""
+    old_store.run("db", "upgrade")
+    listed = old_store.run("subscribers", "list", "--json").stdout
+    assert "kai.mueller@xn--bcherei-quartier-jzb.de" in listed and KAI not in listed
+    # Kai is found by every spelling of his mailbox, and is one subscriber still.
+    for spelling in (
+        KAI,
+        "kai.mueller@xn--bcherei-quartier-jzb.de",
+        "Kai.Mueller@BÜCHEREI-quartier.de",
+    ):
+        added = old_store.run("subscribers", "add", spelling, "--consent-given-by", "t")
+        assert "already in the store" in added.stdout, spelling
+    engine = old_store.engine()
+    with engine.connect() as connection:
+        kai = store.find(connection, KAI)
+        assert kai is not None
+        row = connection.execute(sa.select(subscribers).where(subscribers.c.id == kai.id)).one()
+        # The audience compares this hash with the suppression list's: it is the new one.
+        assert row.email_hash == suppression.email_hash(connection, kai.email)
+        assert kai.id in set(connection.execute(store.active_ids()).scalars())
+    engine.dispose()
+    # The erased person's address is gone, so their hash could not be made anew: it blocks.
+    for spelling in (ERASED, "Erased.Person@XN--STRAE-BEISPIEL-3FB.DE"):
+        sheet = old_store.root / "again.csv"
+        sheet.write_text(f"email,name\n{spelling},Wieder da\n", encoding="utf-8")
+        refused = old_store.run(
+            "subscribers", "import", str(sheet), "--apply", "--consent-given-by", "t", check=False
+        )
+        assert refused.returncode == 1, refused.stdout
+        assert "row 2, column email: is on the suppression list (erased)" in refused.stderr
+    # A different domain (IDNA 2003 would have made it the same) is not blocked.
+    sheet.write_text("email\nerased.person@strasse-beispiel.de\n", encoding="utf-8")
+    old_store.run("subscribers", "import", str(sheet), "--apply", "--consent-given-by", "t")
+    added = old_store.run("subscribers", "add", ERASED, "--consent-given-by", "t", check=False)
+    assert added.returncode != 0 and "suppression list (erased)" in added.stderr
+
+
+def test_the_respelling_is_undone_by_a_downgrade(old_store: Project) -> None:
+    old_store.run("db", "upgrade")
+    engine = old_store.engine()
+    config = db._alembic_config(old_store.config().database.url)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0010")
+    with engine.connect() as connection:
+        email, digest = connection.execute(
+            sa.select(subscribers.c.email, subscribers.c.email_hash).where(subscribers.c.id == 5)
+        ).one()
+    engine.dispose()
+    assert (email, digest) == (
+        KAI,
+        "3f181f56eb6a9ac8703858cc692de1438f3c501035d78dbdb07cee0ff72a448a",
+    )

@@ -99,3 +99,19 @@ def test_repeated_sign_ups_of_a_pending_address_send_one_mail(site: Site) -> Non
     site.wait_for_mail("wartet@example.org")
     with pytest.raises(AssertionError, match="no mail #2"):
         site.wait_for_mail("wartet@example.org", count=2, timeout_s=1.5)
+
+
+def test_a_look_alike_sign_up_is_a_sign_up_of_its_own(site: Site) -> None:
+    """`preße-netzwerk.de` is another domain: its sign-up never touches Anna's record."""
+    anna = site.add_active("anna@presse-netzwerk.de", topics=["partner"])
+    status, _page = sign_up(site, "anna@preße-netzwerk.de")
+    assert status == 200
+    look_alike = "anna@xn--pree-netzwerk-ddb.de"
+    assert site.state(look_alike) == "pending"
+    mail = site.wait_for_mail(look_alike)
+    assert "/confirm/" in mail.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert site.mails_to("anna@presse-netzwerk.de") == []
+    with site.engine.connect() as connection:
+        assert store.find(connection, "anna@presse-netzwerk.de") == anna
+        other = store.find(connection, "anna@preße-netzwerk.de")
+    assert other is not None and other.id != anna.id

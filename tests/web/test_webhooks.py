@@ -152,6 +152,17 @@ def test_postmark_hard_bounce_suppresses_with_good_credentials_only(hooks: Site)
     _assert_suppressed(hooks, "john@example.com", "hard_bounce")
 
 
+def test_a_bounce_of_a_look_alike_address_leaves_the_real_one_alone(hooks: Site) -> None:
+    """A bounce from `preße-netzwerk.de` (another domain) must not suppress `presse-`."""
+    hooks.add_active("anna@presse-netzwerk.de")
+    bounce = POSTMARK_BOUNCE | {"Email": "anna@preße-netzwerk.de", "ID": 4711}
+    assert _post(hooks, "postmark", json.dumps(bounce).encode(), _basic(BASIC)).status_code == 200
+    assert hooks.state("anna@presse-netzwerk.de") == "active"
+    with hooks.engine.connect() as connection:
+        assert suppression.reason_for(connection, "anna@presse-netzwerk.de") is None
+        assert suppression.reason_for(connection, "anna@xn--pree-netzwerk-ddb.de") == "hard_bounce"
+
+
 def test_postmark_spam_complaint_marks_complained(hooks: Site) -> None:
     hooks.add_active("john@example.com")
     complaint = POSTMARK_BOUNCE | {

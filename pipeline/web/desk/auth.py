@@ -41,6 +41,7 @@ from pipeline.web.desk.pages import (
     SESSION_MAX_AGE,
     action,
     is_editor,
+    listed_editor,
     make_session,
     message,
     render,
@@ -156,12 +157,12 @@ async def request_link(request: Request) -> Response:
     except InvalidAddress:
         return _form(request, gettext("Please enter a valid email address."), raw)
     answer = RedirectResponse(f"{SIGN_IN}/sent?lang={page_locale(request)}", status_code=303)
-    if is_editor(context.config, address) and (
-        await context.limiter.refused("mails_to_address", address) is None
-    ):
-        token = make_sign_in_token(context.secret_key, address, context.clock())
+    # The link goes to the address as `editors:` lists it, never as typed.
+    editor = listed_editor(context.config, address)
+    if editor is not None and (await context.limiter.refused("mails_to_address", address) is None):
+        token = make_sign_in_token(context.secret_key, editor, context.clock())
         url = f"{context.config.site.url}{SIGN_IN}/{token}"
-        answer.background = BackgroundTask(_mail_link, context, address, url, page_locale(request))
+        answer.background = BackgroundTask(_mail_link, context, editor, url, page_locale(request))
     else:
         log.info("no desk sign-in link sent: not an editor's address, or it had its share")
     return answer

@@ -22,6 +22,7 @@ from pipeline.tokens import InvalidToken, SecretKeys, check_form_token, make_for
 from pipeline.web.context import context_of
 from pipeline.web.desk.labels import labels
 from pipeline.web.pages import page_locale
+from subscribers.addresses import InvalidAddress, listed
 
 DESK = "/desk"
 SESSION_COOKIE = "desk_session"
@@ -40,8 +41,20 @@ Page = Callable[[Request, str], Awaitable[Response]]
 Action = Callable[[Request, str, FormData], Awaitable[Response]]
 
 
+def listed_editor(config: Config, address: str) -> str | None:
+    """The entry of `editors:` that is the same mailbox as `address`, as written there.
+
+    Addresses are compared by their normal form (`subscribers.addresses`), never folded
+    further: `anna@preße-netzwerk.de` is not `anna@presse-netzwerk.de`.
+    """
+    try:
+        return listed(address, [str(editor) for editor in config.editors])
+    except InvalidAddress:
+        return None
+
+
 def is_editor(config: Config, address: str) -> bool:
-    return address.casefold() in {str(editor).casefold() for editor in config.editors}
+    return listed_editor(config, address) is not None
 
 
 def _sessions(secret_key: SecretKeys) -> URLSafeTimedSerializer:
@@ -49,7 +62,7 @@ def _sessions(secret_key: SecretKeys) -> URLSafeTimedSerializer:
 
 
 def make_session(secret_key: SecretKeys, address: str) -> str:
-    return str(_sessions(secret_key).dumps(address.casefold()))
+    return str(_sessions(secret_key).dumps(address))
 
 
 def editor_of(request: Request) -> str | None:
