@@ -47,7 +47,7 @@ def normalise_address(raw: str) -> str:
 
 
 def legacy_spelling(address: str) -> str:
-    """How releases before 0011 spelled the address (email-validator's form, lower-cased).
+    """How releases before 0012 spelled the address (email-validator's form, lower-cased).
 
     Only for matching suppression hashes made then; `address` is a normal form.
     """

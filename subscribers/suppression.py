@@ -5,7 +5,7 @@ or a sign-up of the same address is still recognised. The salt is made at random
 database is created and lives in it, so the hashes cannot be matched against another list.
 
 The hash is of the address's normal form (`subscribers.addresses`). Hashes made by releases
-before 0011 are of the older spelling (`legacy_spelling`); migration 0011 re-hashed those
+before 0012 are of the older spelling (`legacy_spelling`); migration 0012 re-hashed those
 whose address the store still held, but an erased person's cannot be re-hashed, their
 address being gone. So every lookup checks both digests, and a listed address keeps
 matching whichever release listed it.
@@ -41,7 +41,7 @@ def _digest(key: str, spelling: str) -> str:
 
 
 def _digests(connection: sa.Connection, normalised_email: str) -> list[str]:
-    """The address's hash and, for entries made before 0011, its old spelling's hash."""
+    """The address's hash and, for entries made before 0012, its old spelling's hash."""
     key = salt(connection)
     return [_digest(key, normalised_email), _digest(key, legacy_spelling(normalised_email))]
 
@@ -71,7 +71,7 @@ def reason_for(connection: sa.Connection, normalised_email: str) -> str | None:
 
 
 def adopt(connection: sa.Connection, normalised_email: str) -> None:
-    """Re-hash an entry made before 0011 for an address the store holds again.
+    """Re-hash an entry made before 0012 for an address the store holds again.
 
     The audience of a send compares the subscribers' hashes with the list's in the
     database (`store.active_ids`), so a listed address that becomes a subscriber must be

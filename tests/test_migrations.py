@@ -58,7 +58,7 @@ ERASED = "erased.person@straße-beispiel.de"
 
 
 def test_stored_addresses_keep_matching_after_their_respelling(old_store: Project) -> None:
-    """0011 respells the IDN domain as its A-label; the erased person's hash stays old."""
+    """0012 respells the IDN domain as its A-label; the erased person's hash stays old."""
     old_store.run("db", "upgrade")
     listed = old_store.run("subscribers", "list", "--json").stdout
     assert "kai.mueller@xn--bcherei-quartier-jzb.de" in listed and KAI not in listed
@@ -101,7 +101,7 @@ def test_the_respelling_is_undone_by_a_downgrade(old_store: Project) -> None:
     config = db._alembic_config(old_store.config().database.url)
     with engine.begin() as connection:
         config.attributes["connection"] = connection
-        command.downgrade(config, "0010")
+        command.downgrade(config, "0011")
     with engine.connect() as connection:
         email, digest = connection.execute(
             sa.select(subscribers.c.email, subscribers.c.email_hash).where(subscribers.c.id == 5)

@@ -1,7 +1,7 @@
 """addresses respelled: the domain as its IDNA 2008 A-label, the hashes made anew
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0012
+Revises: 0011
 
 Earlier releases stored an address as email-validator's normal form lower-cased, with the
 domain as its Unicode U-label (`kai@bücherei-quartier.de`). The store now keeps the domain
@@ -30,8 +30,8 @@ import idna
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011"
-down_revision = "0010"
+revision = "0012"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
