@@ -19,6 +19,7 @@ from starlette.requests import Request
 from pipeline.config import Config
 from pipeline.tokens import SecretKeys
 from pipeline.web.limits import Limiter
+from pipeline.web.mail_queue import MailQueue
 
 WEBHOOK_PROVIDERS = ("postmark", "sendgrid", "mailgun", "brevo", "ses")
 
@@ -60,6 +61,7 @@ class WebContext:
     limiter: Limiter
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     fetch: Callable[[str], bytes] = fetch_url
+    mails: MailQueue = field(default_factory=MailQueue)
 
 
 def context_of(request: Request) -> WebContext:
