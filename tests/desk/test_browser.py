@@ -7,7 +7,7 @@ from pathlib import Path
 from pipeline.web.desk.pages import SESSION_COOKIE
 from tests.desk.conftest import session_cookie
 from tests.web.browser import chromium
-from tests.web.conftest import SECRET_KEY, Site
+from tests.web.conftest import Site
 
 TITLE = "Nachbarschaftsfest am Kanal"
 FRAMES_SHOWING = (
