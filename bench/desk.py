@@ -25,7 +25,8 @@ from pipeline.collect.item import CollectedItem
 from pipeline.config import load_config
 from pipeline.queue.store import upsert
 from pipeline.web.app import create_app
-from pipeline.web.desk.pages import SESSION_COOKIE, make_session
+from pipeline.web.desk.pages import SESSION_COOKIE
+from pipeline.web.desk.sessions import start_session
 from subscribers import store
 from tests.web.conftest import run_server
 
@@ -84,7 +85,8 @@ def main(items: int = 200, readers: int = 1000) -> None:
         app = create_app(config, engine, "bench-key", webhook_secrets={})
         for url in run_server(app):
             with httpx.Client(base_url=url, timeout=60) as client:
-                client.cookies.set(SESSION_COOKIE, make_session("bench-key", EDITOR))
+                cookie = start_session(engine, "bench-key", EDITOR, "bench", datetime.now(UTC))
+                client.cookies.set(SESSION_COOKIE, cookie)
                 for path in ("/desk", "/desk/items/new", "/desk/issue", "/desk/issue/preview/de"):
                     times = []
                     for _ in range(ROUNDS):

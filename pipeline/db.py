@@ -312,6 +312,20 @@ desk_used_links = sa.Table(
     sa.Column("used_at", UtcDateTime(), nullable=False),
 )
 
+# Desk sessions, kept on the server so that signing out, signing out everywhere and an
+# editor's removal from `editors:` end them. The cookie holds the signed session id; the
+# table holds only its hash, so a copy of the database opens no session.
+desk_sessions = sa.Table(
+    "desk_sessions",
+    metadata,
+    sa.Column("id_hash", sa.String(64), primary_key=True),
+    sa.Column("editor", sa.String(320), nullable=False, index=True),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("last_seen_at", UtcDateTime(), nullable=False),
+    sa.Column("expires_at", UtcDateTime(), nullable=False, index=True),
+    sa.Column("user_agent", sa.String(120), nullable=False),
+)
+
 # Bounce and complaint events already applied, by the mail service's own id: services
 # deliver a webhook again when they are unsure it arrived, and a soft bounce counted twice
 # would suppress a reader early. Only bounces and complaints are kept, a few rows an issue.

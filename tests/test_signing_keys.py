@@ -7,15 +7,18 @@ without NEWSLETTER_SECRET_KEY; the forgeries are made with the key that is in th
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 
 import httpx
 import pytest
 
+from pipeline import db
 from pipeline.environment import DEVELOPMENT_SECRET_KEY
 from pipeline.tokens import make_token, read_token
-from pipeline.web.desk.pages import SESSION_COOKIE, make_session
+from pipeline.web.desk.pages import SESSION_COOKIE
+from pipeline.web.desk.sessions import start_session
 from subscribers import store
 from tests.conftest import Project, serve_command
 
@@ -146,9 +149,15 @@ def test_a_site_with_a_key_refuses_what_the_public_key_signs(ready_project: Proj
             f"{server}/unsubscribe/{forged}", data={"List-Unsubscribe": "One-Click"}, timeout=30
         )
         assert answer.status_code == 400
+        # A real session row, its cookie signed with the public key: refused all the same.
+        engine = db.make_engine(ready_project.config().database.url)
+        forged_session = start_session(
+            engine, DEVELOPMENT_SECRET_KEY, EDITOR, "", datetime.now(UTC)
+        )
+        engine.dispose()
         desk = httpx.get(
             f"{server}/desk",
-            cookies={SESSION_COOKIE: make_session(DEVELOPMENT_SECRET_KEY, EDITOR)},
+            cookies={SESSION_COOKIE: forged_session},
             timeout=30,
         )
         assert desk.status_code == 303

@@ -2,16 +2,32 @@
 
 from __future__ import annotations
 
+import os
 from typing import Annotated
 
 import typer
 import uvicorn
 
 from pipeline.cli.common import ConfigOption, keys_for, open_store, out
+from pipeline.config import config_path_from_env
+from pipeline.errors import ConfigError
 from pipeline.web.app import create_app
 
 # A request waits this long for a send's write lock on SQLite, then gets a 503 (never 500).
 BUSY_TIMEOUT_S = 5
+# A test hook: how often the editors' list is re-read, in seconds (default once a minute).
+RELOAD_ENV = "NEWSLETTER_EDITORS_RELOAD_S"
+
+
+def _reload_every_s() -> float:
+    raw = os.environ.get(RELOAD_ENV, "60")
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = 0
+    if not 0 < seconds <= 60:
+        raise ConfigError(f"{RELOAD_ENV}: expected seconds between 0 and 60, not {raw!r}")
+    return seconds
 
 
 def serve(
@@ -21,7 +37,13 @@ def serve(
 ) -> None:
     """Serve subscribe, confirm, preferences, unsubscribe, webhooks and the archive."""
     settings, engine = open_store(config, busy_timeout_s=BUSY_TIMEOUT_S)
-    app = create_app(settings, engine, keys_for(settings, serving_on=host))
+    app = create_app(
+        settings,
+        engine,
+        keys_for(settings, serving_on=host),
+        config_path=config_path_from_env(config),
+        editors_reload_s=_reload_every_s(),
+    )
     out.print(f"Serving {settings.site.name} on http://{host}:{port} (Ctrl+C stops).")
     # The app reads X-Forwarded-For itself, from `site.trusted_proxies` only.
     uvicorn.run(app, host=host, port=port, proxy_headers=False, access_log=False)

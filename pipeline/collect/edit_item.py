@@ -1,8 +1,8 @@
 """Edits from the editors' desk, written back to the item's file so git stays the source.
 
-Only the changed keys of the front matter are replaced; the other keys keep their order
-and values, and the body is kept byte for byte. (YAML comments in the front matter are
-not kept: the front matter is written anew.)
+Only the lines of the changed keys of the front matter are replaced; the other keys, the
+comments and blank lines keep their place and their bytes (`front_matter_edit`), and the
+body is kept byte for byte.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import yaml
 
 from pipeline.collect.folder import read_item
 from pipeline.collect.front_matter import FrontMatter
+from pipeline.collect.front_matter_edit import edit_front_matter
 from pipeline.errors import ContentError
 
 _PARTS = re.compile(r"\A(?P<lead>\s*---[ \t]*\r?\n)(?P<meta>.*?)(?P<close>^---[ \t]*(\r?\n|\Z))",
@@ -42,13 +43,15 @@ def update_item_file(
     metadata = yaml.safe_load(match["meta"]) or {}
     if not isinstance(metadata, dict):
         raise ContentError(str(path), "the front matter is not a mapping of keys", line=2)
+    original = dict(metadata)
     for key, value in changes.items():
         if value is None:
             metadata.pop(key, None)
         else:
             metadata[key] = value
     FrontMatter.model_validate(metadata)
-    dumped = yaml.safe_dump(metadata, allow_unicode=True, sort_keys=False)
+    changed = {k: v for k, v in changes.items() if original.get(k) != v}
+    dumped = edit_front_matter(match["meta"], changed, metadata)
     path.write_text(match["lead"] + dumped + match["close"] + text[match.end() :], encoding="utf-8")
     try:
         read_item(path, content_dir, ZoneInfo(timezone), topic_keys)

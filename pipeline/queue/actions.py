@@ -44,11 +44,20 @@ def next_state(state: str, action: Action) -> str:
     return target
 
 
+MAX_ITEM_ID = 2**63 - 1
+
+
 def find_item_id(connection: sa.Connection, ref: str) -> int:
     """An item by its number in `queue list` or by its key."""
-    column = items.c.id if ref.isdigit() else items.c.key
-    value: int | str = int(ref) if ref.isdigit() else ref
-    found = connection.execute(sa.select(items.c.id).where(column == value)).scalar()
+    number = ref.isascii() and ref.isdigit()
+    column = items.c.id if number else items.c.key
+    value: int | str = int(ref) if number else ref
+    # A number longer than a database integer holds names no item (and no overflow).
+    found = (
+        None
+        if number and int(ref) > MAX_ITEM_ID
+        else connection.execute(sa.select(items.c.id).where(column == value)).scalar()
+    )
     if found is None:
         raise QueueActionRefused(f"no item {ref!r} in the queue (see `newsletter queue list`)")
     return int(found)

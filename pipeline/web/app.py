@@ -5,12 +5,16 @@ A new concern is a module with a `routes` list, added to ROUTE_MODULES.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
+from collections.abc import AsyncIterator
+from pathlib import Path
 from types import ModuleType
 
 import sqlalchemy as sa
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
@@ -35,6 +39,7 @@ from pipeline.web.context import (
     sns_certificate_pattern,
     webhook_secrets_from_env,
 )
+from pipeline.web.desk.editors import RELOAD_EVERY_S, editors_watched
 from pipeline.web.limits import Limiter, limits_of
 from pipeline.web.pages import message_page, page_locale
 from pipeline.web.webhooks import routes as webhooks
@@ -70,8 +75,13 @@ def create_app(
     *,
     webhook_secrets: dict[str, str | None] | None = None,
     sns_certificate_url: re.Pattern[str] | None = None,
+    config_path: Path | None = None,
+    editors_reload_s: float = RELOAD_EVERY_S,
 ) -> Starlette:
-    """The app; `sns_certificate_url` replaces the region's SNS host only in tests."""
+    """The app; `sns_certificate_url` replaces the region's SNS host only in tests.
+
+    With `config_path`, the editors' list is re-read from it while the app runs (`serve`).
+    """
     context = WebContext(
         config=config,
         engine=engine,
@@ -87,10 +97,22 @@ def create_app(
         ProxyHeadersMiddleware,
         trusted_hosts=[str(network) for network in config.site.trusted_proxies],
     )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with contextlib.AsyncExitStack() as stack:
+            stack.push_async_callback(run_in_threadpool, context.mails.close)
+            if config_path is not None:
+                await stack.enter_async_context(
+                    editors_watched(context, config_path, editors_reload_s)
+                )
+            yield
+
     app = Starlette(
         routes=compose_routes(ROUTE_MODULES),
         middleware=[proxies],
         exception_handlers={sa.exc.OperationalError: database_busy},
+        lifespan=lifespan,
     )
     app.state.context = context
     return app

@@ -20,6 +20,7 @@ from pipeline.config import Config
 from pipeline.net import ACCEPT_ENCODING, read_bounded_sync
 from pipeline.tokens import SecretKeys
 from pipeline.web.limits import Limiter
+from pipeline.web.mail_queue import MailQueue
 
 WEBHOOK_PROVIDERS = ("postmark", "sendgrid", "mailgun", "brevo", "ses")
 
@@ -70,6 +71,7 @@ class WebContext:
     limiter: Limiter
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     fetch: Callable[[str], bytes] = fetch_url
+    mails: MailQueue = field(default_factory=MailQueue)
 
 
 def context_of(request: Request) -> WebContext:

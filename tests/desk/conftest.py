@@ -14,8 +14,9 @@ import sqlalchemy as sa
 from pipeline.collect import collect
 from pipeline.db import items
 from pipeline.web.desk.pages import SESSION_COOKIE
+from pipeline.web.desk.sessions import start_session
 from tests.conftest import Project
-from tests.web.conftest import Site, csrf_of, make_site
+from tests.web.conftest import SECRET_KEY, Site, csrf_of, make_site
 
 EDITOR = "redaktion@netzwerk-quartier.example.org"
 
@@ -73,6 +74,11 @@ def signed_in(site: Site) -> Iterator[httpx.Client]:
         assert answer.status_code == 303, answer.text
         client.cookies.set(SESSION_COOKIE, answer.cookies[SESSION_COOKIE])
         yield client
+
+
+def session_cookie(site: Site, editor: str = EDITOR) -> str:
+    """A session cookie as signing in would set it, without the mail (for browser tests)."""
+    return start_session(site.engine, SECRET_KEY, editor, "test browser", now())
 
 
 def desk_csrf(client: httpx.Client) -> str:

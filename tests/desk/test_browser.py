@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipeline.web.desk.pages import SESSION_COOKIE, make_session
-from tests.desk.conftest import EDITOR
+from pipeline.web.desk.pages import SESSION_COOKIE
+from tests.desk.conftest import session_cookie
 from tests.web.browser import chromium
-from tests.web.conftest import SECRET_KEY, Site
+from tests.web.conftest import Site
 
 TITLE = "Nachbarschaftsfest am Kanal"
 FRAMES_SHOWING = (
@@ -21,7 +21,7 @@ def test_an_editor_adds_an_event_and_sees_it_in_the_preview(desk: Site, tmp_path
         page.call(
             "Network.setCookie",
             name=SESSION_COOKIE,
-            value=make_session(SECRET_KEY, EDITOR),
+            value=session_cookie(desk),
             url=f"{desk.url}/desk",
             path="/desk",
             httpOnly=True,

@@ -4,6 +4,12 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from pipeline.web.desk import auth, issue, items, queue
+from pipeline.web.desk import account, auth, issue, items, queue
 
-routes: list[BaseRoute] = [*auth.routes, *queue.routes, *items.routes, *issue.routes]
+routes: list[BaseRoute] = [
+    *auth.routes,
+    *account.routes,
+    *queue.routes,
+    *items.routes,
+    *issue.routes,
+]

@@ -2,10 +2,11 @@
 
 The link is signed, carries its time of issue and a nonce, and works once: the nonce is
 recorded when the link is used. Opening the link shows a button; only pressing it signs in,
-so a mail scanner that follows links cannot use up the link. The answer to a request is
-the same whether or not the address is an editor's, and the mail goes out after it.
-Requests are limited per network, and the links one address is sent per window, whoever
-asks, so nobody floods an inbox (`rate_limits`).
+so a mail scanner that follows links cannot use up the link, and starts a session on the
+server (`sessions`). The answer to a request is the same, in content and in time, whether
+or not the address is an editor's: the request only queues a job, and the mail thread
+decides whether to send (`mail_queue`). Requests are limited per network, and the links one
+address is sent per window, whoever asks, so nobody floods an inbox (`rate_limits`).
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ import logging
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 import sqlalchemy as sa
 from itsdangerous import BadSignature, URLSafeSerializer
-from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.requests import Request
@@ -38,14 +39,14 @@ from pipeline.web.desk.pages import (
     DESK,
     FORM_MAX_AGE,
     SESSION_COOKIE,
-    SESSION_MAX_AGE,
     action,
+    current_session,
     is_editor,
     listed_editor,
-    make_session,
     message,
     render,
 )
+from pipeline.web.desk.sessions import SESSION_MAX_AGE, end_session, start_session
 from pipeline.web.pages import page_locale
 from subscribers.addresses import InvalidAddress, normalise_address
 
@@ -156,16 +157,9 @@ async def request_link(request: Request) -> Response:
         address = normalise_address(raw)
     except InvalidAddress:
         return _form(request, gettext("Please enter a valid email address."), raw)
-    answer = RedirectResponse(f"{SIGN_IN}/sent?lang={page_locale(request)}", status_code=303)
-    # The link goes to the address as `editors:` lists it, never as typed.
-    editor = listed_editor(context.config, address)
-    if editor is not None and (await context.limiter.refused("mails_to_address", address) is None):
-        token = make_sign_in_token(context.secret_key, editor, context.clock())
-        url = f"{context.config.site.url}{SIGN_IN}/{token}"
-        answer.background = BackgroundTask(_mail_link, context, editor, url, page_locale(request))
-    else:
-        log.info("no desk sign-in link sent: not an editor's address, or it had its share")
-    return answer
+    # Whether the address is an editor's is decided on the mail thread, not here.
+    context.mails.submit(partial(mail_link_if_editor, context, address, page_locale(request)))
+    return RedirectResponse(f"{SIGN_IN}/sent?lang={page_locale(request)}", status_code=303)
 
 
 async def link_sent(request: Request) -> Response:
@@ -224,10 +218,18 @@ async def use_sign_in_link(request: Request) -> Response:
         return _refused(request)
     if not await run_in_threadpool(use_link, context.engine, link, context.clock()):
         return _refused(request)
+    cookie = await run_in_threadpool(
+        start_session,
+        context.engine,
+        context.secret_key,
+        link.address,
+        request.headers.get("user-agent", ""),
+        context.clock(),
+    )
     answer = RedirectResponse(f"{DESK}?lang={page_locale(request)}", status_code=303)
     answer.set_cookie(
         SESSION_COOKIE,
-        make_session(context.secret_key, link.address),
+        cookie,
         max_age=int(SESSION_MAX_AGE.total_seconds()),
         path=DESK,
         secure=context.config.site.url.startswith("https://"),
@@ -239,6 +241,9 @@ async def use_sign_in_link(request: Request) -> Response:
 
 @action
 async def sign_out(request: Request, editor: str, form: FormData) -> Response:
+    await run_in_threadpool(
+        end_session, context_of(request).engine, current_session(request).id_hash
+    )
     answer = RedirectResponse(f"{SIGN_IN}?lang={page_locale(request)}", status_code=303)
     answer.delete_cookie(SESSION_COOKIE, path=DESK)
     return answer
@@ -278,10 +283,21 @@ def sign_in_mail(config: Config, address: str, url: str, locale: str) -> Outgoin
     )
 
 
-async def _mail_link(context: WebContext, address: str, url: str, locale: str) -> None:
+async def mail_link_if_editor(context: WebContext, address: str, locale: str) -> None:
+    """Mail a sign-in link if the address is an editor's and has not had its share.
+
+    Runs on the mail thread, so the database and the mail service may take their time.
+    """
+    # The link goes to the address as `editors:` lists it, never as typed.
+    editor = listed_editor(context.config, address)
+    if editor is None or context.limiter.take("mails_to_address", address) is not None:
+        log.info("no desk sign-in link sent: not an editor's address, or it had its share")
+        return
+    token = make_sign_in_token(context.secret_key, editor, context.clock())
+    url = f"{context.config.site.url}{SIGN_IN}/{token}"
     provider = make_provider(context.config)
     try:
-        results = await provider.send_batch([sign_in_mail(context.config, address, url, locale)])
+        results = await provider.send_batch([sign_in_mail(context.config, editor, url, locale)])
         if results and results[0].error:
             raise PermanentProviderError(f"the sign-in mail was refused: {results[0].error}")
     except Exception:

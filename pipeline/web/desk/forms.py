@@ -121,6 +121,14 @@ def edited_front_matter(values: Mapping[str, Any], before: Mapping[str, Any]) ->
     return changes
 
 
+def form_errors(values: Mapping[str, Any], translation: gettext.NullTranslations) -> dict[str, str]:
+    """What the form's own inputs refuse before the model sees them: the item's day is a
+    date input, so a time in it (`2026-12-03T00:00:00`) is no day."""
+    if values["date"] and not isinstance(_day(values["date"]), date):
+        return {"date": translation.gettext("Please enter a date.")}
+    return {}
+
+
 def check(front_matter: dict[str, Any]) -> None:
     """Raise ValidationError as the content folder would (empty values left out)."""
     FrontMatter.model_validate({k: v for k, v in front_matter.items() if v not in (None, [])})

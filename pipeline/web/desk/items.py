@@ -23,6 +23,7 @@ from pipeline.collect.edit_item import update_item_file
 from pipeline.collect.new_item import write_item_file
 from pipeline.config import Config
 from pipeline.errors import ContentError
+from pipeline.queue.actions import MAX_ITEM_ID
 from pipeline.queue.listing import show_item
 from pipeline.render.i18n import translations
 from pipeline.web.context import context_of
@@ -32,6 +33,7 @@ from pipeline.web.desk.forms import (
     check,
     edited_front_matter,
     field_errors,
+    form_errors,
     form_values,
     new_front_matter,
     values_of_item,
@@ -96,6 +98,9 @@ async def add_item(request: Request, editor: str, form: FormData) -> Response:
     context = context_of(request)
     translation = translations(page_locale(request))
     values = form_values(form)
+    refused = form_errors(values, translation)
+    if refused:
+        return _form(request, editor, values, errors=refused)
     front_matter = new_front_matter(values)
     try:
         check(front_matter)
@@ -115,9 +120,12 @@ def _content_errors(exc: ContentError, otherwise: str) -> dict[str, str]:
 
 
 def _item(request: Request) -> dict[str, Any] | None:
+    item_id = int(request.path_params["item"])
+    if item_id > MAX_ITEM_ID:  # more than a database integer holds
+        return None
     with context_of(request).engine.connect() as connection:
         try:
-            return show_item(connection, int(request.path_params["item"]))
+            return show_item(connection, item_id)
         except sa.exc.NoResultFound:
             return None
 

@@ -1,8 +1,9 @@
 """What every desk page shares: the session, the form tokens, and rendering.
 
-A session is a signed, timed cookie naming the editor; it counts only while the address
-is still listed in `editors:`. Every form carries a token bound to the editor's session,
-so a form posted from another site or for another editor is refused.
+A session is a row on the server (`sessions`) that the cookie names; it counts only
+while the address is still listed in `editors:`, checked on every request. Every form
+carries a token bound to the session, so a form posted from another site, for another
+editor or from a session that has ended is refused.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
-from itsdangerous import BadSignature, URLSafeTimedSerializer
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
@@ -18,15 +19,15 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from pipeline.config import Config
 from pipeline.render.environment import make_environment, render_template
 from pipeline.render.i18n import translations
-from pipeline.tokens import InvalidToken, SecretKeys, check_form_token, make_form_token
+from pipeline.tokens import InvalidToken, check_form_token, make_form_token
 from pipeline.web.context import context_of
 from pipeline.web.desk.labels import labels
+from pipeline.web.desk.sessions import DeskSession, find_session
 from pipeline.web.pages import page_locale
 from subscribers.addresses import InvalidAddress, listed
 
 DESK = "/desk"
 SESSION_COOKIE = "desk_session"
-SESSION_MAX_AGE = timedelta(hours=12)
 FORM_MAX_AGE = timedelta(hours=12)
 HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
@@ -57,44 +58,47 @@ def is_editor(config: Config, address: str) -> bool:
     return listed_editor(config, address) is not None
 
 
-def _sessions(secret_key: SecretKeys) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(secret_key, salt="newsletter.desk-session")
-
-
-def make_session(secret_key: SecretKeys, address: str) -> str:
-    return str(_sessions(secret_key).dumps(address))
-
-
-def editor_of(request: Request) -> str | None:
-    """The signed-in editor's address, or None."""
+def session_of(request: Request) -> DeskSession | None:
+    """The request's live session of a listed editor, or None."""
     context = context_of(request)
     cookie = request.cookies.get(SESSION_COOKIE)
     if not cookie:
         return None
-    try:
-        address = _sessions(context.secret_key).loads(
-            cookie, max_age=int(SESSION_MAX_AGE.total_seconds())
-        )
-    except BadSignature:
+    session = find_session(context.engine, context.secret_key, cookie, context.clock())
+    if session is None or not is_editor(context.config, session.editor):
         return None
-    if not isinstance(address, str) or not is_editor(context.config, address):
-        return None
-    return address
+    return session
 
 
-def csrf_token(request: Request, editor: str) -> str:
-    return make_form_token(context_of(request).secret_key, f"{DESK}#{editor}")
+async def _signed_in(request: Request) -> DeskSession | None:
+    session = await run_in_threadpool(session_of, request)
+    request.state.desk_session = session
+    return session
+
+
+def current_session(request: Request) -> DeskSession:
+    """The session a guarded page or action runs in."""
+    session: DeskSession = request.state.desk_session
+    return session
+
+
+def _form_path(session: DeskSession) -> str:
+    return f"{DESK}#{session.csrf_binding}"
+
+
+def csrf_token(request: Request) -> str:
+    return make_form_token(context_of(request).secret_key, _form_path(current_session(request)))
 
 
 def page(handler: Page) -> Callable[[Request], Awaitable[Response]]:
     """A page for signed-in editors; anyone else is sent to the sign-in form."""
 
     async def guarded(request: Request) -> Response:
-        editor = editor_of(request)
-        if editor is None:
+        session = await _signed_in(request)
+        if session is None:
             locale = page_locale(request)
             return RedirectResponse(f"{DESK}/sign-in?lang={locale}", status_code=303)
-        return await handler(request, editor)
+        return await handler(request, session.editor)
 
     return guarded
 
@@ -105,8 +109,8 @@ def action(handler: Action) -> Callable[[Request], Awaitable[Response]]:
     async def guarded(request: Request) -> Response:
         locale = page_locale(request)
         gettext = translations(locale).gettext
-        editor = editor_of(request)
-        if editor is None:
+        session = await _signed_in(request)
+        if session is None:
             return message(
                 request,
                 gettext("Please sign in"),
@@ -118,7 +122,7 @@ def action(handler: Action) -> Callable[[Request], Awaitable[Response]]:
             check_form_token(
                 context_of(request).secret_key,
                 str(form.get("csrf", "")),
-                f"{DESK}#{editor}",
+                _form_path(session),
                 FORM_MAX_AGE,
             )
         except InvalidToken:
@@ -128,7 +132,7 @@ def action(handler: Action) -> Callable[[Request], Awaitable[Response]]:
                 gettext("Please go back, reload the page and send the form again."),
                 status_code=403,
             )
-        return await handler(request, editor, form)
+        return await handler(request, session.editor, form)
 
     return guarded
 
@@ -150,7 +154,7 @@ def render(
             "site": context.config.site,
             "locale": locale,
             "editor": editor,
-            "csrf": csrf_token(request, editor) if editor else "",
+            "csrf": csrf_token(request) if editor else "",
             "labels": labels(locale),
             "path": request.url.path,
             # The language switch reloads the page: a posted form's page falls back to the queue.
