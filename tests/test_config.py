@@ -43,7 +43,12 @@ def test_missing_required_value_is_named(project: Project) -> None:
         ("provider", "name", "carrier-pigeon", "provider.name"),
         ("provider", "crash_policy", "sometimes", "provider.crash_policy"),
         ("site", "trusted_proxies", ["proxy.example.org"], "site.trusted_proxies.0"),
-        ("site", "base_url", "https://example.org/" + "n" * 400, "at most 400 characters"),
+        (
+            "site",
+            "base_url",
+            "https://example.org/" + "n" * 400,
+            "site.base_url: Value error, at most 400",
+        ),
     ],
 )
 def test_bad_values_are_named(

@@ -26,6 +26,9 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP as SMTPServer
 from aiosmtpd.smtp import Envelope, Session
 
+from pipeline.config import MAX_BASE_URL, Site
+from pipeline.send.compose import ReaderLinks, unsubscribe_headers
+from pipeline.send.headers import fold, problem
 from pipeline.send.providers.outbox import OutboxProvider
 from tests.conftest import Project, free_port, serve_command
 from tests.providers.conftest import make_messages, run
@@ -183,3 +186,33 @@ def test_a_list_unsubscribe_no_line_can_carry_is_refused_not_encoded(
     (result,) = run(lambda: OutboxProvider(outbox), lambda p: p.send_batch([bad]))
     assert not result.ok and reason in (result.error or ""), result.error
     assert not list(outbox.glob("*.eml")), "nothing was written"
+
+
+def test_test_send_mails_carry_list_unsubscribe_folded_never_encoded(
+    long_url_project: Project,
+) -> None:
+    long_url_project.run("test-send", "--to", "redaktion@example.org")
+    (path,) = long_url_project.outbox.glob("*.eml")
+    assert_one_click_headers(path.read_bytes())
+
+
+def test_the_longest_base_url_config_allows_still_makes_a_sendable_list_unsubscribe() -> None:
+    """`site.base_url`'s limit keeps every real List-Unsubscribe sendable: the longest base
+    URL, the longest subscriber id and the longest mailbox still fold within 998."""
+    mailbox = f"{'a' * 64}@{'b' * 63}.{'c' * 63}.{'d' * 53}.example"
+    site = Site.model_validate(
+        {
+            "name": "Netzwerk",
+            "base_url": "https://example.org/" + "n" * (MAX_BASE_URL - len("https://example.org/")),
+            "sender": {"name": "Netzwerk", "address": "news@example.org"},
+            "unsubscribe_address": mailbox,
+            "postal_address": "Musterstraße 1",
+        }
+    )
+    assert len(str(site.base_url)) == MAX_BASE_URL
+    links = ReaderLinks(site, "k" * 32)(2**63 - 1)
+    for name, value in unsubscribe_headers(site, links["unsubscribe_url"]).items():
+        assert problem(name, value) is None
+        lines = fold(name, value)
+        assert all(len(line) <= 998 for line in lines)
+        assert " ".join(lines).split(":", 1)[1].split() == value.split()
