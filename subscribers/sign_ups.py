@@ -101,11 +101,23 @@ def link_state(connection: sa.Connection, subscriber_id: int, nonce: str) -> Lin
     return "already active" if subscriber is not None and subscriber.state == "active" else "used"
 
 
+def waiting_name(connection: sa.Connection, subscriber_id: int, nonce: str) -> str | None:
+    """The name typed into the link's sign-up form, while that sign-up waits."""
+    row = _pending(connection, subscriber_id, nonce)
+    return None if row is None else str(row._mapping["name"])
+
+
 def confirm(
-    connection: sa.Connection, subscriber_id: int, nonce: str, at: datetime, ip: str | None
+    connection: sa.Connection,
+    subscriber_id: int,
+    nonce: str,
+    at: datetime,
+    ip: str | None,
+    name: str,
 ) -> Confirmed:
-    """Apply the link's sign-up: its topics, language and name, and consent given at `at`
-    from `ip`. The sign-up is deleted first, so two presses at once confirm once."""
+    """Apply the link's sign-up: its topics and language, `name` as the reader confirmed it
+    (anyone may have typed the form's), and consent given at `at` from `ip`. The sign-up is
+    deleted first, so two presses at once confirm once."""
     row = _pending(connection, subscriber_id, nonce)
     subscriber = store.get(connection, subscriber_id)
     if row is None or subscriber is None:
@@ -136,7 +148,7 @@ def confirm(
     store.apply_opt_in(
         connection,
         subscriber_id,
-        name=signed_up["name"],
+        name=name,
         locale=signed_up["locale"],
         topics=signed_up["topics"],
         consent=consent,

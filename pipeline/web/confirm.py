@@ -64,13 +64,15 @@ async def confirm_page(request: Request) -> Response:
     if isinstance(link, Response):
         return link
     context = context_of(request)
-    state = await run_in_threadpool(_link_state, context, link)
+    state, name = await run_in_threadpool(_link_state, context, link)
     if state != "waiting":
         return _outcome_page(request, locale, state)
     path = f"{CONFIRM}/{request.path_params['token']}"
     values: dict[str, object] = {
         "csrf": make_form_token(context.secret_key, path),
         "action": path,
+        # Whoever filled in the sign-up form typed it: the reader sees it and may change it.
+        "name": name,
     }
     return render_page(request, "confirm.html.j2", locale, values)
 
@@ -95,7 +97,8 @@ async def confirm(request: Request) -> Response:
             gettext("Please open the link from the mail again and press its button."),
             status_code=400,
         )
-    outcome = await run_in_threadpool(_confirm, context, link, client_address(request))
+    name = confirmed_name(str(form.get("name", "")))
+    outcome = await run_in_threadpool(_confirm, context, link, client_address(request), name)
     return _outcome_page(request, locale, outcome)
 
 
@@ -120,14 +123,25 @@ def _outcome_page(request: Request, locale: str, outcome: str) -> Response:
     return message_page(request, locale, title, text, status_code=410)
 
 
-def _link_state(context: WebContext, link: ConfirmLink) -> str:
+def confirmed_name(typed: str) -> str:
+    """The name field as the reader left it: one line of printable text, at most 200."""
+    printable = "".join(character if character.isprintable() else " " for character in typed)
+    return " ".join(printable.split())[:200]
+
+
+def _link_state(context: WebContext, link: ConfirmLink) -> tuple[str, str]:
+    """The link's state and, while it waits, the name its sign-up form was given."""
     with context.engine.connect() as connection:
-        return sign_ups.link_state(connection, link.subscriber_id, link.nonce)
+        state = sign_ups.link_state(connection, link.subscriber_id, link.nonce)
+        name = sign_ups.waiting_name(connection, link.subscriber_id, link.nonce)
+    return state, name or ""
 
 
-def _confirm(context: WebContext, link: ConfirmLink, ip: str) -> str:
+def _confirm(context: WebContext, link: ConfirmLink, ip: str, name: str) -> str:
     with context.engine.begin() as connection:
-        return sign_ups.confirm(connection, link.subscriber_id, link.nonce, context.clock(), ip)
+        return sign_ups.confirm(
+            connection, link.subscriber_id, link.nonce, context.clock(), ip, name=name
+        )
 
 
 routes = [

@@ -122,10 +122,11 @@ def _sign_up(context: WebContext, email: str, sign_up: sign_ups.SignUp) -> Confi
                 return None
             with connection.begin_nested() as attempt:
                 if found is None:
+                    # The name waits with the sign-up: the reader confirms it, or not.
                     found = store.add(
                         connection,
                         email=email,
-                        name=sign_up.name,
+                        name="",
                         locale=sign_up.locale,
                         topics=sign_up.topics,
                         consent=None,

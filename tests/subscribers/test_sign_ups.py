@@ -36,9 +36,14 @@ def test_a_sign_up_confirms_once_and_only_by_its_own_nonce(engine: sa.Engine) ->
     assert first and second and first != second
     pressed = later + timedelta(minutes=1)
     with engine.begin() as connection:
-        assert sign_ups.confirm(connection, reader.id, first, pressed, "192.0.2.9") == "used"
-        assert sign_ups.confirm(connection, reader.id, second, pressed, "192.0.2.9") == "confirmed"
-        assert sign_ups.confirm(connection, reader.id, second, pressed, "192.0.2.9") == (
+        assert (
+            sign_ups.confirm(connection, reader.id, first, pressed, "192.0.2.9", name="") == "used"
+        )
+        assert (
+            sign_ups.confirm(connection, reader.id, second, pressed, "192.0.2.9", name="")
+            == "confirmed"
+        )
+        assert sign_ups.confirm(connection, reader.id, second, pressed, "192.0.2.9", name="") == (
             "already active"
         )
     with engine.connect() as connection:
@@ -72,7 +77,7 @@ def test_presses_at_the_same_moment_confirm_once(engine: sa.Engine) -> None:
     def press(_: int) -> str:
         start.wait()
         with engine.begin() as connection:
-            return sign_ups.confirm(connection, reader.id, nonce, AT, "192.0.2.9")
+            return sign_ups.confirm(connection, reader.id, nonce, AT, "192.0.2.9", name="")
 
     with ThreadPoolExecutor(4) as pool:
         outcomes = list(pool.map(press, range(4)))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import html
 import re
 import threading
 import time
@@ -48,6 +49,12 @@ class Site:
         with self.engine.connect() as connection:
             found = store.find(connection, address)
         return None if found is None else found.state
+
+    def subscriber(self, address: str) -> store.Subscriber:
+        with self.engine.connect() as connection:
+            found = store.find(connection, address)
+        assert found is not None, f"{address} is not in the store"
+        return found
 
     def add_active(self, address: str, **values: object) -> store.Subscriber:
         consent = store.Consent("admin", "test fixture", datetime.now(UTC))
@@ -115,11 +122,15 @@ def confirm_link(site: Site, address: str, count: int = 1) -> str:
     return site.local(match.group(0))
 
 
-def press_button(client: httpx.Client, link: str) -> httpx.Response:
-    """Open a confirmation link and press the page's button, as a reader does."""
+def press_button(client: httpx.Client, link: str, name: str | None = None) -> httpx.Response:
+    """Open a confirmation link and press the page's button, as a reader does: with the
+    name field as the page fills it in, or as the reader changed it to (`name`)."""
     page = client.get(link)
     assert page.status_code == 200 and page.text.count("<button") == 1, page.text
-    return client.post(link, data={"csrf": csrf_of(page.text)})
+    shown = re.search(r'<input type="text" id="name" name="name"[^>]* value="([^"]*)"', page.text)
+    assert shown, "the page shows the name it will keep"
+    typed = html.unescape(shown.group(1)) if name is None else name
+    return client.post(link, data={"csrf": csrf_of(page.text), "name": typed})
 
 
 def run_server(app: object) -> Iterator[str]:

@@ -7,8 +7,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
-from subscribers import store
+from subscribers import schema, sign_ups, store
 from tests.conftest import Project, serve_command
 from tests.web.browser import chromium
 
@@ -18,6 +19,16 @@ def served(project: Project) -> Iterator[str]:
     project.run("db", "upgrade")
     with serve_command(project) as (url, _process):
         yield url
+
+
+def _nonce_of(connection: sa.Connection, subscriber_id: int) -> str:
+    return str(
+        connection.execute(
+            sa.select(schema.sign_ups.c.nonce).where(
+                schema.sign_ups.c.subscriber_id == subscriber_id
+            )
+        ).scalar_one()
+    )
 
 
 def test_reader_signs_up_in_a_real_browser(served: str, project: Project, tmp_path: Path) -> None:
@@ -38,8 +49,11 @@ def test_reader_signs_up_in_a_real_browser(served: str, project: Project, tmp_pa
     engine = project.engine()
     with engine.connect() as connection:
         found = store.find(connection, "browser@example.org")
+        assert found is not None
+        waiting = sign_ups.waiting_name(connection, found.id, _nonce_of(connection, found.id))
     engine.dispose()
-    assert found is not None and found.state == "pending" and found.name == "Bea"
+    # The typed name waits with the sign-up until the reader confirms it on the button's page.
+    assert found.state == "pending" and found.name == "" and waiting == "Bea"
     assert sorted(found.topics) == ["netzwerk", "veranstaltungen"]
     deadline = time.monotonic() + 20
     while not list(project.outbox.glob("confirm.*.eml")):

@@ -189,3 +189,31 @@ def test_a_waiting_sign_up_is_shown_and_erased_with_the_person(site: Site) -> No
         # The link of the erased person's sign-up: refused, and nothing comes back.
         assert client.get(confirm_link(site, "weg@example.org")).status_code == 410
     assert site.state("weg@example.org") is None
+
+
+def test_the_name_a_stranger_typed_is_kept_only_as_the_reader_confirms_it(site: Site) -> None:
+    """Anyone can sign up someone else's address and type any name; the reader sees it on
+    the button's page and keeps, changes or deletes it. Until then it is stored nowhere."""
+    spam = "Gewinn! Besuchen Sie https://evil.example/win"
+    for address, kept in (("opfer@example.org", ""), ("lea@example.org", "Lea Berg")):
+        status, _page = sign_up(site, address, name=spam)
+        assert status == 200
+        assert site.subscriber(address).name == ""  # not before the button
+        link = confirm_link(site, address)
+        with site.client() as client:
+            page = client.get(link).text
+            assert 'value="Gewinn! Besuchen Sie https://evil.example/win"' in page
+            assert press_button(client, link, name=kept).status_code == 200
+        confirmed = site.subscriber(address)
+        assert (confirmed.state, confirmed.name) == ("active", kept)
+
+
+def test_the_name_as_the_page_shows_it_is_kept_in_one_line(site: Site) -> None:
+    sign_up(site, "anna@example.org", name="Anna")
+    with site.client() as client:
+        assert press_button(client, confirm_link(site, "anna@example.org")).status_code == 200
+        sign_up(site, "ben@example.org", name="Ben")
+        link = confirm_link(site, "ben@example.org")
+        assert press_button(client, link, name="Ben\r\nBcc: x@evil.example\x00").status_code == 200
+    assert site.subscriber("anna@example.org").name == "Anna"
+    assert site.subscriber("ben@example.org").name == "Ben Bcc: x@evil.example"
