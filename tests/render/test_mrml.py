@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import re
 
+import html5lib
 import pytest
 from mjml import mjml2html
 
+from pipeline.collect.sanitize import sanitise_html
 from pipeline.config import Config
 from pipeline.render.fragment import mjml_safe
 from pipeline.render.issue import render_issue, render_mjml
@@ -94,3 +96,24 @@ def test_mrml_fails_on_raw_feed_html_that_normalising_repairs(broken: str) -> No
 def test_no_web_font_is_imported_from_google(config: Config) -> None:
     html = render_issue(ISSUE, site=config.site, locale="de", subject="S").html
     assert "fonts.googleapis.com" not in html
+
+
+QUOTE_BREAKOUT = '<abbr title="&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;">Abk.</abbr>'
+
+
+def test_a_quote_in_an_attribute_stays_inside_it_through_mrml(config: Config) -> None:
+    # html5lib's own serialiser quoted this value with ' and left the " raw; MRML re-quoted
+    # it with " and wrote \", so the browser saw a real <script> (issue 14, finding 4).
+    item = make_item(1, "intro", link=None, body_html=sanitise_html(QUOTE_BREAKOUT))
+    html = render_issue(make_issue(item), site=config.site, locale="de", subject="S").html
+    document = html5lib.parse(html, treebuilder="etree", namespaceHTMLElements=False)
+    assert document.find(".//script") is None
+    titles = [abbr.get("title") for abbr in document.iter("abbr")]
+    assert titles == ['"><script>alert(1)</script>']
+
+
+def test_fragments_quote_every_attribute_with_double_quotes_and_escape_it() -> None:
+    fragment = mjml_safe("<a href=\"https://example.org/?a=1&amp;b='2'\" title='x\"<y>'>l</a>")
+    assert fragment == (
+        '<a href="https://example.org/?a=1&amp;b=\'2\'" title="x&quot;&lt;y&gt;">l</a>'
+    )
