@@ -14,7 +14,7 @@ import nh3
 
 ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "code", "em", "h2", "h3", "h4", "hr", "i",
-    "img", "li", "ol", "p", "pre", "s", "strong", "sub", "sup", "table", "tbody", "td",
+    "img", "li", "ol", "p", "pre", "s", "span", "strong", "sub", "sup", "table", "tbody", "td",
     "th", "thead", "tr", "u", "ul",
 }  # fmt: skip
 ALLOWED_ATTRIBUTES = {
@@ -23,6 +23,8 @@ ALLOWED_ATTRIBUTES = {
     "td": {"colspan", "rowspan"},
     "th": {"colspan", "rowspan"},
     "abbr": {"title"},
+    # WCAG 3.1.2: a passage in another language says so, for screen readers' pronunciation.
+    "*": {"lang"},
 }
 ALLOWED_SCHEMES = {"http", "https", "mailto"}
 CLEAN_CONTENT_TAGS = {"script", "style", "iframe", "object", "embed", "form", "noscript"}
@@ -34,6 +36,17 @@ TRACKER_HOSTS = (
     "feeds.wordpress.com", "sb.scorecardresearch.com", "counter.theconversation.com",
     "vg04.met.vgwort.de", "ssl-vg03.met.vgwort.de",
 )  # fmt: skip
+# A BCP 47 language tag (RFC 5646's grammar, without the grandfathered irregular tags).
+LANGUAGE_TAG = re.compile(
+    r"(?:[a-z]{2,3}(?:-[a-z]{3}){0,3}|[a-z]{4,8})"  # language, extended language
+    r"(?:-[a-z]{4})?"  # script
+    r"(?:-(?:[a-z]{2}|[0-9]{3}))?"  # region
+    r"(?:-(?:[a-z0-9]{5,8}|[0-9][a-z0-9]{3}))*"  # variants
+    r"(?:-[0-9a-wyz](?:-[a-z0-9]{2,8})+)*"  # extensions
+    r"(?:-x(?:-[a-z0-9]{1,8})+)?"  # private use
+    r"|x(?:-[a-z0-9]{1,8})+",
+    re.IGNORECASE | re.ASCII,
+)
 _IMG = re.compile(r"<img\b[^>]*>")
 _ATTRIBUTE = re.compile(r'(\w+)="([^"]*)"')
 
@@ -41,10 +54,13 @@ _ATTRIBUTE = re.compile(r'(\w+)="([^"]*)"')
 def sanitise_html(markup: str, base_url: str | None = None) -> str:
     """Keep text structure, links and images; drop scripts, styles, forms, handlers, data: URLs.
 
+    `lang` is kept on any element when it is a language tag.
     With `base_url`, relative links and image sources are resolved against it.
     """
 
-    def absolute(element: str, attribute: str, value: str) -> str | None:
+    def allowed_value(element: str, attribute: str, value: str) -> str | None:
+        if attribute == "lang":
+            return value.strip() if LANGUAGE_TAG.fullmatch(value.strip()) else None
         if (element, attribute) not in URL_ATTRIBUTES:
             return value
         resolved = urljoin(base_url, value.strip()) if base_url else value.strip()
@@ -57,7 +73,7 @@ def sanitise_html(markup: str, base_url: str | None = None) -> str:
         clean_content_tags=CLEAN_CONTENT_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes=ALLOWED_SCHEMES,
-        attribute_filter=absolute,
+        attribute_filter=allowed_value,
         link_rel="noopener noreferrer",
         strip_comments=True,
     )

@@ -23,7 +23,13 @@ from pipeline.db import issue_variants, issues
 from pipeline.render.i18n import translations
 from pipeline.render.personalize import Personalizable, html_values
 from pipeline.web.context import WebContext, context_of
-from pipeline.web.pages import SECURITY_HEADERS, message_page, page_locale, render_page
+from pipeline.web.pages import (
+    ISSUE_HTML_POLICY,
+    SECURITY_HEADERS,
+    message_page,
+    page_locale,
+    render_page,
+)
 from pipeline.web.published import issue_has_gone_out
 
 ATOM = "http://www.w3.org/2005/Atom"
@@ -87,8 +93,7 @@ async def archive_issue(request: Request) -> Response:
         )
     # The issue's HTML is mail HTML: it carries its own inline styles and no scripts.
     headers = SECURITY_HEADERS | {
-        "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
-        "img-src https: data:; frame-ancestors 'none'; base-uri 'none'"
+        "Content-Security-Policy": f"{ISSUE_HTML_POLICY}; frame-ancestors 'none'"
     }
     return HTMLResponse(html, headers=headers)
 

@@ -16,6 +16,13 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
 }
+# A page that shows an issue's HTML (the archive, the desk's preview) has no form of its own:
+# should markup from a feed ever get past the sanitiser, it can neither post anywhere nor
+# load or run anything, nor change where relative links point.
+ISSUE_HTML_POLICY = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; "
+    "form-action 'none'; base-uri 'none'"
+)
 
 
 def page_locale(request: Request, preferred: str | None = None) -> str:

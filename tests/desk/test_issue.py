@@ -70,3 +70,24 @@ def test_send_me_a_test_mails_the_signed_in_editor(desk: Site) -> None:
     mail = desk.wait_for_mail(EDITOR, count=2)
     assert mail["Subject"].startswith("[TEST] ")
     assert len(desk.mails_to(EDITOR)) == 2  # the sign-in link and the test
+
+
+def test_pages_showing_issue_html_may_post_no_form_and_the_forms_pages_post_only_home(
+    desk: Site,
+) -> None:
+    """Should markup from a feed ever get past the sanitiser, the pages that show an issue
+    (the archive, the desk's preview) let no form post anywhere; pages with forms of their
+    own post only to this site."""
+    with signed_in(desk) as client:
+        preview = client.get("/desk/issue/preview/de").headers["content-security-policy"]
+        queue = client.get("/desk").headers["content-security-policy"]
+        subscribe = client.get("/subscribe").headers["content-security-policy"]
+    policies = {
+        "preview": dict(part.strip().split(" ", 1) for part in preview.split(";")),
+        "desk": dict(part.strip().split(" ", 1) for part in queue.split(";")),
+        "subscribe": dict(part.strip().split(" ", 1) for part in subscribe.split(";")),
+    }
+    assert policies["preview"]["form-action"] == "'none'"
+    assert policies["preview"]["base-uri"] == "'none'"
+    assert policies["preview"]["frame-ancestors"] == "'self'"
+    assert policies["desk"]["form-action"] == policies["subscribe"]["form-action"] == "'self'"

@@ -35,6 +35,12 @@ def test_archive_lists_sent_issues_and_shows_each_without_personal_links(site: S
     assert "%%NL:" not in issue.text and "Lea" not in issue.text
     assert "/unsubscribe/" not in issue.text and "/preferences/" not in issue.text
     assert missing.status_code == 404
+    # An issue's page has no form of its own: nothing on it may post, nor move relative links.
+    policy = dict(
+        part.strip().split(" ", 1) for part in issue.headers["content-security-policy"].split(";")
+    )
+    assert policy["form-action"] == "'none'" and policy["base-uri"] == "'none'"
+    assert policy["frame-ancestors"] == "'none'" and policy["default-src"] == "'none'"
 
 
 def test_gdpr_export_shows_which_issues_a_reader_was_sent(site: Site) -> None:

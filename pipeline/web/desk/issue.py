@@ -32,13 +32,13 @@ from pipeline.schedule.overview import scheduler_overview
 from pipeline.tokens import SecretKeys
 from pipeline.web.context import context_of
 from pipeline.web.desk.pages import DESK, action, back_to, page, render
-from pipeline.web.pages import LOCALES, page_locale
+from pipeline.web.pages import ISSUE_HTML_POLICY, LOCALES, page_locale
 from subscribers.store import active_ids
 
 ISSUE = f"{DESK}/issue"
 PREVIEW_HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
-    "img-src https: data:; frame-ancestors 'self'",
+    # The desk frames it: 'self' may embed it, nobody else.
+    "Content-Security-Policy": f"{ISSUE_HTML_POLICY}; frame-ancestors 'self'",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-store",
