@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import TEST_SECRET_KEY, Project
+from tests.conftest import TEST_SECRET_KEY, Project, serve_command
 
-GROUP_READS = {"NEWSLETTER_SECRET_KEY": TEST_SECRET_KEY, "NEWSLETTER_UMASK": "027"}
+ALONE = {"NEWSLETTER_SECRET_KEY": TEST_SECRET_KEY}
+GROUP_READS = ALONE | {"NEWSLETTER_UMASK": "027"}
 
 
 @pytest.fixture(autouse=True)
@@ -104,3 +105,27 @@ def test_db_upgrade_takes_others_access_from_an_old_store(project: Project) -> N
     result = project.run("db", "upgrade")
     assert mode(database) == 0o600
     assert "mode 644" in result.stdout
+
+
+# Every command as its own process, as the service runs them (SQLite removes -wal and
+# -shm as each one exits), then a real `newsletter serve` holds the database open.
+@pytest.mark.parametrize(("secrets", "expected"), [(ALONE, 0o600), (GROUP_READS, 0o640)])
+def test_the_wal_files_of_a_running_serve_are_as_private_as_the_database(
+    project: Project, secrets: dict[str, str], expected: int
+) -> None:
+    def run(*args: str) -> None:
+        project.run(*args, in_process=False, secrets=secrets)
+
+    run("db", "upgrade")
+    run("subscribers", "import", "subscribers.csv", "--apply", "--consent-given-by", "tests")
+    run("collect")
+    run("send")
+    database = project.root / "newsletter.db"
+    wal, shm = Path(f"{database}-wal"), Path(f"{database}-shm")
+    assert not wal.exists() and not shm.exists()  # the last connection took them away
+    with serve_command(project, secrets=secrets):
+        assert {path.name: mode(path) for path in (database, wal, shm)} == {
+            path.name: expected for path in (database, wal, shm)
+        }
+    messages = list(project.outbox.glob("*.eml"))
+    assert messages and {mode(message) for message in messages} == {expected}

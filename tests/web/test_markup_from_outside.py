@@ -14,7 +14,6 @@ import email
 import email.policy
 import json
 import re
-import threading
 from collections import Counter
 from collections.abc import Iterator
 from email.message import EmailMessage
@@ -32,7 +31,7 @@ from pipeline.collect.sanitize import ALLOWED_ATTRIBUTES, ALLOWED_SCHEMES, ALLOW
 from pipeline.issue.build import build_issue
 from pipeline.send.dispatcher import deliver
 from pipeline.send.providers import make_provider
-from tests.collect.conftest import FeedServer, Route
+from tests.collect.conftest import FeedServer, Route, running_server
 from tests.conftest import Project
 from tests.web.conftest import SECRET_KEY, Site, make_site
 
@@ -76,14 +75,8 @@ def attack_feed(entries: list[str]) -> bytes:
 
 @pytest.fixture
 def feed_server() -> Iterator[FeedServer]:
-    server = FeedServer()
-    thread = threading.Thread(target=server.httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with running_server() as server:
         yield server
-    finally:
-        server.httpd.shutdown()
-        server.httpd.server_close()
 
 
 @pytest.fixture
