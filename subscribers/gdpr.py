@@ -8,6 +8,7 @@ cannot bring the address back without a new opt-in.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -49,7 +50,8 @@ def export_person(connection: sa.Connection, email: str) -> dict[str, Any] | Non
 
 
 def _records_referring_to(connection: sa.Connection, subscriber_id: int) -> dict[str, Any]:
-    """Rows of the other tables that point at the subscriber (the delivery ledger, say)."""
+    """Rows of the other tables that point at the subscriber (the delivery ledger, say),
+    and the rows that point at those (what a mail service said of each delivery)."""
     found: dict[str, Any] = {}
     for table in _tables_referring_to_subscribers():
         if table is subscriber_events:
@@ -57,10 +59,29 @@ def _records_referring_to(connection: sa.Connection, subscriber_id: int) -> dict
         for column in _subscriber_columns(table):
             rows = connection.execute(sa.select(table).where(column == subscriber_id)).all()
             if rows:
-                found[table.name] = [
-                    {key: _plain(value) for key, value in row._mapping.items()} for row in rows
-                ]
+                found.setdefault(table.name, []).extend(_plain_rows(rows))
+                _add_rows_pointing_at(connection, table, rows, found)
     return found
+
+
+def _add_rows_pointing_at(
+    connection: sa.Connection,
+    table: sa.Table,
+    rows: Sequence[sa.Row[Any]],
+    found: dict[str, Any],
+) -> None:
+    for other in metadata.sorted_tables:
+        for fk in other.foreign_keys:
+            if fk.column.table is not table or other is subscribers:
+                continue
+            keys = [row._mapping[fk.column.name] for row in rows]
+            pointing = connection.execute(sa.select(other).where(fk.parent.in_(keys))).all()
+            if pointing:
+                found.setdefault(other.name, []).extend(_plain_rows(pointing))
+
+
+def _plain_rows(rows: Sequence[sa.Row[Any]]) -> list[dict[str, object]]:
+    return [{key: _plain(value) for key, value in row._mapping.items()} for row in rows]
 
 
 def _plain(value: object) -> object:

@@ -297,6 +297,11 @@ def test_erasing_a_reader_deletes_their_deliveries_events(hooks: Site) -> None:
     record = POSTMARK_BOUNCE | {"Metadata": {"delivery_key": key}}
     assert _post(hooks, "postmark", json.dumps(record).encode(), _basic(BASIC)).status_code == 200
     with hooks.engine.begin() as connection:
+        exported = gdpr.export_person(connection, "john@example.com")
+        assert exported is not None
+        # What the service said of the reader's mail is theirs to see, and goes with them.
+        said = exported["records"]["delivery_events"]
+        assert [(event["delivery_id"], event["kind"]) for event in said] == [(delivery_id, "hard")]
         assert gdpr.erase(connection, "john@example.com")
     assert _events(hooks, delivery_id) == []
 
