@@ -171,6 +171,11 @@ SQLITE_NEEDED = (3, 35)
 BUSY_TIMEOUT_S = 30.0
 
 
+MAX_ROW_ID = 2**31 - 1
+"""The largest id an `sa.Integer` column holds on both engines (PostgreSQL's is 32-bit):
+an id from a URL or a form above it names no row, and must not reach a query."""
+
+
 def make_engine(url: str, busy_timeout_s: float = BUSY_TIMEOUT_S) -> sa.Engine:
     if url.startswith("sqlite"):
         if sqlite3.sqlite_version_info < SQLITE_NEEDED:

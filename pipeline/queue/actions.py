@@ -11,7 +11,7 @@ from typing import Literal
 
 import sqlalchemy as sa
 
-from pipeline.db import items
+from pipeline.db import MAX_ROW_ID, items
 from pipeline.errors import NewsletterError
 
 Action = Literal["hold", "release", "drop", "approve"]
@@ -44,7 +44,7 @@ def next_state(state: str, action: Action) -> str:
     return target
 
 
-MAX_ITEM_ID = 2**63 - 1
+MAX_ITEM_ID = MAX_ROW_ID
 
 
 def find_item_id(connection: sa.Connection, ref: str) -> int:

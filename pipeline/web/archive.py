@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
-from pipeline.db import issue_variants, issues
+from pipeline.db import MAX_ROW_ID, issue_variants, issues
 from pipeline.render.i18n import translations
 from pipeline.render.personalize import Personalizable, html_values
 from pipeline.web.context import WebContext, context_of
@@ -81,7 +81,8 @@ async def archive_issue(request: Request) -> Response:
     context = context_of(request)
     locale = page_locale(request)
     number = request.path_params["number"]
-    html = await run_in_threadpool(_web_view, context, number, locale)
+    too_large = number > MAX_ROW_ID  # names no issue; the database would refuse the number
+    html = None if too_large else await run_in_threadpool(_web_view, context, number, locale)
     if html is None:
         gettext = translations(locale).gettext
         return message_page(

@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from pipeline.db import items, now
+from pipeline.db import MAX_ROW_ID, items, now
 from pipeline.issue.build import item_from_row
 from pipeline.render.calendar import event_calendar
 from pipeline.tokens import InvalidToken, SecretKeys, read_event_preview_token
@@ -37,6 +37,8 @@ async def event_ics(request: Request) -> Response:
     context = context_of(request)
     config, engine = context.config, context.engine
     item_id = request.path_params["item_id"]
+    if item_id > MAX_ROW_ID:  # names no row; the database would refuse the number
+        return PlainTextResponse("No such event.", status_code=404)
     signed = _signed_for(context.secret_key, request.query_params.get("preview"), item_id)
     visible = items.c.state.in_(PREVIEW_STATES) if signed else published_item()
     with engine.connect() as connection:

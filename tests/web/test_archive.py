@@ -71,3 +71,11 @@ def test_health_check_reports_database_and_schema(site: Site) -> None:
             connection.exec_driver_sql("UPDATE alembic_version SET version_num = '0001'")
         unhealthy = client.get("/healthz")
     assert unhealthy.status_code == 503 and "db upgrade" in unhealthy.json()["problem"]
+
+
+def test_a_number_larger_than_any_row_is_not_found_not_a_server_error(site: Site) -> None:
+    """PostgreSQL's ids are 32-bit and SQLite's 64-bit: past either, a 404 like any other."""
+    with site.client() as client:
+        for number in (2**31, 2**63, int("9" * 30)):
+            assert client.get(f"/archive/{number}").status_code == 404
+            assert client.get(f"/events/{number}.ics").status_code == 404
