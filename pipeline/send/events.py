@@ -13,7 +13,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from pipeline.db import deliveries, delivery_events, issues
+from pipeline.db import MAX_ROW_ID, deliveries, delivery_events, issues
 
 
 def find_delivery(
@@ -24,12 +24,13 @@ def find_delivery(
 ) -> int | None:
     """The id of the reader's delivery that the key (or the message id) names, or None."""
     mine = deliveries.c.subscriber_id == subscriber_id
-    if delivery_key is not None:
-        number, _, delivery_id = delivery_key.partition("-")
+    ids = _ids_of(delivery_key)
+    if ids is not None:
+        number, delivery_id = ids
         query = (
             sa.select(deliveries.c.id)
             .join(issues, issues.c.id == deliveries.c.issue_id)
-            .where(mine, deliveries.c.id == int(delivery_id), issues.c.number == int(number))
+            .where(mine, deliveries.c.id == delivery_id, issues.c.number == number)
         )
         found = connection.execute(query).scalar_one_or_none()
         if found is not None:
@@ -74,3 +75,13 @@ def events_of(connection: sa.Connection, delivery_id: int) -> list[dict[str, obj
         {"kind": r.kind, "detail": r.detail, "provider": r.provider, "received_at": r.received_at}
         for r in rows
     ]
+
+
+def _ids_of(delivery_key: str | None) -> tuple[int, int] | None:
+    """The issue number and delivery id of a key `<number>-<id>`; None for a key past any
+    row id, which names no delivery (and PostgreSQL would refuse the number)."""
+    if delivery_key is None:
+        return None
+    number, _, delivery_id = delivery_key.partition("-")
+    ids = int(number), int(delivery_id)
+    return ids if max(ids) <= MAX_ROW_ID else None

@@ -322,3 +322,12 @@ def test_mailgun_replay_is_refused_and_the_event_kept_on_postgresql(
     forged = _mailgun(_soft("pg-2"), now, token=token)
     assert _post(postgres_hooks, "mailgun", forged).status_code == 406
     assert _events(postgres_hooks, delivery_id) == [("mailgun", "soft")]
+
+
+def test_a_delivery_key_past_any_row_id_is_ignored_on_postgresql(postgres_hooks: Site) -> None:
+    """PostgreSQL's ids are 32-bit: a larger key names no delivery, it is no 500 to retry."""
+    delivery_id, _key = _delivery(postgres_hooks, "alice@example.com")
+    event = _soft("pg-big") | {"user-variables": {"delivery_key": f"1-{2**31}"}}
+    answer = _post(postgres_hooks, "mailgun", _mailgun(event, _now(), token="d" * 50))
+    assert answer.status_code == 200
+    assert _events(postgres_hooks, delivery_id) == []
