@@ -35,6 +35,7 @@ from tests.web.test_webhooks import (
     _post,
     _sendgrid_headers,
     _sns,
+    _sns_confirmation,
 )
 
 # The signed-webhook site and the loopback SNS certificate server of the webhook tests.
@@ -68,15 +69,7 @@ def test_ses_notification_from_a_foreign_topic_suppresses_nobody(
 def test_ses_subscription_of_a_foreign_topic_is_never_confirmed(
     hooks: Site, certificates: CertificateServer
 ) -> None:
-    cert_url = certificates.url + "/SimpleNotificationService-test.pem"
-    body = _sns(
-        cert_url,
-        {"note": "confirm"},
-        kind="SubscriptionConfirmation",
-        SubscribeURL=certificates.url + "/confirm?Token=evil",
-        Token="evil",
-        TopicArn=ATTACKER_TOPIC,
-    )
+    body = _sns_confirmation(certificates, "evil", TopicArn=ATTACKER_TOPIC)
     assert _post(hooks, "ses", body).status_code == 403
     assert not any(path.startswith("/confirm") for path in certificates.fetched)
 

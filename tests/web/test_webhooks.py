@@ -382,6 +382,18 @@ SES_BOUNCE = {
 }
 
 
+def _sns_confirmation(certificates: CertificateServer, token: str, **fields: str) -> bytes:
+    """A signed SubscriptionConfirmation whose SubscribeURL is on the certificate server."""
+    return _sns(
+        certificates.url + "/SimpleNotificationService-test.pem",
+        {"note": "confirm"},
+        kind="SubscriptionConfirmation",
+        SubscribeURL=f"{certificates.url}/confirm?Token={token}",
+        Token=token,
+        **fields,
+    )
+
+
 def _sns(
     cert_url: str,
     message: dict[str, object],
@@ -445,14 +457,7 @@ def test_ses_old_notification_is_refused_as_replay(
 def test_ses_subscription_is_confirmed_on_the_sns_host(
     hooks: Site, certificates: CertificateServer
 ) -> None:
-    cert_url = certificates.url + "/SimpleNotificationService-test.pem"
-    body = _sns(
-        cert_url,
-        {"note": "confirm"},
-        kind="SubscriptionConfirmation",
-        SubscribeURL=certificates.url + "/confirm?Token=abc",
-        Token="abc",
-    )
+    body = _sns_confirmation(certificates, "abc")
     assert _post(hooks, "ses", body).status_code == 200
     assert "/confirm?Token=abc" in certificates.fetched
 
