@@ -27,6 +27,7 @@ from pydantic import (
 )
 
 from pipeline.errors import ConfigError
+from pipeline.tokens import DELIVERY_TOKEN_LENGTH
 from subscribers.addresses import InvalidAddress, normalise_address
 
 DEFAULT_CONFIG_PATH = Path("config.yaml")
@@ -272,7 +273,11 @@ class Schedule(Strict):
         "daemon takes over after it lapses.",
     )
 
-    @field_validator("collect", "send")
+    bounces: str = Field(
+        "*/5 * * * *", description="Cron expression for reading the bounce mailbox."
+    )
+
+    @field_validator("collect", "send", "bounces")
     @classmethod
     def _valid_cron(cls, expression: str) -> str:
         from apscheduler.triggers.cron import CronTrigger
@@ -296,7 +301,12 @@ class Subscriptions(Strict):
     )
     rate_limit_window_s: float = Field(600, gt=0, description="The rate limit's window, seconds.")
     soft_bounce_limit: int = Field(
-        3, ge=1, description="Soft bounces after which an address is suppressed."
+        3,
+        ge=1,
+        description="Soft bounces within `soft_bounce_days` after which an address is suppressed.",
+    )
+    soft_bounce_days: float = Field(
+        30, gt=0, description="The window in which soft bounces count towards the limit, days."
     )
 
 
@@ -331,6 +341,86 @@ class Topic(Strict):
     label: TopicLabel = Field(description="What subscribers see.")
 
 
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
+
+
+class BounceMailbox(Strict):
+    """The mailbox bounces come back to (password: NEWSLETTER_BOUNCE_PASSWORD)."""
+
+    protocol: Literal["imap", "pop3"] = Field("imap", description="`imap` or `pop3`.")
+    host: str = Field(min_length=1, description="The mail server.")
+    port: int | None = Field(
+        None,
+        ge=1,
+        le=65535,
+        description="Default: 993 (IMAP) or 995 (POP3) with `tls`, 143 or 110 otherwise.",
+    )
+    username: str = Field(min_length=1, description="Login name.")
+    tls: Literal["tls", "starttls", "none"] = Field(
+        "tls", description="`tls` from the start, `starttls`, or `none` (loopback hosts only)."
+    )
+    folder: str = Field("INBOX", min_length=1, description="IMAP: the folder bounces arrive in.")
+    processed_folder: str = Field(
+        "processed", min_length=1, description="IMAP: where recognised messages are moved."
+    )
+    unrecognised_folder: str = Field(
+        "unrecognised",
+        min_length=1,
+        description="IMAP: where bounces that name no delivery of ours are moved.",
+    )
+
+    @model_validator(mode="after")
+    def _tls_off_only_on_loopback(self) -> BounceMailbox:
+        if self.tls == "none" and self.host.lower() not in LOOPBACK_HOSTS:
+            raise ValueError(
+                f"tls: none sends the mailbox password in clear text; it is allowed only for "
+                f"a loopback host, not {self.host!r}"
+            )
+        return self
+
+    @property
+    def effective_port(self) -> int:
+        if self.port is not None:
+            return self.port
+        if self.protocol == "imap":
+            return 993 if self.tls == "tls" else 143
+        return 995 if self.tls == "tls" else 110
+
+
+class Bounces(Strict):
+    address: EmailStr | None = Field(
+        None,
+        description="The VERP envelope sender of SMTP mail, `bounces+TOKEN@domain` built from "
+        "it, and the mailto: of List-Unsubscribe; a mailbox on a domain you control.",
+    )
+    mailbox: BounceMailbox | None = Field(
+        None, description="Where bounces are read from; nothing is read when unset."
+    )
+    keep_days: float = Field(
+        90, gt=0, description="Days a read bounce message is kept in the database."
+    )
+    forward_replies_to: EmailStr | None = Field(
+        None,
+        description="Where a reader's real reply to the bounce address is forwarded; left in "
+        "the mailbox when unset.",
+    )
+
+    @field_validator("address")
+    @classmethod
+    def _room_for_token(cls, address: str | None) -> str | None:
+        if address is None:
+            return None
+        local = address.rpartition("@")[0]
+        if "+" in local:
+            raise ValueError("the bounce address must not carry a `+` (the token goes after it)")
+        if len(local) + 1 + DELIVERY_TOKEN_LENGTH > 64:
+            raise ValueError(
+                f"its local part {local!r} leaves no room for the {DELIVERY_TOKEN_LENGTH}-character "
+                "token within the 64 characters a local part may have"
+            )
+        return address
+
+
 class Config(Strict):
     site: Site = Field(description="Who sends, and where its pages live.")
     database: Database = Field(
@@ -353,6 +443,9 @@ class Config(Strict):
     )
     rate_limits: RateLimits = Field(
         RateLimits(), description="Requests per network and mails per address, for every process."
+    )
+    bounces: Bounces = Field(
+        Bounces(), description="The bounce mailbox of SMTP senders, and its VERP address."
     )
 
     @field_validator("editors")

@@ -9,7 +9,9 @@ path and expire too.
 
 from __future__ import annotations
 
+import base64
 import binascii
+import hashlib
 import hmac
 from dataclasses import dataclass
 from datetime import timedelta
@@ -135,3 +137,41 @@ def make_event_preview_token(secret_key: SecretKeys, item_id: int) -> str:
 
 def read_event_preview_token(secret_key: SecretKeys, token: str) -> int:
     return read_token(secret_key, "event-preview", token)
+
+
+DELIVERY_TOKEN_LENGTH = 23
+"""Characters of a delivery token: base32 of a 4-byte delivery id and an 80-bit MAC."""
+_DELIVERY_MAC_BYTES = 10
+_DELIVERY_ID_BYTES = 4
+
+
+def _delivery_mac(key: str, delivery_id: bytes) -> bytes:
+    derived = hmac.new(key.encode(), b"newsletter.delivery", hashlib.sha256).digest()
+    return hmac.new(derived, delivery_id, hashlib.sha256).digest()[:_DELIVERY_MAC_BYTES]
+
+
+def _keys(secret_key: SecretKeys) -> tuple[str, ...]:
+    return (secret_key,) if isinstance(secret_key, str) else secret_key
+
+
+def make_delivery_token(secret_key: SecretKeys, delivery_id: int) -> str:
+    """The signed name of one delivery, for the VERP envelope sender, the
+    `X-Newsletter-Delivery` header and the Message-ID: lower-case base32, so a mail system
+    that lower-cases (or upper-cases) a local part keeps it readable."""
+    payload = delivery_id.to_bytes(_DELIVERY_ID_BYTES, "big")
+    mac = _delivery_mac(_keys(secret_key)[-1], payload)
+    return base64.b32encode(payload + mac).decode("ascii").rstrip("=").lower()
+
+
+def read_delivery_token(secret_key: SecretKeys, token: str) -> int:
+    """The delivery id a token names; InvalidToken when it is not one of ours."""
+    if len(token) != DELIVERY_TOKEN_LENGTH:
+        raise InvalidToken("not a delivery token")
+    try:
+        raw = base64.b32decode(token + "=", casefold=True)
+    except (binascii.Error, ValueError) as exc:
+        raise InvalidToken("not a delivery token") from exc
+    payload, mac = raw[:_DELIVERY_ID_BYTES], raw[_DELIVERY_ID_BYTES:]
+    if not any(hmac.compare_digest(_delivery_mac(key, payload), mac) for key in _keys(secret_key)):
+        raise InvalidToken("the delivery token's signature does not match")
+    return int.from_bytes(payload, "big")
