@@ -415,8 +415,8 @@ class Bounces(Strict):
             raise ValueError("the bounce address must not carry a `+` (the token goes after it)")
         if len(local) + 1 + DELIVERY_TOKEN_LENGTH > 64:
             raise ValueError(
-                f"its local part {local!r} leaves no room for the {DELIVERY_TOKEN_LENGTH}-character "
-                "token within the 64 characters a local part may have"
+                f"its local part {local!r} leaves no room for the {DELIVERY_TOKEN_LENGTH}"
+                "-character token within the 64 characters a local part may have"
             )
         return address
 

@@ -77,7 +77,8 @@ def _rows(model: type[BaseModel], prefix: str) -> Iterator[str]:
             kind, default = ("list of mappings", _default(field)) if is_list else ("mapping", "")
             if not is_list and not field.is_required() and _has_required(nested):
                 # Its keys are required once the mapping is given: show what stands without it.
-                dumped = field.get_default(call_default_factory=True).model_dump(mode="json")
+                value = field.get_default(call_default_factory=True)
+                dumped = None if value is None else value.model_dump(mode="json")
                 default = f"`{json.dumps(dumped)}`"
             yield f"| `{key}` | {kind} | {default} | {field.description or ''} |"
             yield from _rows(nested, f"{key}[]." if is_list else f"{key}.")
