@@ -20,8 +20,10 @@ from functools import lru_cache
 from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
 from itsdangerous.signer import HMACAlgorithm
 
-PURPOSES = ("unsubscribe", "preferences", "event-preview")
-TIMED_PURPOSES = ("confirm", "form")
+PURPOSES = ("unsubscribe", "preferences")
+TIMED_PURPOSES = ("confirm", "form", "event-preview")
+EVENT_PREVIEW_MAX_AGE = timedelta(days=30)
+"""How long a preview's or test mail's calendar link opens its unpublished event."""
 
 
 SecretKeys = str | tuple[str, ...]
@@ -130,14 +132,24 @@ def check_form_token(secret_key: SecretKeys, token: str, path: str, max_age: tim
 
 
 def make_event_preview_token(secret_key: SecretKeys, item_id: int) -> str:
-    """The signature that opens an event's .ics before its issue has gone out: for the
-    calendar links of previews and test mails, never of an issue's mails."""
-    return str(_serializer(secret_key, "event-preview").dumps(item_id))
+    """The signature that opens an event's .ics before its issue has gone out, for
+    `EVENT_PREVIEW_MAX_AGE`: for the calendar links of previews and test mails, never of
+    an issue's mails (those open once the issue is out, for good)."""
+    return str(_timed(secret_key, "event-preview").dumps(item_id))
 
 
 def read_event_preview_token(secret_key: SecretKeys, token: str) -> int:
-    return read_token(secret_key, "event-preview", token)
-
+    try:
+        value = _timed(secret_key, "event-preview").loads(
+            token, max_age=int(EVENT_PREVIEW_MAX_AGE.total_seconds())
+        )
+    except SignatureExpired as exc:
+        raise ExpiredToken("the preview link has expired") from exc
+    except BadSignature as exc:
+        raise InvalidToken("the link is not valid") from exc
+    if not isinstance(value, int):
+        raise InvalidToken("the link is not valid")
+    return value
 
 DELIVERY_TOKEN_LENGTH = 23
 """Characters of a delivery token: base32 of a 4-byte delivery id and an 80-bit MAC."""
