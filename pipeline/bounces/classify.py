@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import email
 import email.policy
+import logging
 from email.message import Message
 
 from pipeline.bounces import arf, auto_reply, dsn, nonstandard, server_texts
@@ -32,6 +33,8 @@ MAX_MESSAGE_BYTES = 2 * 1024 * 1024
 """Bytes of a message that are parsed: the report comes first, a returned 20 MB original
 need not be read to its end."""
 
+log = logging.getLogger(__name__)
+
 _FAILURES = frozenset({"hard", "soft", "block", "complaint"})
 INTERNAL_ERROR_NOTE = "classify failed on this message"
 
@@ -41,6 +44,7 @@ def classify(raw: bytes, secret_key: SecretKeys, bounce_address: str | None) -> 
     try:
         return _classify(raw, secret_key, bounce_address)
     except Exception as exc:  # the mailbox run must go on; tests check this is never reached
+        log.exception("classify failed on a message of %d bytes", len(raw))
         return Verdict(kind="unrecognised", notes=(f"{INTERNAL_ERROR_NOTE}: {type(exc).__name__}",))
 
 

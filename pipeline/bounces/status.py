@@ -43,7 +43,7 @@ SOFT_WORDS = re.compile(
     r"mailbox\s+(?:is\s+)?full|over\s*quota|quota\s+exceeded|exceeded\s+storage|"
     r"insufficient\s+(?:system\s+)?storage|mailbox\s+size\s+limit|too\s+many\s+messages|"
     r"try\s+(?:again\s+)?later|temporar(?:y|ily)|"
-    r"postfach\s+(?:ist\s+)?(?:voll|(?:ü|ue)berf(?:ü|ue)llt)|speicherplatz|"
+    r"postfach\b[^.\n]{0,40}?\b(?:voll|(?:ü|ue)berf(?:ü|ue)llt)\b|speicherplatz|"
     r"quota\s+(?:ü|ue)berschritten|vor(?:ü|ue)bergehend|sp(?:ä|ae)ter\s+erneut",
     re.IGNORECASE,
 )

@@ -307,3 +307,100 @@ def test_without_a_bounce_address_the_verp_tag_still_needs_its_signature() -> No
 
     assert classify(raw, KEY, None).delivery_ids == (DELIVERY,)
     assert classify(raw, "another-key", None).delivery_ids == ()
+
+
+def test_a_complaint_whose_original_was_cut_away_names_the_delivery_by_its_envelope() -> None:
+    raw = bounce_for("yahoo-arf", KEY, DELIVERY)
+    raw = raw[: raw.index(b"Content-Type: message/rfc822")] + b"\r\n--_----------=F0--\r\n"
+
+    verdict = classify(raw, KEY, BOUNCE_ADDRESS)
+
+    assert verdict.kind == "complaint"
+    assert verdict.delivery_ids == (DELIVERY,)
+
+
+def _t_online(reason: bytes, intro: bytes | None = None) -> bytes:
+    raw = bounce_for("t-online-de", KEY, DELIVERY)
+    raw = raw.replace(b"   unknown user / Teilnehmer existiert nicht", b"   " + reason)
+    if intro is not None:
+        raw = raw.replace(
+            b"Die Nachricht konnte nicht an alle Empf\xe4nger zugestellt werden.", intro
+        )
+    return raw
+
+
+@pytest.mark.parametrize(
+    ("reason", "kind"),
+    [
+        (b"Die E-Mail-Adresse existiert nicht", "hard"),
+        (b"Benutzer unbekannt", "hard"),
+        (b"Postfach voll", "soft"),
+        (b"Das Postfach des Empf\xe4ngers ist \xfcberf\xfcllt", "soft"),
+        (b"Die Nachricht wurde als Spam eingestuft und abgelehnt", "block"),
+        (b"552 Quota exceeded (mailbox for user is full)", "soft"),
+    ],
+)
+def test_german_server_texts(reason: bytes, kind: str) -> None:
+    verdict = classify(_t_online(reason), KEY, BOUNCE_ADDRESS)
+
+    assert verdict.kind == kind
+    assert verdict.delivery_ids == (DELIVERY,)
+    assert reason.decode("latin-1") in verdict.diagnostic
+
+
+def test_undeliverable_without_a_reason_is_soft_and_says_why() -> None:
+    raw = _t_online(b"", intro=b"Ihre Nachricht ist unzustellbar.").replace(
+        b"The message could not be delivered to all recipients.\r\n", b""
+    )
+
+    verdict = classify(raw, KEY, BOUNCE_ADDRESS)
+
+    assert (verdict.kind, verdict.detector) == ("soft", "text:de")
+    assert any("without a code or a reason" in note for note in verdict.notes)
+
+
+def test_a_mail_system_message_of_no_known_shape_is_unrecognised() -> None:
+    raw = _t_online(b"", intro=b"Bitte beachten Sie unsere neuen Servicezeiten.").replace(
+        b"The message could not be delivered to all recipients.\r\n", b""
+    )
+
+    verdict = classify(raw, KEY, BOUNCE_ADDRESS)
+
+    assert verdict.kind == "unrecognised"
+    assert any("no shape we know" in note for note in verdict.notes)
+
+
+def test_a_read_receipt_is_an_automatic_reply() -> None:
+    raw = bounce_for("reader-reply", KEY, DELIVERY).replace(
+        b"Content-Type: text/plain; charset=UTF-8; format=flowed",
+        b"Content-Type: multipart/report; report-type=disposition-notification; boundary=x",
+    )
+
+    verdict = classify(raw, KEY, BOUNCE_ADDRESS)
+
+    assert verdict.kind == "auto_reply"
+
+
+DETECTORS = {
+    "rfc3464-hard": "rfc3464",
+    "gmail-hard": "rfc3464",
+    "exchange-online": "rfc3464",
+    "postfix-hard": "flufl.bounce",
+    "exim-hard": "flufl.bounce",
+    "qmail-hard": "flufl.bounce",
+    "exchange-ndr": "flufl.bounce",
+    "gmx-hard": "flufl.bounce",
+    "webde-hard": "flufl.bounce",
+    "t-online-de": "text:de",
+    "yahoo-arf": "arf",
+    "microsoft-jmrp": "jmrp",
+    "ooo-de": "rfc3834",
+    "mailto-unsubscribe": "mailto",
+}
+
+
+@pytest.mark.parametrize(("name", "detector"), sorted(DETECTORS.items()))
+def test_which_detector_recognised_it(name: str, detector: str) -> None:
+    verdict = classify(bounce_for(name, KEY, DELIVERY), KEY, BOUNCE_ADDRESS)
+
+    assert verdict.detector == detector
