@@ -246,6 +246,8 @@ def test_a_dmarc_failure_report_is_not_a_complaint() -> None:
         (b"Subject: Hallo\r\nX-Autorespond: yes", "auto_reply"),
         (b"Subject: Hallo\r\nPrecedence: auto_reply", "auto_reply"),
         (b"Subject: Hallo\r\nAuto-Submitted: no", "reply"),
+        (b"Subject: Re: Vacation programme for the children?", "reply"),
+        (b"Subject: AW: Abwesenheitsnotiz im Kalender", "reply"),
     ],
 )
 def test_auto_reply_signals(header: bytes, kind: str) -> None:
@@ -338,6 +340,8 @@ def _t_online(reason: bytes, intro: bytes | None = None) -> bytes:
         (b"Das Postfach des Empf\xe4ngers ist \xfcberf\xfcllt", "soft"),
         (b"Die Nachricht wurde als Spam eingestuft und abgelehnt", "block"),
         (b"552 Quota exceeded (mailbox for user is full)", "soft"),
+        (b"Der Empf\xe4ngername wurde nicht erkannt.", "hard"),
+        (b"petra.mueller wurde unter t-online.de nicht gefunden.", "hard"),
     ],
 )
 def test_german_server_texts(reason: bytes, kind: str) -> None:
@@ -404,3 +408,34 @@ def test_which_detector_recognised_it(name: str, detector: str) -> None:
     verdict = classify(bounce_for(name, KEY, DELIVERY), KEY, BOUNCE_ADDRESS)
 
     assert verdict.detector == detector
+
+
+@pytest.mark.parametrize("depth", [250, 3000])
+def test_multiparts_nested_deep_are_refused_with_a_note(depth: int) -> None:
+    raw = b"From: MAILER-DAEMON@example.net\r\nTo: bounces@example.org\r\nSubject: failure\r\n"
+    for level in range(depth):
+        raw += b"Content-Type: multipart/mixed; boundary=b%d\r\n\r\n--b%d\r\n" % (level, level)
+    raw += b"Content-Type: text/plain\r\n\r\n550 5.1.1 user unknown\r\n"
+    raw += b"".join(b"--b%d--\r\n" % level for level in reversed(range(depth)))
+
+    verdict = classify(raw, KEY, BOUNCE_ADDRESS)
+
+    assert verdict.kind == "unrecognised"
+    assert verdict.notes == ("more than 200 MIME parts",)
+
+
+def test_a_message_with_many_parts_under_the_limit_is_read() -> None:
+    raw = bounce_for("rfc3464-hard", KEY, DELIVERY)
+    extra = b"".join(
+        b"--260A0D29197.1765095252/mail.example.org\r\nContent-Type: text/plain\r\n\r\nx\r\n"
+        for _ in range(150)
+    )
+    raw = raw.replace(
+        b"--260A0D29197.1765095252/mail.example.org--",
+        extra + b"--260A0D29197.1765095252/mail.example.org--",
+    )
+
+    verdict = classify(raw, KEY, BOUNCE_ADDRESS)
+
+    assert verdict.kind == "hard"
+    assert verdict.delivery_ids == (DELIVERY,)
