@@ -439,3 +439,17 @@ def test_a_message_with_many_parts_under_the_limit_is_read() -> None:
 
     assert verdict.kind == "hard"
     assert verdict.delivery_ids == (DELIVERY,)
+
+
+def test_the_worst_failure_of_several_recipients_decides() -> None:
+    raw = bounce_for("rfc3464-soft", KEY, DELIVERY).replace(
+        b"Will-Retry-Until: Sat, 12 Dec 2026 09:14:10 +0100 (CET)\r\n",
+        b"Will-Retry-Until: Sat, 12 Dec 2026 09:14:10 +0100 (CET)\r\n\r\n"
+        b"Final-Recipient: rfc822; k.weber@example.com\r\nAction: failed\r\nStatus: 5.1.1\r\n"
+        b"Diagnostic-Code: smtp; 550 5.1.1 no such user\r\n",
+    )
+
+    verdict = classify(raw, KEY, BOUNCE_ADDRESS)
+
+    assert (verdict.kind, verdict.status) == ("hard", "5.1.1")
+    assert verdict.recipients == ("klaus.weber@example.com", "k.weber@example.com")
