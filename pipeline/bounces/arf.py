@@ -47,7 +47,7 @@ def _is_jmrp(msg: Message) -> bool:
 
 def classify_report(msg: Message) -> Verdict:
     """The verdict of a feedback report (delivery ids come from `returned`)."""
-    fields = _feedback_fields(msg)
+    fields = parts.feedback_report_fields(msg)
     feedback_type = parts.header_text(fields, "Feedback-Type").lower() if fields else ""
     named = parts.header_texts(fields, "Original-Rcpt-To") if fields else []
     named += [
@@ -69,15 +69,3 @@ def classify_report(msg: Message) -> Verdict:
         recipients=tuple(recipients),
         detector=detector,
     )
-
-
-def _feedback_fields(msg: Message) -> Message | None:
-    """The message/feedback-report part's fields as one header block, or None (JMRP)."""
-    for part in parts.walk(msg):
-        if parts.content_type(part) != "message/feedback-report":
-            continue
-        payload = part.get_payload()
-        if isinstance(payload, list) and payload and isinstance(payload[0], Message):
-            return payload[0]
-        return parts.parse_headers(parts.part_text(part))
-    return None

@@ -27,6 +27,9 @@ _SUBJECTS = re.compile(
 )
 
 
+_REPLY_PREFIX = re.compile(r"^\s*(?:re|aw|antw|sv|fwd?|wg)\s*:", re.IGNORECASE)
+
+
 def auto_reply_signal(msg: Message) -> str | None:
     """Which header or subject says this is an automatic reply, or None."""
     submitted = parts.header_text(msg, "Auto-Submitted").lower()
@@ -41,7 +44,9 @@ def auto_reply_signal(msg: Message) -> str | None:
     if parts.content_type(msg) == "multipart/report" and report_type == "disposition-notification":
         return "a read receipt (RFC 8098)"
     subject = parts.header_text(msg, "Subject")
-    if _SUBJECTS.search(subject):
+    # A person's "Re: Urlaubsvertretung?" is a reply; responders that keep "Re:" say
+    # Auto-Submitted (Gmail, Sieve vacation) and were caught above.
+    if _SUBJECTS.search(subject) and not _REPLY_PREFIX.match(subject):
         return "the subject"
     return None
 

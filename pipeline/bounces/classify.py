@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import email
 import email.policy
+import logging
 from email.message import Message
 
 from pipeline.bounces import arf, auto_reply, dsn, nonstandard, server_texts
@@ -32,6 +33,11 @@ MAX_MESSAGE_BYTES = 2 * 1024 * 1024
 """Bytes of a message that are parsed: the report comes first, a returned 20 MB original
 need not be read to its end."""
 
+MAX_DECLARED_PARTS = 200
+"""Content-Type lines beyond which a message is not parsed: a bounce has a handful."""
+
+log = logging.getLogger(__name__)
+
 _FAILURES = frozenset({"hard", "soft", "block", "complaint"})
 INTERNAL_ERROR_NOTE = "classify failed on this message"
 
@@ -41,6 +47,7 @@ def classify(raw: bytes, secret_key: SecretKeys, bounce_address: str | None) -> 
     try:
         return _classify(raw, secret_key, bounce_address)
     except Exception as exc:  # the mailbox run must go on; tests check this is never reached
+        log.exception("classify failed on a message of %d bytes", len(raw))
         return Verdict(kind="unrecognised", notes=(f"{INTERNAL_ERROR_NOTE}: {type(exc).__name__}",))
 
 
@@ -51,6 +58,12 @@ def _classify(raw: bytes, secret_key: SecretKeys, bounce_address: str | None) ->
     if len(raw) > MAX_MESSAGE_BYTES:
         raw = raw[:MAX_MESSAGE_BYTES]
         notes.append(f"read only the first {MAX_MESSAGE_BYTES // 1024} KiB")
+    if raw.lower().count(b"content-type:") > MAX_DECLARED_PARTS:
+        # The stdlib parser (and flufl.bounce's walk) recurse once per level of nesting: a
+        # few KB of nested multiparts would cost seconds, then a RecursionError.
+        return Verdict(
+            kind="unrecognised", notes=(*notes, f"more than {MAX_DECLARED_PARTS} MIME parts")
+        )
     msg = email.message_from_bytes(raw, policy=email.policy.compat32)
     if not msg.keys():
         return Verdict(kind="unrecognised", notes=(*notes, "no header lines: not a mail"))

@@ -161,3 +161,15 @@ def quoted_text(msg: Message) -> str:
         if not part.is_multipart() and content_type(part).startswith("text/")
     ]
     return "\n".join(chunks)[: PART_TEXT_LIMIT * 2]
+
+
+def feedback_report_fields(msg: Message) -> Message | None:
+    """The fields of the first message/feedback-report part (RFC 5965), or None."""
+    for part in walk(msg):
+        if content_type(part) != "message/feedback-report":
+            continue
+        payload = part.get_payload()
+        if isinstance(payload, list) and payload and isinstance(payload[0], Message):
+            return payload[0]
+        return parse_headers(part_text(part))
+    return None

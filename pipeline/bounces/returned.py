@@ -6,6 +6,7 @@ Where they are looked for:
 - the returned original's `X-Newsletter-Delivery: TOKEN`, its Message-ID
   `<issueN.dID.TOKEN@...>` and its `Return-Path` (the VERP address), in a message/rfc822 or
   text/rfc822-headers part, or quoted as text in the body by servers that paste it there;
+- `Original-Mail-From` of a feedback report (the VERP address again);
 - `In-Reply-To` and `References` of the message itself (auto-replies, readers' replies).
 
 A token counts only when its signature verifies, and a Message-ID's `d{id}` must agree
@@ -86,6 +87,11 @@ def find_identity(msg: Message, secret_key: SecretKeys, bounce_address: str | No
                 identity.offer(secret_key, match.group(2), name, int(match.group(1)))
     for headers in parts.returned_header_blocks(msg):
         _returned_headers(identity, headers, secret_key, verp)
+    feedback = parts.feedback_report_fields(msg)
+    if feedback is not None:
+        for value in parts.header_texts(feedback, "Original-Mail-From"):
+            for match in verp.finditer(value):
+                identity.offer(secret_key, match.group(1), "Original-Mail-From of the report")
     _quoted(identity, parts.quoted_text(msg), secret_key, verp)
     return identity
 

@@ -32,12 +32,14 @@ _REPORT_SUBJECT = re.compile(
 )
 
 GERMAN = re.compile(
-    r"unzustellbar|nicht\s+zugestellt\s+werden|konnte\s+nicht\s+(?:zugestellt|ausgeliefert)|"
+    r"unzustellbar|nicht\s+(?:[\w-]+\s+){0,5}?(?:zugestellt|ausgeliefert)\s+werden|"
     r"nicht\s+zustellbar|zustellung\s+(?:ist\s+)?fehlgeschlagen|fehler\s+bei\s+der\s+zustellung|"
+    r"konnte\s+nicht\s+(?:zugestellt|(?:ü|ue)bermittelt)\s+werden|"
+    r"hat\s+einige\s+oder\s+alle\s+empf(?:ä|ae)nger\s+nicht\s+erreicht|"
     r"teilnehmer\s+existiert\s+nicht|e-?mail-?adresse\s+existiert\s+nicht|"
     r"empf(?:ä|ae)nger(?:adresse)?\s+(?:existiert\s+nicht|unbekannt|ung(?:ü|ue)ltig)|"
     r"benutzer\s+unbekannt|unbekannter\s+(?:benutzer|empf(?:ä|ae)nger)|"
-    r"postfach\s+(?:ist\s+)?(?:voll|(?:ü|ue)berf(?:ü|ue)llt)",
+    r"postfach\b[^.\n]{0,40}?\b(?:voll|(?:ü|ue)berf(?:ü|ue)llt)\b",
     re.IGNORECASE,
 )
 ENGLISH = re.compile(

@@ -43,7 +43,7 @@ SOFT_WORDS = re.compile(
     r"mailbox\s+(?:is\s+)?full|over\s*quota|quota\s+exceeded|exceeded\s+storage|"
     r"insufficient\s+(?:system\s+)?storage|mailbox\s+size\s+limit|too\s+many\s+messages|"
     r"try\s+(?:again\s+)?later|temporar(?:y|ily)|"
-    r"postfach\s+(?:ist\s+)?(?:voll|(?:ü|ue)berf(?:ü|ue)llt)|speicherplatz|"
+    r"postfach\b[^.\n]{0,40}?\b(?:voll|(?:ü|ue)berf(?:ü|ue)llt)\b|speicherplatz|"
     r"quota\s+(?:ü|ue)berschritten|vor(?:ü|ue)bergehend|sp(?:ä|ae)ter\s+erneut",
     re.IGNORECASE,
 )
@@ -56,7 +56,8 @@ HARD_WORDS = re.compile(
     r"(?:disabled|deactivated|closed|suspended)|address\s+rejected|unrouteable|"
     r"not\s+(?:a\s+)?valid\s+(?:recipient|mailbox|address)|name\s+is\s+not\s+recogni[sz]ed|"
     r"unknown\s+recipient|host\s+or\s+domain\s+name\s+not\s+found|"
-    r"existiert\s+nicht|nicht\s+vorhanden|unbekannt|ung(?:ü|ue)ltige?\s+(?:e-?mail-?)?"
+    r"existiert\s+nicht|nicht\s+vorhanden|unbekannt|wurde\s+nicht\s+erkannt|"
+    r"wurde\s+unter\s+\S+\s+nicht\s+gefunden|ung(?:ü|ue)ltige?\s+(?:e-?mail-?)?"
     r"(?:adresse|empf(?:ä|ae)nger)|kein(?:e)?\s+(?:postfach|mailbox)|"
     r"postfach\s+(?:ist\s+)?(?:deaktiviert|gel(?:ö|oe)scht|gek(?:ü|ue)ndigt)",
     re.IGNORECASE,

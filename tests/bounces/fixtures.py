@@ -45,7 +45,19 @@ def load_bounce(
     return raw
 
 
-def bounce_for(name: str, secret_key: SecretKeys, delivery_id: int, **kwargs: object) -> bytes:
+def bounce_for(
+    name: str,
+    secret_key: SecretKeys,
+    delivery_id: int,
+    *,
+    bounce_local: str = BOUNCE_LOCAL,
+    bounce_domain: str = BOUNCE_DOMAIN,
+) -> bytes:
     """The fixture as a bounce of delivery `delivery_id`, its token signed with `secret_key`."""
-    token = make_delivery_token(secret_key, delivery_id)
-    return load_bounce(name, token, delivery_id=delivery_id, **kwargs)  # type: ignore[arg-type]
+    return load_bounce(
+        name,
+        make_delivery_token(secret_key, delivery_id),
+        delivery_id=delivery_id,
+        bounce_local=bounce_local,
+        bounce_domain=bounce_domain,
+    )

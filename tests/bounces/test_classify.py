@@ -246,6 +246,8 @@ def test_a_dmarc_failure_report_is_not_a_complaint() -> None:
         (b"Subject: Hallo\r\nX-Autorespond: yes", "auto_reply"),
         (b"Subject: Hallo\r\nPrecedence: auto_reply", "auto_reply"),
         (b"Subject: Hallo\r\nAuto-Submitted: no", "reply"),
+        (b"Subject: Re: Vacation programme for the children?", "reply"),
+        (b"Subject: AW: Abwesenheitsnotiz im Kalender", "reply"),
     ],
 )
 def test_auto_reply_signals(header: bytes, kind: str) -> None:
@@ -307,3 +309,147 @@ def test_without_a_bounce_address_the_verp_tag_still_needs_its_signature() -> No
 
     assert classify(raw, KEY, None).delivery_ids == (DELIVERY,)
     assert classify(raw, "another-key", None).delivery_ids == ()
+
+
+def test_a_complaint_whose_original_was_cut_away_names_the_delivery_by_its_envelope() -> None:
+    raw = bounce_for("yahoo-arf", KEY, DELIVERY)
+    raw = raw[: raw.index(b"Content-Type: message/rfc822")] + b"\r\n--_----------=F0--\r\n"
+
+    verdict = classify(raw, KEY, BOUNCE_ADDRESS)
+
+    assert verdict.kind == "complaint"
+    assert verdict.delivery_ids == (DELIVERY,)
+
+
+def _t_online(reason: bytes, intro: bytes | None = None) -> bytes:
+    raw = bounce_for("t-online-de", KEY, DELIVERY)
+    raw = raw.replace(b"   unknown user / Teilnehmer existiert nicht", b"   " + reason)
+    if intro is not None:
+        raw = raw.replace(
+            b"Die Nachricht konnte nicht an alle Empf\xe4nger zugestellt werden.", intro
+        )
+    return raw
+
+
+@pytest.mark.parametrize(
+    ("reason", "kind"),
+    [
+        (b"Die E-Mail-Adresse existiert nicht", "hard"),
+        (b"Benutzer unbekannt", "hard"),
+        (b"Postfach voll", "soft"),
+        (b"Das Postfach des Empf\xe4ngers ist \xfcberf\xfcllt", "soft"),
+        (b"Die Nachricht wurde als Spam eingestuft und abgelehnt", "block"),
+        (b"552 Quota exceeded (mailbox for user is full)", "soft"),
+        (b"Der Empf\xe4ngername wurde nicht erkannt.", "hard"),
+        (b"petra.mueller wurde unter t-online.de nicht gefunden.", "hard"),
+    ],
+)
+def test_german_server_texts(reason: bytes, kind: str) -> None:
+    verdict = classify(_t_online(reason), KEY, BOUNCE_ADDRESS)
+
+    assert verdict.kind == kind
+    assert verdict.delivery_ids == (DELIVERY,)
+    assert reason.decode("latin-1") in verdict.diagnostic
+
+
+def test_undeliverable_without_a_reason_is_soft_and_says_why() -> None:
+    raw = _t_online(b"", intro=b"Ihre Nachricht ist unzustellbar.").replace(
+        b"The message could not be delivered to all recipients.\r\n", b""
+    )
+
+    verdict = classify(raw, KEY, BOUNCE_ADDRESS)
+
+    assert (verdict.kind, verdict.detector) == ("soft", "text:de")
+    assert any("without a code or a reason" in note for note in verdict.notes)
+
+
+def test_a_mail_system_message_of_no_known_shape_is_unrecognised() -> None:
+    raw = _t_online(b"", intro=b"Bitte beachten Sie unsere neuen Servicezeiten.").replace(
+        b"The message could not be delivered to all recipients.\r\n", b""
+    )
+
+    verdict = classify(raw, KEY, BOUNCE_ADDRESS)
+
+    assert verdict.kind == "unrecognised"
+    assert any("no shape we know" in note for note in verdict.notes)
+
+
+def test_a_read_receipt_is_an_automatic_reply() -> None:
+    raw = bounce_for("reader-reply", KEY, DELIVERY).replace(
+        b"Content-Type: text/plain; charset=UTF-8; format=flowed",
+        b"Content-Type: multipart/report; report-type=disposition-notification; boundary=x",
+    )
+
+    verdict = classify(raw, KEY, BOUNCE_ADDRESS)
+
+    assert verdict.kind == "auto_reply"
+
+
+DETECTORS = {
+    "rfc3464-hard": "rfc3464",
+    "gmail-hard": "rfc3464",
+    "exchange-online": "rfc3464",
+    "postfix-hard": "flufl.bounce",
+    "exim-hard": "flufl.bounce",
+    "qmail-hard": "flufl.bounce",
+    "exchange-ndr": "flufl.bounce",
+    "gmx-hard": "flufl.bounce",
+    "webde-hard": "flufl.bounce",
+    "t-online-de": "text:de",
+    "yahoo-arf": "arf",
+    "microsoft-jmrp": "jmrp",
+    "ooo-de": "rfc3834",
+    "mailto-unsubscribe": "mailto",
+}
+
+
+@pytest.mark.parametrize(("name", "detector"), sorted(DETECTORS.items()))
+def test_which_detector_recognised_it(name: str, detector: str) -> None:
+    verdict = classify(bounce_for(name, KEY, DELIVERY), KEY, BOUNCE_ADDRESS)
+
+    assert verdict.detector == detector
+
+
+@pytest.mark.parametrize("depth", [250, 3000])
+def test_multiparts_nested_deep_are_refused_with_a_note(depth: int) -> None:
+    raw = b"From: MAILER-DAEMON@example.net\r\nTo: bounces@example.org\r\nSubject: failure\r\n"
+    for level in range(depth):
+        raw += b"Content-Type: multipart/mixed; boundary=b%d\r\n\r\n--b%d\r\n" % (level, level)
+    raw += b"Content-Type: text/plain\r\n\r\n550 5.1.1 user unknown\r\n"
+    raw += b"".join(b"--b%d--\r\n" % level for level in reversed(range(depth)))
+
+    verdict = classify(raw, KEY, BOUNCE_ADDRESS)
+
+    assert verdict.kind == "unrecognised"
+    assert verdict.notes == ("more than 200 MIME parts",)
+
+
+def test_a_message_with_many_parts_under_the_limit_is_read() -> None:
+    raw = bounce_for("rfc3464-hard", KEY, DELIVERY)
+    extra = b"".join(
+        b"--260A0D29197.1765095252/mail.example.org\r\nContent-Type: text/plain\r\n\r\nx\r\n"
+        for _ in range(150)
+    )
+    raw = raw.replace(
+        b"--260A0D29197.1765095252/mail.example.org--",
+        extra + b"--260A0D29197.1765095252/mail.example.org--",
+    )
+
+    verdict = classify(raw, KEY, BOUNCE_ADDRESS)
+
+    assert verdict.kind == "hard"
+    assert verdict.delivery_ids == (DELIVERY,)
+
+
+def test_the_worst_failure_of_several_recipients_decides() -> None:
+    raw = bounce_for("rfc3464-soft", KEY, DELIVERY).replace(
+        b"Will-Retry-Until: Sat, 12 Dec 2026 09:14:10 +0100 (CET)\r\n",
+        b"Will-Retry-Until: Sat, 12 Dec 2026 09:14:10 +0100 (CET)\r\n\r\n"
+        b"Final-Recipient: rfc822; k.weber@example.com\r\nAction: failed\r\nStatus: 5.1.1\r\n"
+        b"Diagnostic-Code: smtp; 550 5.1.1 no such user\r\n",
+    )
+
+    verdict = classify(raw, KEY, BOUNCE_ADDRESS)
+
+    assert (verdict.kind, verdict.status) == ("hard", "5.1.1")
+    assert verdict.recipients == ("klaus.weber@example.com", "k.weber@example.com")
