@@ -70,6 +70,7 @@ def make_messages(
                     "preferences_url": f"https://news.example.org/preferences/pref-{number}.sig",
                 },
                 message_id=f"<issue7.d{number}@news.example.org>",
+                envelope_from="bounces@news.example.org",
                 headers={
                     "List-Unsubscribe": f"<{unsubscribe}>, <mailto:abmelden@news.example.org"
                     f"?subject=unsubscribe%20tok-{number}>",
