@@ -6,7 +6,7 @@ import asyncio
 
 import typer
 
-from pipeline.cli.common import ConfigOption, out, read_config
+from pipeline.cli.common import ConfigOption, read_config
 from pipeline.config import Config
 from pipeline.errors import ConfigError, NewsletterError
 from pipeline.send.providers import smtp_server
@@ -26,7 +26,7 @@ def check(config: ConfigOption = None) -> None:
     """Ask the SMTP relay whether it takes VERP senders (nothing is sent)."""
     settings = read_config(config)
     if settings.provider.name != "smtp":
-        out.print(_not_smtp(settings), highlight=False)
+        typer.echo(_not_smtp(settings))
         return
     address = settings.bounces.address
     if address is None:
@@ -38,7 +38,7 @@ def check(config: ConfigOption = None) -> None:
     server = smtp_server(settings.provider)
     probe = asyncio.run(probe_verp(server, address))
     for line in verdict(probe, relay=f"{server.host}:{server.port}", verp=settings.bounces.verp):
-        out.print(line, highlight=False, markup=False)
+        typer.echo(line)  # unwrapped: a line to read or grep whole
 
 
 def _not_smtp(settings: Config) -> str:
