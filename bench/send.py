@@ -122,7 +122,7 @@ def _provider(url: str, mode: str) -> Provider:
     return providers(url)[mode]()
 
 
-def signing_figures(rounds: int = 200_000) -> str:
+def signing_figures(rounds: int = 50_000) -> str:
     """What signing costs per reader, each signer on its own: the delivery token (envelope
     sender, X-Newsletter-Delivery, Message-ID) and the two links of every mail."""
     from pipeline.environment import DEVELOPMENT_SECRET_KEY as key
