@@ -45,8 +45,8 @@ def _not_smtp(settings: Config) -> str:
     name = settings.provider.name
     if name == "outbox":
         return (
-            "provider.name is outbox: nothing goes through a relay; each .eml starts with the "
-            "Return-Path a relay would be given. Nothing to check."
+            "provider.name is outbox: nothing goes through a relay; each .eml starts with "
+            "the Return-Path of its envelope sender. Nothing to check."
         )
     return (
         f"provider.name is {name}, not smtp: {name} sends from its own envelope address and "
