@@ -155,10 +155,11 @@ def test_the_longest_bounce_local_part_makes_a_64_octet_verp_local_part(
 def test_a_test_mail_names_no_delivery_and_bounces_to_the_sender(
     ready_project: Project, relay: tuple[Recorder, bytes]
 ) -> None:
-    recorder, _txt = relay
+    recorder, txt = relay
     ready_project.run("test-send", "--to", "redaktion@example.org")
     ((mail_from, _to, data),) = recorder.received
     assert mail_from == SENDER
+    assert dkim.verify(data, dnsfunc=lambda name, timeout=5: txt), "DKIM verifies"
     fields = raw_fields(data)
     assert "x-newsletter-delivery" not in fields
     assert not VERP.search(data.decode("utf-8", "replace"))
