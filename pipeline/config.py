@@ -393,6 +393,13 @@ class Bounces(Strict):
         description="The VERP envelope sender of SMTP mail, `bounces+TOKEN@domain` built from "
         "it, and the mailto: of List-Unsubscribe; a mailbox on a domain you control.",
     )
+    verp: bool = Field(
+        True,
+        description="Put each delivery's token in the envelope sender (`bounces+TOKEN@`). "
+        "`false` sends from the bare address, for a relay that refuses `+` senders "
+        "(`newsletter bounces check` tells); bounces are then matched by the headers they "
+        "bring back.",
+    )
     mailbox: BounceMailbox | None = Field(
         None, description="Where bounces are read from; nothing is read when unset."
     )

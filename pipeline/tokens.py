@@ -175,6 +175,32 @@ def make_delivery_token(secret_key: SecretKeys, delivery_id: int) -> str:
     return base64.b32encode(payload + mac).decode("ascii").rstrip("=").lower()
 
 
+_BASE32 = "abcdefghijklmnopqrstuvwxyz234567"
+_BASE32_PAIRS = tuple(_BASE32[pair >> 5] + _BASE32[pair & 31] for pair in range(1024))
+_PAIR_SHIFTS = tuple(range(110, -1, -10))
+"""The 112 bits of a token, padded to 120, as twelve 10-bit pairs of base32 characters."""
+
+
+class DeliveryTokenMaker:
+    """Signs the delivery tokens of a whole send: the same tokens as `make_delivery_token`,
+    with the key derived and keyed once, not twice per reader, and base32 by table lookup
+    (`base64.b32encode` is Python code, 2 µs a token; bench/send.py prints the figures)."""
+
+    def __init__(self, secret_key: SecretKeys):
+        key = _keys(secret_key)[-1].encode()
+        derived = hmac.new(key, b"newsletter.delivery", hashlib.sha256).digest()
+        # Keyed once, copied per reader: see TokenMaker for why not `hmac.digest`.
+        self._keyed = hmac.new(derived, digestmod=hashlib.sha256)
+
+    def __call__(self, delivery_id: int) -> str:
+        payload = delivery_id.to_bytes(_DELIVERY_ID_BYTES, "big")
+        mac = self._keyed.copy()
+        mac.update(payload)
+        bits = int.from_bytes(payload + mac.digest()[:_DELIVERY_MAC_BYTES], "big") << 8
+        pairs = _BASE32_PAIRS
+        return "".join([pairs[(bits >> shift) & 1023] for shift in _PAIR_SHIFTS])[:-1]
+
+
 def read_delivery_token(secret_key: SecretKeys, token: str) -> int:
     """The delivery id a token names; InvalidToken when it is not one of ours."""
     if len(token) != DELIVERY_TOKEN_LENGTH:
