@@ -185,7 +185,7 @@ def _pss_kb(pid: int) -> int:
 class PssSampler(threading.Thread):
     """The largest sum of PSS over a process and its descendants, sampled until stopped."""
 
-    def __init__(self, pid: int, interval_s: float = 0.005) -> None:
+    def __init__(self, pid: int, interval_s: float = 0.02) -> None:
         super().__init__(daemon=True)
         self.pid, self.interval_s = pid, interval_s
         self.peak_kb, self.peak_processes, self.samples = 0, 0, 0

@@ -272,7 +272,8 @@ def head_revision() -> str:
     revisions: set[str] = set()
     followed: set[str] = set()
     for path in (MIGRATIONS_DIR / "versions").glob("*.py"):
-        found = dict(match.groups() for match in _REVISION.finditer(path.read_text("utf-8")))
+        text = path.read_text("utf-8")
+        found: dict[str, str] = {match[1]: match[2] for match in _REVISION.finditer(text)}
         if "revision" in found:
             revisions.add(found["revision"])
         if "down_revision" in found:

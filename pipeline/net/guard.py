@@ -18,6 +18,7 @@ import functools
 import logging
 import os
 import socket
+import ssl
 from collections.abc import Iterable
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address, ip_network
 
@@ -158,10 +159,13 @@ class PublicOnlyTransport(httpx.AsyncHTTPTransport):
     environment are not used: through a proxy the address could not be checked.
     """
 
-    def __init__(self, limits: httpx.Limits) -> None:
-        super().__init__(limits=limits)
+    def __init__(self, limits: httpx.Limits, ssl_context: ssl.SSLContext | None = None) -> None:
+        # Loading the CA bundle costs ~60 ms: one context serves both pools (and may be
+        # shared with the caller's other transports).
+        context = ssl_context or httpx.create_ssl_context()
+        super().__init__(limits=limits, verify=context)
         self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=httpx.create_ssl_context(),
+            ssl_context=context,
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,
