@@ -5,7 +5,10 @@ imports, the schema check, fetching, parsing, storing and the printed report. Be
 wall time it prints the CPU time of the command and every child it waited for (the parse
 workers), and the peak memory of the whole process tree as PSS (proportional set size:
 pages shared between the command and its workers count once, split between them), sampled
-from /proc/<pid>/smaps_rollup every few milliseconds.
+from /proc/<pid>/smaps_rollup every 20 ms (a read takes the memory-map lock of the process
+read: sampled much more often, the command itself slows down). The load average is printed
+before each run: on a machine busy with other work, wall times say little and CPU times
+stay meaningful.
 
 The feed server runs in a process of its own on 127.0.0.1 and competes for the same cores;
 it answers from prepared bytes (asyncio, keep-alive, ETags), so that it costs little of them.
