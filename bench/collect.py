@@ -212,6 +212,8 @@ class Run:
     processes: int
     samples: int
     exit_code: int
+    load: float
+    """The machine's 1-minute load average when the run started."""
     stdout: str
     stderr: str
 
@@ -219,6 +221,7 @@ class Run:
 def run_collect(config: Path) -> Run:
     """`newsletter collect --config <config>` from start to exit, as a user runs it."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        load = os.getloadavg()[0]
         started = time.perf_counter()
         process = subprocess.Popen(
             [str(NEWSLETTER), "collect", "--config", str(config)], stdout=out, stderr=err
@@ -240,6 +243,7 @@ def run_collect(config: Path) -> Run:
             processes=sampler.peak_processes,
             samples=sampler.samples,
             exit_code=process.returncode,
+            load=load,
             stdout=out.read().decode(),
             stderr=err.read().decode(),
         )
@@ -265,7 +269,8 @@ def report(label: str, run: Run, target_s: float, pss_target_mb: float | None) -
     verdict = "ok" if run.wall_s <= target_s else "MISSED"
     line = (
         f"{label:<26} {run.wall_s:6.2f} s wall (target <= {target_s:g} s: {verdict}), "
-        f"CPU {run.cpu_s:5.2f} s, PSS peak {run.pss_mb:5.0f} MB over {run.processes} processes"
+        f"CPU {run.cpu_s:5.2f} s (load {run.load:.1f}), "
+        f"PSS peak {run.pss_mb:5.0f} MB over {run.processes} processes"
     )
     if pss_target_mb is not None:
         line += f" (target <= {pss_target_mb:g} MB: "
