@@ -23,7 +23,8 @@ if TYPE_CHECKING:
     from pipeline.collect import SourceReport
     from pipeline.collect.feeds import FeedOutcome
 
-Store = Callable[[sa.Connection, "FeedOutcome", datetime], "SourceReport"]
+Store = Callable[[sa.Connection, list["FeedOutcome"], datetime], list["SourceReport"]]
+"""Stores outcomes (in config order) in the connection's transaction: a report for each."""
 _DONE = None
 
 
@@ -55,8 +56,9 @@ class StoreWriter(threading.Thread):
             try:
                 at = now()
                 with self.engine.begin() as connection:
-                    for outcome in outcomes:
-                        self.reports[outcome.source.url] = self.store(connection, outcome, at)
+                    reports = self.store(connection, outcomes, at)
+                for outcome, report in zip(outcomes, reports, strict=True):
+                    self.reports[outcome.source.url] = report
             except BaseException as exc:  # re-raised by finish() in the collecting thread
                 self.error = exc
 
