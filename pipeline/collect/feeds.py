@@ -27,7 +27,9 @@ from pipeline.errors import AddressRefused, BodyRefused
 from pipeline.net import (
     ACCEPT_ENCODING,
     MAX_REDIRECTS,
+    PooledTransport,
     PublicOnlyTransport,
+    QuickBackend,
     following,
     is_internal,
     read_bounded,
@@ -111,10 +113,9 @@ async def _collect_all(
     # redirect: `internal` for feeds configured at a non-public address (the operator
     # trusts them, with their redirects), `public` for all others, every hop checked.
     ssl_context = httpx.create_ssl_context()
+    trusted = PooledTransport(limits, QuickBackend(), ssl_context)
     async with (
-        _client(
-            httpx.AsyncHTTPTransport(limits=limits, verify=ssl_context), settings, headers
-        ) as internal,
+        _client(trusted, settings, headers) as internal,
         _client(PublicOnlyTransport(limits, ssl_context), settings, headers) as public,
     ):
 

@@ -27,6 +27,7 @@ import httpcore
 import httpx
 
 from pipeline.errors import AddressRefused
+from pipeline.net.pool import PooledTransport, QuickBackend
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +110,7 @@ class PublicOnlyBackend(httpcore.AsyncNetworkBackend):
     connecting to the checked address (never resolving the name a second time)."""
 
     def __init__(self) -> None:
-        self._backend = httpcore.AnyIOBackend()
+        self._backend = QuickBackend()
 
     async def connect_tcp(
         self,
@@ -151,23 +152,12 @@ class PublicOnlyBackend(httpcore.AsyncNetworkBackend):
         await self._backend.sleep(seconds)
 
 
-class PublicOnlyTransport(httpx.AsyncHTTPTransport):
+class PublicOnlyTransport(PooledTransport):
     """An `httpx.AsyncHTTPTransport` whose connections reach public addresses only.
 
-    httpx has no parameter for httpcore's network backend, so the pool it builds is
-    replaced by one with the same settings and `PublicOnlyBackend`. Proxies from the
-    environment are not used: through a proxy the address could not be checked.
+    Proxies from the environment are not used: through a proxy the address could not be
+    checked.
     """
 
     def __init__(self, limits: httpx.Limits, ssl_context: ssl.SSLContext | None = None) -> None:
-        # Loading the CA bundle costs ~60 ms: one context serves both pools (and may be
-        # shared with the caller's other transports).
-        context = ssl_context or httpx.create_ssl_context()
-        super().__init__(limits=limits, verify=context)
-        self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=context,
-            max_connections=limits.max_connections,
-            max_keepalive_connections=limits.max_keepalive_connections,
-            keepalive_expiry=limits.keepalive_expiry,
-            network_backend=PublicOnlyBackend(),
-        )
+        super().__init__(limits, PublicOnlyBackend(), ssl_context)
