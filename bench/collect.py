@@ -15,7 +15,9 @@ it answers from prepared bytes (asyncio, keep-alive, ETags), so that it costs li
 
 Targets (issue 15): first collect <= 5 s, PSS peak <= 150 MB; all 304 <= 1 s.
 
-    .venv/bin/python bench/collect.py [--feeds 500] [--entries 20] [--runs 1]
+    .venv/bin/python bench/collect.py [--feeds 500] [--entries 20] [--runs 1] [--newsletter PATH]
+
+`--newsletter` times another `newsletter` executable (another checkout's, to compare).
 """
 
 from __future__ import annotations
@@ -218,13 +220,13 @@ class Run:
     stderr: str
 
 
-def run_collect(config: Path) -> Run:
+def run_collect(newsletter: Path, config: Path) -> Run:
     """`newsletter collect --config <config>` from start to exit, as a user runs it."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         load = os.getloadavg()[0]
         started = time.perf_counter()
         process = subprocess.Popen(
-            [str(NEWSLETTER), "collect", "--config", str(config)], stdout=out, stderr=err
+            [str(newsletter), "collect", "--config", str(config)], stdout=out, stderr=err
         )
         sampler = PssSampler(process.pid)
         sampler.start()
@@ -283,6 +285,7 @@ def main() -> None:
     parser.add_argument("--feeds", type=int, default=500)
     parser.add_argument("--entries", type=int, default=20)
     parser.add_argument("--runs", type=int, default=1, help="rounds, each on a fresh database")
+    parser.add_argument("--newsletter", type=Path, default=NEWSLETTER, help="the command to time")
     args = parser.parse_args()
     ports: multiprocessing.Queue[int] = multiprocessing.Queue()
     answered = multiprocessing.Array("l", 2, lock=False)
@@ -302,16 +305,16 @@ def main() -> None:
             with tempfile.TemporaryDirectory() as folder:
                 config = write_config(Path(folder), port, args.feeds)
                 subprocess.run(
-                    [str(NEWSLETTER), "db", "upgrade", "--config", str(config)],
+                    [str(args.newsletter), "db", "upgrade", "--config", str(config)],
                     check=True,
                     capture_output=True,
                 )
                 answered[0] = answered[1] = 0
-                first = run_collect(config)
+                first = run_collect(args.newsletter, config)
                 check(first, "first collect")
                 items, healthy = stored(Path(folder) / "bench.db")
                 full = answered[0]
-                second = run_collect(config)
+                second = run_collect(args.newsletter, config)
                 check(second, "second collect")
                 not_modified = answered[1]
                 report("first collect", first, FIRST_TARGET_S, PSS_TARGET_MB)
