@@ -151,6 +151,7 @@ def read_event_preview_token(secret_key: SecretKeys, token: str) -> int:
         raise InvalidToken("the link is not valid")
     return value
 
+
 DELIVERY_TOKEN_LENGTH = 23
 """Characters of a delivery token: base32 of a 4-byte delivery id and an 80-bit MAC."""
 _DELIVERY_MAC_BYTES = 10

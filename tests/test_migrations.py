@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from alembic import command
+from alembic.config import Config
 from alembic.script import ScriptDirectory
 
 from pipeline import db
@@ -35,6 +36,28 @@ def test_the_migration_files_sort_in_the_order_they_apply() -> None:
     script = ScriptDirectory(str(MIGRATIONS.parent))
     applied = [revision.revision for revision in reversed(list(script.walk_revisions()))]
     assert revisions == applied
+
+
+def test_the_schema_check_knows_the_head_alembic_migrates_to() -> None:
+    """The check reads the head from the migration files without Alembic: the same one."""
+    assert db.head_revision() == ScriptDirectory(str(MIGRATIONS.parent)).get_current_head()
+
+
+def test_the_schema_check_reads_the_revision_alembic_stamped(database_url: str) -> None:
+    engine = db.make_engine(database_url)
+    assert db.current_revision(engine) is None
+    with engine.begin() as connection:
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS.parent))
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0012")
+    assert db.current_revision(engine) == "0012"
+    with pytest.raises(db.SchemaOutOfDate, match=r"is at revision 0012.*newsletter db upgrade"):
+        db.require_current_schema(engine)
+    db.upgrade(engine)
+    assert db.current_revision(engine) == db.head_revision()
+    db.require_current_schema(engine)
+    engine.dispose()
 
 
 def test_a_store_at_the_old_head_upgrades_and_keeps_its_data(old_store: Project) -> None:

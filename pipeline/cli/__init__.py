@@ -5,36 +5,58 @@ Each group of commands lives in its own module and is registered here.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import sys
 from typing import Annotated
 
 import typer
 
-from pipeline.cli.bounce_commands import bounces_app
-from pipeline.cli.collect_commands import collect
 from pipeline.cli.common import options
-from pipeline.cli.db_commands import db_app
-from pipeline.cli.issue_commands import preview, send
-from pipeline.cli.queue_commands import queue_app
-from pipeline.cli.render_commands import preflight_command, test_send
-from pipeline.cli.run_commands import run
-from pipeline.cli.status_commands import status
-from pipeline.cli.subscriber_commands import subscribers_app
-from pipeline.cli.web_commands import serve
-from pipeline.cli.worker_commands import worker
 from pipeline.errors import ConfigError, NewsletterError, SendRefused
 from pipeline.files import apply_umask
 
-app = typer.Typer(
-    help="Collect news, render the newsletter, send it.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=False,
-)
+# Command name -> (module, attribute, a group of subcommands?), in the order `--help` lists
+# them. Only the module of the command being run is imported: `collect` need not load the
+# web app, the scheduler or the renderer.
+COMMANDS: dict[str, tuple[str, str, bool]] = {
+    "db": ("pipeline.cli.db_commands", "db_app", True),
+    "subscribers": ("pipeline.cli.subscriber_commands", "subscribers_app", True),
+    "queue": ("pipeline.cli.queue_commands", "queue_app", True),
+    "bounces": ("pipeline.cli.bounce_commands", "bounces_app", True),
+    "collect": ("pipeline.cli.collect_commands", "collect", False),
+    "preview": ("pipeline.cli.issue_commands", "preview", False),
+    "send": ("pipeline.cli.issue_commands", "send", False),
+    "run": ("pipeline.cli.run_commands", "run", False),
+    "serve": ("pipeline.cli.web_commands", "serve", False),
+    "worker": ("pipeline.cli.worker_commands", "worker", False),
+    "preflight": ("pipeline.cli.render_commands", "preflight_command", False),
+    "test-send": ("pipeline.cli.render_commands", "test_send", False),
+    "status": ("pipeline.cli.status_commands", "status", False),
+}
 
 
-@app.callback()
+def build_app(command: str | None = None) -> typer.Typer:
+    """The `newsletter` app with `command` alone, or with every command when `command` is
+    None or not one of them (so that `--help` and "No such command" list them all)."""
+    app = typer.Typer(
+        help="Collect news, render the newsletter, send it.",
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        add_completion=False,
+    )
+    app.callback()(global_options)
+    names = [command] if command in COMMANDS else list(COMMANDS)
+    for name in names:
+        module, attribute, group = COMMANDS[name]
+        registered = getattr(importlib.import_module(module), attribute)
+        if group:
+            app.add_typer(registered, name=name)
+        else:
+            app.command(name)(registered)
+    return app
+
+
 def global_options(
     dev: Annotated[
         bool,
@@ -48,20 +70,6 @@ def global_options(
     """Collect news, render the newsletter, send it."""
     options.development = dev
 
-
-app.add_typer(db_app, name="db")
-app.add_typer(subscribers_app, name="subscribers")
-app.add_typer(queue_app, name="queue")
-app.add_typer(bounces_app, name="bounces")
-app.command()(collect)
-app.command()(preview)
-app.command()(send)
-app.command()(run)
-app.command()(serve)
-app.command()(worker)
-app.command("preflight")(preflight_command)
-app.command("test-send")(test_send)
-app.command()(status)
 
 EXIT_FAILED = 1
 EXIT_CONFIG = 2
@@ -108,7 +116,8 @@ def main(argv: list[str] | None = None) -> None:
     options.development = False
     try:
         apply_umask()  # before any file is made: the database, the outbox, exports
-        app(args=_global_options_first(sys.argv[1:] if argv is None else argv))
+        args = _global_options_first(sys.argv[1:] if argv is None else argv)
+        build_app(next((arg for arg in args if not arg.startswith("-")), None))(args=args)
     except SendRefused as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_REFUSED)

@@ -20,7 +20,7 @@ from pipeline.collect.writer import StoreWriter
 from pipeline.config import Config, Feed
 from pipeline.db import now
 from pipeline.errors import FeedError, NewsletterError
-from pipeline.queue.store import UpsertCounts, drop_missing, expire_items, upsert
+from pipeline.queue.store import UpsertCounts, drop_missing, expire_items, upsert, upsert_groups
 
 if TYPE_CHECKING:
     from pipeline.collect.feeds import FeedOutcome
@@ -94,7 +94,7 @@ def collect_from_feeds(
             reenable_gone(connection, unique)
         states = load_states(connection, [source.url for source in sources])
     writer = StoreWriter(
-        engine, partial(_store_outcome, age=max_age(config)), [source.url for source in sources]
+        engine, partial(_store_outcomes, age=max_age(config)), [source.url for source in sources]
     )
     writer.start()
     try:
@@ -104,13 +104,26 @@ def collect_from_feeds(
     return [by_url[source.url] for source in sources]
 
 
-def _store_outcome(
-    connection: sa.Connection, outcome: FeedOutcome, at: datetime, *, age: timedelta | None
+def _store_outcomes(
+    connection: sa.Connection, outcomes: list[FeedOutcome], at: datetime, *, age: timedelta | None
+) -> list[SourceReport]:
+    """Store the items of every feed that answered, in one batch, then each feed's health."""
+    answered = [outcome.status in ("fetched", "not_modified") for outcome in outcomes]
+    groups = [outcome.items for outcome, ok in zip(outcomes, answered, strict=True) if ok]
+    counts = iter(upsert_groups(connection, groups, at, age))
+    return [
+        _record(connection, outcome, at, next(counts) if ok else UpsertCounts())
+        for outcome, ok in zip(outcomes, answered, strict=True)
+    ]
+
+
+def _record(
+    connection: sa.Connection, outcome: FeedOutcome, at: datetime, counts: UpsertCounts
 ) -> SourceReport:
+    """A feed's health, and its report with the counts of its stored items."""
     source = outcome.source
-    report = SourceReport(name=source.name, counts=UpsertCounts())
+    report = SourceReport(name=source.name, counts=counts)
     if outcome.status in ("fetched", "not_modified"):
-        report.counts = upsert(connection, outcome.items, at, age)
         record_success(
             connection,
             source.url,

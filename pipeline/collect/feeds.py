@@ -27,7 +27,9 @@ from pipeline.errors import AddressRefused, BodyRefused
 from pipeline.net import (
     ACCEPT_ENCODING,
     MAX_REDIRECTS,
+    PooledTransport,
     PublicOnlyTransport,
+    QuickBackend,
     following,
     is_internal,
     read_bounded,
@@ -110,9 +112,11 @@ async def _collect_all(
     # Two pools, so that a connection opened for a trusted feed is never reused by another's
     # redirect: `internal` for feeds configured at a non-public address (the operator
     # trusts them, with their redirects), `public` for all others, every hop checked.
+    ssl_context = httpx.create_ssl_context()
+    trusted = PooledTransport(limits, QuickBackend(), ssl_context)
     async with (
-        _client(httpx.AsyncHTTPTransport(limits=limits), settings, headers) as internal,
-        _client(PublicOnlyTransport(limits), settings, headers) as public,
+        _client(trusted, settings, headers) as internal,
+        _client(PublicOnlyTransport(limits, ssl_context), settings, headers) as public,
     ):
 
         async def one(source: FeedSource) -> None:
@@ -220,6 +224,9 @@ async def _fetch(
     async with following(client, "GET", url, headers=headers) as followed:
         response = followed.response
         if response.status_code == 304:
+            # A 304 has no body; reading its end lets the connection serve the next feed
+            # (closed unread, it is torn down: a new connection for each feed).
+            await response.aread()
             return None
         if response.status_code == 410:
             raise _Refused(_gone_note(at), status="gone")

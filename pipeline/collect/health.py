@@ -43,12 +43,20 @@ def load_states(connection: sa.Connection, urls: Iterable[str]) -> dict[str, Fee
     }
 
 
-def _ensure(connection: sa.Connection, url: str, name: str) -> None:
-    exists = connection.execute(sa.select(feeds.c.id).where(feeds.c.url == url)).first()
-    if exists is None:
-        connection.execute(sa.insert(feeds).values(url=url, name=name))
-    else:
-        connection.execute(sa.update(feeds).where(feeds.c.url == url).values(name=name))
+def _write(
+    connection: sa.Connection,
+    url: str,
+    name: str,
+    values: dict[str, object],
+    first: dict[str, object] | None = None,
+) -> None:
+    """Update the feed's row, or make it (with `first` in place of `values`) if it has none:
+    one statement for a feed collected before, instead of a look-up and two writes."""
+    updated = connection.execute(
+        sa.update(feeds).where(feeds.c.url == url).values(name=name, **values)
+    )
+    if updated.rowcount == 0:
+        connection.execute(sa.insert(feeds).values(url=url, name=name, **(first or values)))
 
 
 def record_success(
@@ -62,7 +70,6 @@ def record_success(
     items_found: int | None,
 ) -> None:
     """A fetch that worked (200 with entries read, or 304); `items_found` None keeps the last."""
-    _ensure(connection, url, name)
     values: dict[str, object] = {
         "etag": etag,
         "last_modified": last_modified,
@@ -74,7 +81,7 @@ def record_success(
     }
     if items_found is not None:
         values["items_found"] = items_found
-    connection.execute(sa.update(feeds).where(feeds.c.url == url).values(**values))
+    _write(connection, url, name, values)
 
 
 def record_failure(
@@ -87,7 +94,6 @@ def record_failure(
     retry_after: datetime | None = None,
     gone: bool = False,
 ) -> None:
-    _ensure(connection, url, name)
     values: dict[str, object] = {
         "last_checked_at": at,
         "last_error": reason,
@@ -97,7 +103,7 @@ def record_failure(
     }
     if gone:
         values["gone_at"] = at
-    connection.execute(sa.update(feeds).where(feeds.c.url == url).values(**values))
+    _write(connection, url, name, values, first=values | {"consecutive_failures": 1})
 
 
 def reenable_gone(connection: sa.Connection, urls: Iterable[str]) -> None:

@@ -18,6 +18,7 @@ import functools
 import logging
 import os
 import socket
+import ssl
 from collections.abc import Iterable
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address, ip_network
 
@@ -26,6 +27,7 @@ import httpcore
 import httpx
 
 from pipeline.errors import AddressRefused
+from pipeline.net.pool import PooledTransport, QuickBackend
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +110,7 @@ class PublicOnlyBackend(httpcore.AsyncNetworkBackend):
     connecting to the checked address (never resolving the name a second time)."""
 
     def __init__(self) -> None:
-        self._backend = httpcore.AnyIOBackend()
+        self._backend = QuickBackend()
 
     async def connect_tcp(
         self,
@@ -150,20 +152,12 @@ class PublicOnlyBackend(httpcore.AsyncNetworkBackend):
         await self._backend.sleep(seconds)
 
 
-class PublicOnlyTransport(httpx.AsyncHTTPTransport):
+class PublicOnlyTransport(PooledTransport):
     """An `httpx.AsyncHTTPTransport` whose connections reach public addresses only.
 
-    httpx has no parameter for httpcore's network backend, so the pool it builds is
-    replaced by one with the same settings and `PublicOnlyBackend`. Proxies from the
-    environment are not used: through a proxy the address could not be checked.
+    Proxies from the environment are not used: through a proxy the address could not be
+    checked.
     """
 
-    def __init__(self, limits: httpx.Limits) -> None:
-        super().__init__(limits=limits)
-        self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=httpx.create_ssl_context(),
-            max_connections=limits.max_connections,
-            max_keepalive_connections=limits.max_keepalive_connections,
-            keepalive_expiry=limits.keepalive_expiry,
-            network_backend=PublicOnlyBackend(),
-        )
+    def __init__(self, limits: httpx.Limits, ssl_context: ssl.SSLContext | None = None) -> None:
+        super().__init__(limits, PublicOnlyBackend(), ssl_context)

@@ -13,7 +13,7 @@ the one kept (`duplicate_of`), so it is never collected twice; see `pipeline.que
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -145,15 +145,16 @@ def _ids_by_key(connection: sa.Connection, keys: list[str]) -> dict[str, int]:
 
 def _insert_new(
     connection: sa.Connection,
-    batch: list[tuple[CollectedItem, dict[str, object]]],
+    batch: list[tuple[UpsertCounts, CollectedItem, dict[str, object]]],
     at: datetime,
     max_age: timedelta | None,
-    counts: UpsertCounts,
 ) -> None:
-    """Insert new items in two bulk statements: kept stories first, then their duplicates."""
-    stories = _Stories(connection, [values for _, values in batch])
+    """Insert new items in two bulk statements: kept stories first, then their duplicates.
+
+    Each item is counted in the counts it comes with (those of its source)."""
+    stories = _Stories(connection, [values for _, _, values in batch])
     kept_rows, duplicate_rows, folder_wins = [], [], []
-    for item, values in batch:
+    for counts, item, values in batch:
         link, title = values["url_key"], values["title_key"]
         same = stories.same_story(item, link, title)  # type: ignore[arg-type]
         row = values | {"key": item.key, "duplicate_of": None, "created_at": at, "updated_at": at}
@@ -195,26 +196,44 @@ def upsert(
     max_age: timedelta | None = None,
 ) -> UpsertCounts:
     """Store collected items: new ones queued (or dropped as duplicates), edited ones updated."""
-    counts = UpsertCounts()
-    unique: dict[str, CollectedItem] = {}
-    for item in collected:
-        unique.setdefault(item.key, item)  # a feed repeating an id counts once
-    batch = [(item, _columns(item)) for item in unique.values()]
+    return upsert_groups(connection, [collected], at, max_age)[0]
+
+
+def upsert_groups(
+    connection: sa.Connection,
+    groups: Sequence[Iterable[CollectedItem]],
+    at: datetime,
+    max_age: timedelta | None = None,
+) -> list[UpsertCounts]:
+    """`upsert` of several sources' items in a handful of statements, with the counts of
+    each; the same as upserting each group in turn (an earlier group keeps a story).
+
+    No two groups share a key: a key names its source (`feed:<url>#…`, `folder:…`).
+    """
+    counts = [UpsertCounts() for _ in groups]
+    batch: list[tuple[UpsertCounts, CollectedItem, dict[str, object]]] = []
+    seen: set[str] = set()
+    for group_counts, collected in zip(counts, groups, strict=True):
+        unique: dict[str, CollectedItem] = {}
+        for item in collected:
+            unique.setdefault(item.key, item)  # a feed repeating an id counts once
+        for item in unique.values():
+            assert item.key not in seen, f"{item.key} is in two groups"
+            seen.add(item.key)
+            batch.append((group_counts, item, _columns(item)))
     existing: dict[str, sa.Row[Any]] = {}
-    for chunk in _chunks([item.key for item, _ in batch]):
+    for chunk in _chunks([item.key for _, item, _ in batch]):
         query = sa.select(items.c.id, items.c.key, items.c.state, items.c.content_hash)
         existing.update(
             {row.key: row for row in connection.execute(query.where(items.c.key.in_(chunk)))}
         )
-    _insert_new(
-        connection, [pair for pair in batch if pair[0].key not in existing], at, max_age, counts
-    )
-    for item, values in batch:
+    _insert_new(connection, [entry for entry in batch if entry[1].key not in existing], at, max_age)
+    for group_counts, item, values in batch:
         known = existing.get(item.key)
         if known is None:
             continue
         if known.state in FINAL_STATES or known.content_hash == values["content_hash"]:
-            counts.unchanged += 1
+            group_counts.unchanged += 1
         else:
             if item.undated:
                 del values["published_at"]  # keep when it was first seen
@@ -222,7 +241,7 @@ def upsert(
             connection.execute(
                 _UPDATE, values | {"_id": known.id, "state": state, "updated_at": at}
             )
-            counts.updated += 1
+            group_counts.updated += 1
     return counts
 
 
