@@ -51,7 +51,7 @@ _DECLARED_ENCODING = re.compile(rb"""\bencoding\s*=\s*["']([^"']*)["']""")
 _UTF8 = {"utf-8", "utf8"}
 # `<!` other than a comment or CDATA: a DOCTYPE, an entity declaration.
 _DECLARATION = re.compile(rb"<!(?!--|\[CDATA\[)")
-_XML_TYPES = ("application/xml", "text/xml")
+_C1_CONTROLS = re.compile("[\x80-\x9f]")
 
 # Children of an RSS 2.0 item this module reads, with the attributes each may carry.
 # Each may occur once, except where feedparser collects a list.
@@ -275,9 +275,12 @@ def _text(element: Element) -> str:
 
 
 def _repaired(output: str) -> str:
+    if output.isascii():
+        return output  # both steps leave ASCII as it is
     with contextlib.suppress(UnicodeEncodeError, UnicodeDecodeError):
         output = output.encode("iso-8859-1").decode("utf-8")
-    return output.translate(_cp1252)
+    # str.translate is slow on long text: only where a C1 control character is to be mapped.
+    return output.translate(_cp1252) if _C1_CONTROLS.search(output) else output
 
 
 def _attributes(element: Element) -> dict[str, str]:
