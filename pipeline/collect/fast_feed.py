@@ -21,6 +21,7 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 from xml.etree.ElementTree import Element
 
 from feedparser.datetimes import _parse_date
@@ -37,6 +38,8 @@ MEDIA = ("http://search.yahoo.com/mrss/", "http://search.yahoo.com/mrss")
 WFW = "http://wellformedweb.org/CommentAPI/"
 SLASH = "http://purl.org/rss/1.0/modules/slash/"
 XML_NS = "http://www.w3.org/XML/1998/namespace"
+_XML_BASE = "{" + XML_NS + "}base"
+_XML_LANG = "{" + XML_NS + "}lang"
 _A = "{" + ATOM + "}"
 
 # Namespaces feedparser reads as its own vocabulary (RSS 1.0, the Atom drafts, ...): a
@@ -72,6 +75,7 @@ _RSS_ITEM_CHILDREN: dict[str, frozenset[str]] = {
     "{" + WFW + "}commentRss": frozenset(),
     "{" + WFW + "}comment": frozenset(),
     "{" + SLASH + "}comments": frozenset(),
+    "{com-wordpress:feed-additions:1}post-id": frozenset(),
 }
 _ATOM_ENTRY_CHILDREN: dict[str, frozenset[str]] = {
     _A + "id": frozenset(),
@@ -206,6 +210,7 @@ def _rss_entries(root: Element, namespaces: set[str], base: str) -> list[Entry]:
     if len(channels) != 1 or channels[0].tag != "channel":
         raise _Declined
     _check_attributes(channels[0], set())
+    base = _rebase(channels[0], _rebase(root, base))
     entries = []
     for child in channels[0]:
         if child.tag == "item":
@@ -219,6 +224,7 @@ def _atom_entries(root: Element, namespaces: set[str], base: str) -> list[Entry]
     if namespaces & (_CORE_NAMESPACES - {ATOM.lower()}):
         raise _Declined
     _check_attributes(root, set())
+    base = _rebase(root, base)
     entries = []
     for child in root:
         if child.tag == _A + "entry":
@@ -229,16 +235,34 @@ def _atom_entries(root: Element, namespaces: set[str], base: str) -> list[Entry]
 
 
 def _check_attributes(element: Element, allowed: set[str] | frozenset[str]) -> None:
+    """Known attributes only; xml:lang and xml:base anywhere (see `_rebase`)."""
     for name in element.attrib:
-        if name not in allowed and name != "{" + XML_NS + "}lang":
+        if name not in allowed and name not in (_XML_LANG, _XML_BASE):
             raise _Declined
+
+
+def _rebase(element: Element, base: str) -> str:
+    """The base URI inside the element: its xml:base if absolute, else the one in force.
+
+    A relative xml:base is feedparser's to read (it resolves it against the base in force).
+    """
+    value = element.get(_XML_BASE)
+    if value is None:
+        return base
+    if urlsplit(value.strip()).scheme.lower() not in ("http", "https"):
+        raise _Declined
+    inside: str = make_safe_absolute_uri(base, value) or base
+    if make_safe_absolute_uri(inside, inside) != inside:
+        raise _Declined
+    return inside
 
 
 def _check_feed_level(element: Element) -> None:
-    """Feed-level data is not read here, but nothing in it may start an entry or a new base."""
+    """Feed-level data is not read here, but nothing in it may start an entry.
+
+    (An xml:base in it holds only inside its element: feedparser keeps a stack of bases.)
+    """
     for node in element.iter():
-        if not isinstance(node.tag, str) or "{" + XML_NS + "}base" in node.attrib:
-            raise _Declined
         namespace, _, local = (
             node.tag[1:].rpartition("}") if node.tag[0] == "{" else ("", "", node.tag)
         )
@@ -248,9 +272,12 @@ def _check_feed_level(element: Element) -> None:
             raise _Declined
 
 
-def _children(entry: Element, known: Mapping[str, frozenset[str]]) -> list[tuple[str, Element]]:
-    """The entry's children (each a leaf with known attributes), else _Declined."""
+def _children(
+    entry: Element, known: Mapping[str, frozenset[str]], base: str
+) -> list[tuple[str, Element, str]]:
+    """The entry's children (leaves with known attributes) with the base inside each."""
     _check_attributes(entry, set())
+    base = _rebase(entry, base)
     seen: set[str] = set()
     children = []
     for child in entry:
@@ -265,7 +292,7 @@ def _children(entry: Element, known: Mapping[str, frozenset[str]]) -> list[tuple
         _check_attributes(child, allowed)
         if len(child) and tag not in (_A + "author", _A + "contributor"):
             raise _Declined
-        children.append((tag, child))
+        children.append((tag, child, _rebase(child, base)))
     return children
 
 
@@ -318,11 +345,11 @@ def _media(entry: Entry, tag: str, child: Element) -> None:
     entry.setdefault(name, []).append(_attributes(child))
 
 
-def _rss_item(item: Element, base: str) -> Entry:
+def _rss_item(item: Element, feed_base: str) -> Entry:
     entry: Entry = {}
     tags: list[dict[str, str | None]] = []
     enclosures: list[dict[str, str]] = []
-    for tag, child in _children(item, _RSS_ITEM_CHILDREN):
+    for tag, child, base in _children(item, _RSS_ITEM_CHILDREN, feed_base):
         if tag == "title":
             raw = (child.text or "").strip()
             kind = "text/html" if _FeedParserMixin.looks_like_html(raw) else "text/plain"
@@ -361,7 +388,7 @@ def _rss_item(item: Element, base: str) -> Entry:
             enclosures.append(attributes)
         elif tag.endswith(("}content", "}thumbnail")):
             _media(entry, tag, child)
-        # author, comments, dc:creator, wfw:*, slash:comments: not read by the normaliser
+        # author, comments, dc:creator, wfw:*, slash:comments, post-id: not read by the normaliser
     if tags:
         entry["tags"] = tags
     if enclosures:
@@ -376,11 +403,11 @@ def _atom_text_type(element: Element) -> str:
     return kind
 
 
-def _atom_entry(element: Element, base: str) -> Entry:
+def _atom_entry(element: Element, feed_base: str) -> Entry:
     entry: Entry = {}
     tags: list[dict[str, str | None]] = []
     enclosures: list[dict[str, str]] = []
-    for tag, child in _children(element, _ATOM_ENTRY_CHILDREN):
+    for tag, child, base in _children(element, _ATOM_ENTRY_CHILDREN, feed_base):
         if tag == _A + "id":
             raw = (child.text or "").strip()
             entry["id"] = value = _repaired(_urljoin(base, raw) if raw else raw)

@@ -185,3 +185,94 @@ def test_declines_what_it_cannot_be_sure_of(case: str, body: str, content_type: 
     assert read_entries(encoded, headers) is None, case
     # The plain feed itself is taken.
     assert read_entries(RSS.encode(), headers | {"content-type": "application/xml"}) is not None
+
+
+WORDPRESS_ITEM = (
+    "<item><title>{title}</title><link>https://wp.example.org/?p=1&amp;lang=de</link>"
+    "<comments>https://wp.example.org/?p=1#respond</comments>"
+    "<dc:creator><![CDATA[Redaktion]]></dc:creator>"
+    "<pubDate>Tue, 01 Dec 2026 09:30:00 +0000</pubDate>"
+    "<category><![CDATA[Quartier]]></category><category><![CDATA[Quartier]]></category>"
+    "<category domain='tag'>Netzwerk</category>"
+    "<guid isPermaLink='false'>https://wp.example.org/?p=1</guid>"
+    "<description><![CDATA[{body} <a href='/mehr'>mehr</a>]]></description>"
+    "<content:encoded><![CDATA[<p>{body}</p><img src='/wp-content/b.jpg' alt='Bild'>"
+    "<img src='https://pixel.wp.com/g.gif' width='1' height='1'>]]></content:encoded>"
+    "<wfw:commentRss>https://wp.example.org/?p=1/feed</wfw:commentRss>"
+    "<slash:comments>0</slash:comments>"
+    "<post-id xmlns='com-wordpress:feed-additions:1'>1</post-id></item>"
+)
+WORDPRESS = (
+    "<?xml version='1.0' encoding='UTF-8'?><rss version='2.0' "
+    "xmlns:content='http://purl.org/rss/1.0/modules/content/' "
+    "xmlns:wfw='http://wellformedweb.org/CommentAPI/' xmlns:dc='http://purl.org/dc/elements/1.1/' "
+    "xmlns:atom='http://www.w3.org/2005/Atom' "
+    "xmlns:sy='http://purl.org/rss/1.0/modules/syndication/' "
+    "xmlns:slash='http://purl.org/rss/1.0/modules/slash/'><channel><title>WP</title>"
+    "<atom:link href='https://wp.example.org/feed/' rel='self' type='application/rss+xml'/>"
+    "<link>https://wp.example.org</link><description>Neues</description>"
+    "<lastBuildDate>Tue, 01 Dec 2026 09:30:00 +0000</lastBuildDate><language>de-DE</language>"
+    "<sy:updatePeriod>hourly</sy:updatePeriod><generator>https://wordpress.org/?v=6.7</generator>"
+    "<image><url>https://wp.example.org/logo.png</url><title>WP</title>"
+    "<link>https://wp.example.org</link></image>{items}</channel></rss>"
+)
+
+
+@pytest.mark.parametrize(
+    ("title", "body"),
+    [
+        ("Stadt &amp; Land", "Straßenfest im Quartier"),
+        ("Fish &amp;amp; Chips", "HTML-escaped entity in a title"),
+        ("&lt;b&gt;Fett&lt;/b&gt; gedruckt", "Markup in a title"),
+        ("AT&amp;T &amp;nbsp; oder &amp;foo;", "An unknown entity name in a title"),
+        ("Mojibake: StraÃ\u009fe", "cp1252 \u0093quotes\u0094 and a C1 \u0085 ellipsis"),
+        ("", "No title: the body's start"),
+    ],
+)
+def test_wordpress_shapes_read_alike_on_the_fast_path(title: str, body: str) -> None:
+    feed = WORDPRESS.format(items=WORDPRESS_ITEM.format(title=title, body=body) * 2)
+    fast_path, fast, slow = both_ways(
+        feed.encode(),
+        {"Content-Type": "application/rss+xml; charset=UTF-8"},
+        "https://wp.example.org/feed/",
+    )
+    assert fast_path
+    assert fast.items and fast.items[0].categories == ("Quartier", "Netzwerk")
+    assert_same(title, fast, slow)
+
+
+@pytest.mark.parametrize(
+    ("feed_start", "link"),
+    [
+        (
+            "<feed xmlns='http://www.w3.org/2005/Atom' xml:base='https://cdn.example.org/blog/'>",
+            "https://cdn.example.org/blog/eins.html",
+        ),
+        ("<feed xmlns='http://www.w3.org/2005/Atom'>", "https://atom.example.org/eins.html"),
+    ],
+)
+def test_an_absolute_xml_base_reads_alike(feed_start: str, link: str) -> None:
+    feed = (
+        f"{feed_start}<title>B</title><entry><id>eintrag-1</id><title>Eins</title>"
+        "<link href='eins.html'/><updated>2026-12-01T10:00:00Z</updated>"
+        "<summary type='html' xml:base='https://static.example.org/a/'>"
+        "&lt;img src='bild.jpg'&gt;&lt;a href='../b'&gt;b&lt;/a&gt;</summary></entry></feed>"
+    )
+    fast_path, fast, slow = both_ways(
+        feed.encode(), {"Content-Type": "application/atom+xml"}, "https://atom.example.org/feed"
+    )
+    assert fast_path
+    assert (fast.items[0].link, fast.items[0].image) == (
+        link,
+        "https://static.example.org/a/bild.jpg",
+    )
+    assert_same(feed_start, fast, slow)
+
+
+def test_a_relative_xml_base_is_left_to_feedparser() -> None:
+    feed = (
+        "<feed xmlns='http://www.w3.org/2005/Atom' xml:base='/blog/'><entry><id>x</id>"
+        "<title>Eins</title></entry></feed>"
+    )
+    headers = {"content-type": "application/atom+xml", "content-location": "https://a.example/"}
+    assert read_entries(feed.encode(), headers) is None
