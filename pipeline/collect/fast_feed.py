@@ -98,9 +98,10 @@ for _uri in MEDIA:
     _RSS_ITEM_CHILDREN["{" + _uri + "}thumbnail"] = _MEDIA_ATTRIBUTES
     _ATOM_ENTRY_CHILDREN["{" + _uri + "}content"] = _MEDIA_ATTRIBUTES
     _ATOM_ENTRY_CHILDREN["{" + _uri + "}thumbnail"] = _MEDIA_ATTRIBUTES
+_MEDIA_TAGS = {"{" + uri + "}" + name for uri in MEDIA for name in ("content", "thumbnail")}
 _REPEATABLE = {"category", _A + "category", _A + "link", "enclosure", _A + "author"}
 _REPEATABLE |= {_A + "contributor", "{" + DC + "}creator", "author"}
-_REPEATABLE |= {"{" + uri + "}" + name for uri in MEDIA for name in ("content", "thumbnail")}
+_REPEATABLE |= _MEDIA_TAGS
 _PERSON_CHILDREN = {_A + "name", _A + "email", _A + "uri"}
 _ATOM_TEXT_TYPES = {"text": "text/plain", "html": "text/html"}
 
@@ -279,6 +280,7 @@ def _children(
     _check_attributes(entry, set())
     base = _rebase(entry, base)
     seen: set[str] = set()
+    titled = False
     children = []
     for child in entry:
         tag = child.tag
@@ -290,10 +292,25 @@ def _children(
                 raise _Declined
             seen.add(tag)
         _check_attributes(child, allowed)
-        if len(child) and tag not in (_A + "author", _A + "contributor"):
+        if len(child) and not (
+            tag in (_A + "author", _A + "contributor") or (titled and _titled_media(tag, child))
+        ):
             raise _Declined
+        titled = titled or (tag in ("title", _A + "title") and bool((child.text or "").strip()))
         children.append((tag, child, _rebase(child, base)))
     return children
+
+
+def _titled_media(tag: str, element: Element) -> bool:
+    """media:content holding only media:title (WordPress.com's author picture).
+
+    feedparser reads media:title as the entry's title unless one came before: the caller
+    allows it only then.
+    """
+    if not tag.endswith("}content") or tag not in _MEDIA_TAGS:
+        return False
+    title = tag.removesuffix("content") + "title"
+    return all(child.tag == title and not len(child) for child in element)
 
 
 def _text(element: Element) -> str:
