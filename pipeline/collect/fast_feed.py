@@ -142,7 +142,7 @@ def _utf8_body(body: bytes, headers: Mapping[str, str]) -> bytes:
     elif body[:2] in (codecs.BOM_UTF16_BE, codecs.BOM_UTF16_LE) or body[:1] in (b"\0", b"\x4c"):
         raise _Declined
     media_type, _, parameters = (headers.get("content-type") or "").partition(";")
-    media_type = media_type.strip().lower()
+    media_type = media_type.strip()  # as feedparser compares it: "Text/XML" is not XML to it
     charset = _charset(parameters)
     declaration = _XML_DECLARATION.match(body)
     declared = _DECLARED_ENCODING.search(declaration[0]) if declaration else None
@@ -170,11 +170,13 @@ def _utf8_body(body: bytes, headers: Mapping[str, str]) -> bytes:
 
 
 def _charset(parameters: str) -> str | None:
+    """The charset parameter as feedparser reads it (the last one given), in lower case."""
+    charset = None
     for parameter in parameters.split(";"):
         name, _, value = parameter.partition("=")
         if name.strip().lower() == "charset":
-            return value.strip().strip("\"'").lower()
-    return None
+            charset = value.strip().strip("\"'").lower()
+    return charset
 
 
 def _base_uri(content_location: str) -> str:

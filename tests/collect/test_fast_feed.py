@@ -26,7 +26,13 @@ SAMPLE = 150
 # feedparser's test server sends the headers a file names in its comment ("Header: ...").
 HEADER = re.compile(rb"^Header:\s+([^:]+):(.+)$", re.MULTILINE)
 # Each file is read as served with each of these types (a file's own Header lines win).
-CONTENT_TYPES = ("application/rss+xml; charset=utf-8", "application/xml", "text/xml")
+CONTENT_TYPES = (
+    "application/rss+xml; charset=utf-8",
+    "application/xml",
+    "text/xml",
+    "text/xml; charset=UTF-8",
+    "Application/XML",  # not an XML type to feedparser: a warning, so never the fast path
+)
 SOURCE = FeedSource(url="http://127.0.0.1:8097/feed.xml", name="Corpus", kind="news")
 AT = datetime(2026, 12, 1, tzinfo=UTC)
 
@@ -158,6 +164,8 @@ RSS = (
         ("a DOCTYPE", "<!DOCTYPE rss [<!ENTITY e 'x'>]>" + RSS, "application/xml"),
         ("Latin-1", "<?xml version='1.0' encoding='iso-8859-1'?>" + RSS, "application/xml"),
         ("text/plain", RSS, "text/plain; charset=utf-8"),
+        ("a media type in capitals", RSS, "Application/XML"),
+        ("two charsets, the last not UTF-8", RSS, "application/xml; charset=utf-8; charset=latin1"),
         ("no Content-Type", RSS, ""),
         ("text/xml, non-ASCII, no charset", RSS.replace("Eintrag", "Einträg"), "text/xml"),
         ("xml:base", RSS.replace("<item>", "<item xml:base='/blog/'>"), "application/xml"),
