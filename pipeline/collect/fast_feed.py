@@ -4,8 +4,8 @@ It builds the tree with the C parser of the standard library (expat, as feedpars
 mode does) and gives each entry as the mapping feedparser would have given, for the fields
 `pipeline.collect.normalize` reads. feedparser stays the parser of record: for anything this
 module is not sure to read exactly as feedparser does (another format or encoding, a DTD or
-entities, xml:base, XHTML content, an element it does not know, markup that is not
-well-formed) `read_entries` returns None and the caller uses feedparser.
+entities, a relative xml:base, XHTML content, an element it does not know, markup that is
+not well-formed) `read_entries` returns None and the caller uses feedparser.
 
 The proof that both read alike is tests/collect/test_fast_feed.py, over feedparser's own
 test corpus. The rules below copy feedparser 6.0's (mixin.py, namespaces/_base.py) for the
