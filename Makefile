@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 LOCK := requirements.lock
 PRISM := .tools/prism/node_modules/.bin/prism
 
-.PHONY: demo test lint typecheck screenshots chromium messages lock clean
+.PHONY: demo test test-full corpus lint typecheck screenshots chromium messages lock clean
 
 # Every dependency at the version and hashes of requirements.lock, then the project itself.
 # -qq: pip's own warnings about this machine's package mirrors are not the demo's output.
@@ -47,8 +47,16 @@ $(PRISM): tests/prism/package.json tests/prism/package-lock.json
 	cd .tools/prism && npm ci --ignore-scripts --no-audit --no-fund
 	touch $(PRISM)
 
-test: lint typecheck chromium $(PRISM)
+test: lint typecheck chromium $(PRISM) corpus
 	$(BIN)/pytest
+
+# The same, with the fast feed path checked against all of feedparser's corpus, not a sample.
+test-full: lint typecheck chromium $(PRISM) corpus
+	CORPUS_FULL=1 $(BIN)/pytest
+
+# feedparser's own test corpus (from its sdist on PyPI) into .tools/, for tests/collect/test_fast_feed.py.
+corpus: $(STAMP)
+	@$(BIN)/python scripts/fetch_feedparser_corpus.py > /dev/null
 
 # Headless Chromium: the layout and sign-up form tests, and the screenshots.
 chromium:
