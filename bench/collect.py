@@ -13,9 +13,15 @@ stay meaningful.
 The feed server runs in a process of its own on 127.0.0.1 and competes for the same cores;
 it answers from prepared bytes (asyncio, keep-alive, ETags), so that it costs little of them.
 
-Targets (issue 15): first collect <= 5 s, PSS peak <= 150 MB; all 304 <= 1 s.
+Then, in the same run, parsing alone on one core (bench/parse.py) and 200 feeds against
+rss2email 3.14's `r2e run --no-send` (bench/rss2email.py, installed into .tools/ on first
+use), unless `--only-collect`.
+
+Targets (issue 15): first collect <= 5 s, PSS peak <= 150 MB; all 304 <= 1 s; >= 4.5x
+faster than rss2email.
 
     .venv/bin/python bench/collect.py [--feeds 500] [--entries 20] [--runs 1] [--newsletter PATH]
+                                      [--only-collect]
 
 `--newsletter` times another `newsletter` executable (another checkout's, to compare).
 """
@@ -286,6 +292,11 @@ def main() -> None:
     parser.add_argument("--entries", type=int, default=20)
     parser.add_argument("--runs", type=int, default=1, help="rounds, each on a fresh database")
     parser.add_argument("--newsletter", type=Path, default=NEWSLETTER, help="the command to time")
+    parser.add_argument(
+        "--only-collect",
+        action="store_true",
+        help="leave out parsing alone and the comparison with rss2email (200 feeds)",
+    )
     args = parser.parse_args()
     ports: multiprocessing.Queue[int] = multiprocessing.Queue()
     answered = multiprocessing.Array("l", 2, lock=False)
@@ -328,6 +339,12 @@ def main() -> None:
     finally:
         server.terminate()
         server.join()
+    if not args.only_collect:
+        # Imported here: they import this module's server and feeds.
+        from bench import parse, rss2email
+
+        print("\n".join(parse.report(200, args.entries)), flush=True)
+        print("\n".join(rss2email.report(200, args.entries)), flush=True)
 
 
 if __name__ == "__main__":

@@ -71,7 +71,10 @@ def compare(feeds: int = 200, entries: int = 20) -> dict[str, float]:
     """Wall seconds of each command's first collect of the same feeds, and the ratio."""
     r2e = str(r2e_command())
     ports: multiprocessing.Queue[int] = multiprocessing.Queue()
-    server = multiprocessing.Process(target=serve, args=(ports, feeds, entries), daemon=True)
+    answered = multiprocessing.Array("l", 2, lock=False)
+    server = multiprocessing.Process(
+        target=serve, args=(ports, answered, feeds, entries), daemon=True
+    )
     server.start()
     try:
         port = ports.get(timeout=60)
