@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+from pipeline.cli.bounce_commands import bounces_app
 from pipeline.cli.collect_commands import collect
 from pipeline.cli.common import options
 from pipeline.cli.db_commands import db_app
@@ -51,6 +52,7 @@ def global_options(
 app.add_typer(db_app, name="db")
 app.add_typer(subscribers_app, name="subscribers")
 app.add_typer(queue_app, name="queue")
+app.add_typer(bounces_app, name="bounces")
 app.command()(collect)
 app.command()(preview)
 app.command()(send)
