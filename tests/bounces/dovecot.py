@@ -1,9 +1,9 @@
 """A real Dovecot (IMAP and POP3) of the tests' own, started from a config file of its own.
 
 Each instance listens on 127.0.0.1 on free ports, keeps its sockets, state, log and the
-users' Maildirs in one temp folder, and reads its users from a passwd-file that
-`new_user` appends to (Dovecot re-reads the file when it changes), so each test has a
-mailbox nobody else writes to. One instance speaks plain text (`ssl = no`); the other has a
+users' Maildirs in one temp folder, and reads each user from a passwd-file of its own
+that `new_user` writes (a file a user: Dovecot caches one file's users), so each test
+has a mailbox nobody else writes to. One instance speaks plain text (`ssl = no`); the other has a
 self-signed certificate made here with openssl, for implicit TLS (imaps, pop3s) and
 STARTTLS on the plain ports. Messages go in with IMAP APPEND, as a delivery lands them.
 
@@ -58,14 +58,14 @@ class Dovecot:
         return path.read_text(errors="replace") if path.exists() else "(no log written)"
 
     @property
-    def passwd_file(self) -> Path:
+    def passwd_dir(self) -> Path:
         return self.root / "passwd"
 
     def new_user(self) -> MailUser:
         """A user of its own, with an empty mailbox (made on first login)."""
         user = MailUser(f"u{uuid.uuid4().hex[:10]}", uuid.uuid4().hex)
-        with self.passwd_file.open("a", encoding="ascii") as passwd:
-            passwd.write(f"{user.username}:{{PLAIN}}{user.password}::::::\n")
+        line = f"{user.username}:{{PLAIN}}{user.password}::::::\n"
+        (self.passwd_dir / user.username).write_text(line, encoding="ascii")
         return user
 
     def imap(self, user: MailUser) -> imaplib.IMAP4:
@@ -136,17 +136,24 @@ def _config(server: Dovecot, key: Path | None) -> str:
         f"state_dir = {root}/state",
         f"log_path = {root}/dovecot.log",
         "auth_mechanisms = plain login",
+        "auth_failure_delay = 0",
         "disable_plaintext_auth = no",
         "mail_location = maildir:~/Maildir",
         "first_valid_uid = 100" if as_root else f"first_valid_uid = {uid}",
         "pop3_uidl_format = %08Xu%08Xv",
+        # No growing per-address penalty for the tests' deliberate wrong passwords.
+        "service anvil {",
+        "  unix_listener anvil-auth-penalty {",
+        "    mode = 0",
+        "  }",
+        "}",
         "namespace inbox {",
         "  inbox = yes",
         "  separator = /",
         "}",
         "passdb {",
         "  driver = passwd-file",
-        f"  args = scheme=PLAIN username_format=%u {server.passwd_file}",
+        f"  args = scheme=PLAIN username_format=%u {server.passwd_dir}/%u",
         "}",
         "userdb {",
         "  driver = static",
@@ -192,7 +199,7 @@ def start_dovecot(*, tls: bool) -> Dovecot:
         server.imaps_port, server.pop3s_port = _free_port(), _free_port()
         server.certificate, key = _certificate(root)
     (root / "home").mkdir()
-    server.passwd_file.touch()
+    server.passwd_dir.mkdir()
     if os.geteuid() == 0:
         os.chown(root / "home", NOBODY, NOBODY)
     config = root / "dovecot.conf"
