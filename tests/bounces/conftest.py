@@ -1,12 +1,17 @@
-"""The bounce tests' Dovecot: two instances a session (plain text, and TLS-capable)."""
+"""The bounce tests' Dovecot (two instances a session: plain text, and TLS-capable), and a
+store on each engine shared by a module."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 
 import pytest
+import sqlalchemy as sa
 
+from pipeline import db
 from tests.bounces.dovecot import Dovecot, DovecotDidNotStart, MailUser, remove, start_dovecot
+from tests.conftest import POSTGRES_ADMIN_URL
 
 
 def _started(*, tls: bool) -> Iterator[Dovecot]:
@@ -35,3 +40,38 @@ def dovecot_tls() -> Iterator[Dovecot]:
 @pytest.fixture
 def mail_user(dovecot: Dovecot) -> MailUser:
     return dovecot.new_user()
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def shared_engine(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[sa.Engine]:
+    """One migrated store a module on each engine (a PostgreSQL database takes seconds to
+    make): the tests give their readers addresses of their own (`address`)."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('store') / 'store.db'}"
+        engine = db.make_engine(url)
+        db.upgrade(engine)
+        yield engine
+        engine.dispose()
+        return
+    admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    name = f"newsletter_test_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    engine = db.make_engine(admin.url.set(database=name).render_as_string(hide_password=False))
+    try:
+        db.upgrade(engine)
+        yield engine
+    finally:
+        engine.dispose()
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def address() -> Callable[[str], str]:
+    """A reader's address of this test's own: `address("voll")` -> voll-3f2a…@example.org."""
+    suffix = uuid.uuid4().hex[:8]
+    return lambda name: f"{name}-{suffix}@example.org"
