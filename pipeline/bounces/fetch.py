@@ -2,10 +2,13 @@
 
 Per message, one transaction: the claim row (with the bytes), the verdict's effects, and
 what was done. Only after it commits is the message filed (moved, or deleted on POP3), so
-a crash in between leaves the message in the mailbox with its row stored, and the next
+a crash in between leaves the message in the mailbox with its row stored, and a later
 read files it without applying it again. A message seen before (its UID/UIDL stored) is
-not fetched again; one that another reader is applying right now waits for that reader's
-commit and is then filed as that reader decided.
+not fetched again. One that another reader is applying right now waits for that reader's
+commit and is left to that reader to file: two sessions moving one message at once can
+leave two copies (Dovecot's MOVE on Maildir copies, then expunges), so only the reader
+that applied a message moves it, and a stored one still in the folder is filed again only
+once it has waited REFILE_AFTER (its reader is gone by then).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import logging
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
@@ -30,6 +34,7 @@ from pipeline.send.reader_changes import SoftBounceRule
 from pipeline.tokens import SecretKeys
 
 log = logging.getLogger("newsletter.bounces")
+REFILE_AFTER = timedelta(minutes=10)
 
 Classifier = Callable[[bytes, SecretKeys, str | None], Verdict]
 
@@ -42,7 +47,9 @@ class FetchReport:
     unrecognised: int = 0
     """New messages filed as unrecognised (no shape known, or naming no delivery of ours)."""
     refiled: int = 0
-    """Messages read before (by this or another reader) and filed now."""
+    """Messages read before (a crash left them in the folder) and filed now."""
+    taken: int = 0
+    """Messages another reader of the mailbox was applying at the same time."""
     kept: int = 0
     """Replies left unread in the mailbox, new or old."""
     pruned: int = 0
@@ -101,10 +108,11 @@ def _read(
         seen = records.seen(connection, reader.name)
     rule = SoftBounceRule.of(config.subscriptions)
     bounce_address = None if config.bounces.address is None else str(config.bounces.address)
+    listed_at = db.now()
     for uid in reader.ids():
         stored = seen.get(uid)
         if stored is not None:
-            _refile(reader, uid, stored, report)
+            _refile(reader, uid, stored, listed_at, report)
             continue
         raw = reader.fetch(uid)
         if raw is None:
@@ -138,7 +146,10 @@ def _read(
                 other = records.stored_by_key(connection, reader.name, key)
             if other is None:
                 raise  # not a claim taken by another reader: a real conflict
-            _refile(reader, uid, other, report)
+            if other.uid == uid and other.processed_at >= listed_at - REFILE_AFTER:
+                report.taken += 1  # another reader is applying it now, and files it
+            else:  # a second copy of a message applied before: filed as the first was
+                _refile(reader, uid, other, listed_at, report, copy=True)
             continue
         reader.file(uid, applied.destination)
         report.counts[verdict.kind] += 1
@@ -164,14 +175,23 @@ def _classified(
         return Verdict("unrecognised", notes=(f"the classifier failed: {type(exc).__name__}",))
 
 
-def _refile(reader: MailboxReader, uid: str, stored: records.Stored, report: FetchReport) -> None:
-    """File a message whose verdict is stored already (read before, or by another
-    reader): a crash between the commit and the move left it, or it is a kept reply."""
+def _refile(
+    reader: MailboxReader,
+    uid: str,
+    stored: records.Stored,
+    listed_at: datetime,
+    report: FetchReport,
+    *,
+    copy: bool = False,
+) -> None:
+    """File a message whose verdict is stored already: a kept reply stays; one that a
+    crash between the commit and the move left is filed once its reader is surely gone;
+    a copy of it (another UID) at once."""
     if stored.filed == "kept":
         report.kept += 1
-        return
-    reader.file(uid, stored.filed)
-    report.refiled += 1
+    elif copy or stored.processed_at < listed_at - REFILE_AFTER:
+        reader.file(uid, stored.filed)
+        report.refiled += 1
 
 
 def default_classifier() -> Classifier:

@@ -21,7 +21,13 @@ from contextlib import contextmanager, suppress
 from typing import Literal, Protocol
 
 from imap_tools import BaseMailBox, MailBox, MailBoxStartTls, MailBoxUnencrypted
-from imap_tools.errors import ImapToolsError, MailboxLoginError
+from imap_tools.errors import (
+    ImapToolsError,
+    MailboxCopyError,
+    MailboxFolderCreateError,
+    MailboxLoginError,
+    MailboxMoveError,
+)
 
 from pipeline.config import BounceMailbox
 from pipeline.errors import MailboxError
@@ -114,10 +120,24 @@ class ImapReader:
             else self._settings.unrecognised_folder
         )
         if folder not in self._made:
-            if not self._box.folder.exists(folder):
-                self._box.folder.create(folder)
+            self._make_folder(folder)
             self._made.add(folder)
-        self._box.move(self._uid(message_id), folder)
+        uid = self._uid(message_id)
+        try:
+            self._box.move(uid, folder)
+        except (MailboxMoveError, MailboxCopyError):
+            if uid in self._box.uids(f"UID {uid}"):
+                raise
+            # Gone: another reader of the mailbox filed it first (Dovecot: EXPUNGEISSUED).
+
+    def _make_folder(self, folder: str) -> None:
+        if self._box.folder.exists(folder):
+            return
+        try:
+            self._box.folder.create(folder)
+        except MailboxFolderCreateError:
+            if not self._box.folder.exists(folder):  # else another reader just made it
+                raise
 
 
 @contextmanager
@@ -138,12 +158,21 @@ def _imap(settings: BounceMailbox, password: str, timeout_s: float) -> Iterator[
             f"bounce mailbox {mailbox_name(settings)}: login refused for {settings.username!r}; "
             "check bounces.mailbox and NEWSLETTER_BOUNCE_PASSWORD"
         ) from exc
+    _refresh_capabilities(box)
     try:
         yield ImapReader(box, settings)
     finally:
         # The session is over either way; what was filed stays filed.
         with suppress(OSError, imaplib.IMAP4.error, ImapToolsError):
             box.logout()
+
+
+def _refresh_capabilities(box: BaseMailBox) -> None:
+    """imaplib keeps the capabilities of the greeting; servers list more after login
+    (Dovecot: MOVE), and imap-tools moves with one atomic UID MOVE only when it is listed."""
+    status, data = box.client.capability()
+    if status == "OK" and data and isinstance(data[0], bytes):
+        box.client.capabilities = tuple(data[0].decode("ascii", "replace").upper().split())
 
 
 # POP3

@@ -37,27 +37,35 @@ def claim_key(raw: bytes) -> str:
 
 @dataclass(frozen=True)
 class Stored:
+    uid: str
     kind: str
     filed: Destination
+    processed_at: datetime
 
 
 def seen(connection: sa.Connection, mailbox: str) -> dict[str, Stored]:
     """The mailbox's messages read before, by their UID/UIDL: what they were, where filed."""
     rows = connection.execute(
-        sa.select(bounce_messages.c.uid, bounce_messages.c.kind, bounce_messages.c.filed).where(
-            bounce_messages.c.mailbox == mailbox
-        )
+        sa.select(
+            bounce_messages.c.uid,
+            bounce_messages.c.kind,
+            bounce_messages.c.filed,
+            bounce_messages.c.processed_at,
+        ).where(bounce_messages.c.mailbox == mailbox)
     ).all()
-    return {row.uid: Stored(row.kind, row.filed) for row in rows}
+    return {row.uid: Stored(row.uid, row.kind, row.filed, row.processed_at) for row in rows}
 
 
 def stored_by_key(connection: sa.Connection, mailbox: str, key: str) -> Stored | None:
     row = connection.execute(
-        sa.select(bounce_messages.c.kind, bounce_messages.c.filed).where(
-            bounce_messages.c.mailbox == mailbox, bounce_messages.c.claim_key == key
-        )
+        sa.select(
+            bounce_messages.c.uid,
+            bounce_messages.c.kind,
+            bounce_messages.c.filed,
+            bounce_messages.c.processed_at,
+        ).where(bounce_messages.c.mailbox == mailbox, bounce_messages.c.claim_key == key)
     ).first()
-    return None if row is None else Stored(row.kind, row.filed)
+    return None if row is None else Stored(row.uid, row.kind, row.filed, row.processed_at)
 
 
 def claim(
