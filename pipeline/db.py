@@ -392,8 +392,8 @@ rate_limit_buckets = sa.Table(
 
 # Every message read from the bounce mailbox, once: the row is its claim, inserted in the
 # transaction that applies its verdict, so two readers of one mailbox never apply a
-# message twice. Keyed by its Message-ID (or a hash of its bytes when it has none); the
-# UID (IMAP, `uidvalidity/uid`) or UIDL (POP3) tells a reader which messages it has seen.
+# message twice. Keyed by the mailbox, the message's UID (IMAP, `uidvalidity/uid`) or
+# UIDL (POP3), and its Message-ID (or a hash of its bytes when it has none).
 bounce_messages = sa.Table(
     "bounce_messages",
     metadata,
@@ -421,8 +421,7 @@ bounce_messages = sa.Table(
     # The message as it came; set to NULL after `bounces.keep_days`.
     sa.Column("raw", sa.LargeBinary),
     sa.Column("notes", sa.Text, nullable=False, server_default=""),
-    sa.UniqueConstraint("mailbox", "claim_key", name="uq_bounce_messages_mailbox_claim_key"),
-    sa.Index("ix_bounce_messages_mailbox_uid", "mailbox", "uid"),
+    sa.UniqueConstraint("mailbox", "uid", "claim_key", name="uq_bounce_messages_claim"),
     sa.Index("ix_bounce_messages_processed_at", "processed_at"),
 )
 

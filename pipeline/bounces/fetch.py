@@ -143,13 +143,9 @@ def _read(
                 )
         except sa.exc.IntegrityError:
             with engine.connect() as connection:
-                other = records.stored_by_key(connection, reader.name, key)
-            if other is None:
-                raise  # not a claim taken by another reader: a real conflict
-            if other.uid == uid and other.processed_at >= listed_at - REFILE_AFTER:
-                report.taken += 1  # another reader is applying it now, and files it
-            else:  # a second copy of a message applied before: filed as the first was
-                _refile(reader, uid, other, listed_at, report, copy=True)
+                if not records.is_claimed(connection, reader.name, uid, key):
+                    raise  # not a claim taken by another reader: a real conflict
+            report.taken += 1  # another reader applied it meanwhile, and files it
             continue
         reader.file(uid, applied.destination)
         report.counts[verdict.kind] += 1
@@ -181,15 +177,12 @@ def _refile(
     stored: records.Stored,
     listed_at: datetime,
     report: FetchReport,
-    *,
-    copy: bool = False,
 ) -> None:
     """File a message whose verdict is stored already: a kept reply stays; one that a
-    crash between the commit and the move left is filed once its reader is surely gone;
-    a copy of it (another UID) at once."""
+    crash between the commit and the move left is filed once its reader is surely gone."""
     if stored.filed == "kept":
         report.kept += 1
-    elif copy or stored.processed_at < listed_at - REFILE_AFTER:
+    elif stored.processed_at < listed_at - REFILE_AFTER:
         reader.file(uid, stored.filed)
         report.refiled += 1
 

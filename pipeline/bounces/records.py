@@ -1,10 +1,11 @@
 """The bounce messages in the database: each one's claim, the mailbox's health, pruning.
 
-A message is claimed by inserting its row, keyed by mailbox and claim key, in the same
-transaction that applies its verdict: a second reader of the same mailbox inserting the
-same key waits for the first to commit and then fails on the unique key, so the verdict
-is applied once. The claim key is the Message-ID, or a hash of the bytes when the message
-has none (or a Message-ID too long to be one).
+A message is claimed by inserting its row, keyed by mailbox, UID/UIDL and claim key, in
+the same transaction that applies its verdict: a second reader of the same mailbox
+inserting the same key waits for the first to commit and then fails on the unique key,
+so the verdict is applied once. The claim key is the Message-ID, or a hash of the bytes
+when the message has none (or a Message-ID too long to be one); with the UID, so two
+different messages that share a Message-ID (a careless server's) are both read.
 """
 
 from __future__ import annotations
@@ -37,7 +38,6 @@ def claim_key(raw: bytes) -> str:
 
 @dataclass(frozen=True)
 class Stored:
-    uid: str
     kind: str
     filed: Destination
     processed_at: datetime
@@ -53,19 +53,18 @@ def seen(connection: sa.Connection, mailbox: str) -> dict[str, Stored]:
             bounce_messages.c.processed_at,
         ).where(bounce_messages.c.mailbox == mailbox)
     ).all()
-    return {row.uid: Stored(row.uid, row.kind, row.filed, row.processed_at) for row in rows}
+    return {row.uid: Stored(row.kind, row.filed, row.processed_at) for row in rows}
 
 
-def stored_by_key(connection: sa.Connection, mailbox: str, key: str) -> Stored | None:
+def is_claimed(connection: sa.Connection, mailbox: str, uid: str, key: str) -> bool:
     row = connection.execute(
-        sa.select(
-            bounce_messages.c.uid,
-            bounce_messages.c.kind,
-            bounce_messages.c.filed,
-            bounce_messages.c.processed_at,
-        ).where(bounce_messages.c.mailbox == mailbox, bounce_messages.c.claim_key == key)
+        sa.select(bounce_messages.c.id).where(
+            bounce_messages.c.mailbox == mailbox,
+            bounce_messages.c.uid == uid,
+            bounce_messages.c.claim_key == key,
+        )
     ).first()
-    return None if row is None else Stored(row.uid, row.kind, row.filed, row.processed_at)
+    return row is not None
 
 
 def claim(

@@ -13,6 +13,7 @@ from pipeline.config import BounceMailbox
 from pipeline.db import deliveries, issues
 from subscribers import store
 from tests.bounces.dovecot import Dovecot, MailUser
+from tests.conftest import Project
 
 Tls = Literal["tls", "starttls", "none"]
 
@@ -63,3 +64,64 @@ def reader_with_delivery(
             .returning(deliveries.c.id)
         ).scalar_one()
     return Sent(reader.id, delivery_id)
+
+
+BOUNCE_ADDRESS = "bounces@netzwerk-quartier.example.org"
+
+
+def use_mailbox(project: Project, settings: BounceMailbox, database_url: str | None = None) -> None:
+    """Point the project's config at the mailbox (and, given one, another database)."""
+
+    def change(raw: dict[str, object]) -> None:
+        raw["bounces"] = {
+            "address": BOUNCE_ADDRESS,
+            "mailbox": settings.model_dump(mode="json", exclude_none=True),
+        }
+        if database_url is not None:
+            raw["database"] = {"url": database_url}
+
+    project.edit_config(change)
+
+
+def dsn(token: str, recipient: str, status: str, diagnostic: str, *, number: int = 1) -> bytes:
+    """A minimal RFC 3464 report as Postfix writes one, to the VERP address of `token`,
+    the returned headers carrying the delivery's Message-ID and X-Newsletter-Delivery."""
+    local, _, domain = BOUNCE_ADDRESS.partition("@")
+    action = "failed" if status.startswith("5") else "delayed"
+    return (
+        f"Return-Path: <>\r\n"
+        f"Delivered-To: {local}+{token}@{domain}\r\n"
+        f"From: MAILER-DAEMON@mx.example.net (Mail Delivery System)\r\n"
+        f"To: {local}+{token}@{domain}\r\n"
+        f"Subject: Undelivered Mail Returned to Sender\r\n"
+        f"Message-ID: <{token}.{status}.{number}@mx.example.net>\r\n"
+        f"Date: Mon, 7 Dec 2026 10:00:00 +0000\r\n"
+        f"MIME-Version: 1.0\r\n"
+        f'Content-Type: multipart/report; report-type=delivery-status; boundary="b1"\r\n'
+        f"\r\n"
+        f"--b1\r\n"
+        f"Content-Type: text/plain\r\n"
+        f"\r\n"
+        f"I'm sorry to have to inform you that your message could not be delivered.\r\n"
+        f"\r\n"
+        f"--b1\r\n"
+        f"Content-Type: message/delivery-status\r\n"
+        f"\r\n"
+        f"Reporting-MTA: dns; mx.example.net\r\n"
+        f"\r\n"
+        f"Final-Recipient: rfc822; {recipient}\r\n"
+        f"Original-Recipient: rfc822; {recipient}\r\n"
+        f"Action: {action}\r\n"
+        f"Status: {status}\r\n"
+        f"Diagnostic-Code: smtp; {diagnostic}\r\n"
+        f"\r\n"
+        f"--b1\r\n"
+        f"Content-Type: text/rfc822-headers\r\n"
+        f"\r\n"
+        f"From: Netzwerk Quartier <newsletter@netzwerk-quartier.example.org>\r\n"
+        f"To: {recipient}\r\n"
+        f"Subject: Ausgabe {number}\r\n"
+        f"X-Newsletter-Delivery: {token}\r\n"
+        f"\r\n"
+        f"--b1--\r\n"
+    ).encode()

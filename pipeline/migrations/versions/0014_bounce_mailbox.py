@@ -41,10 +41,9 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_bounce_messages")),
-        sa.UniqueConstraint("mailbox", "claim_key", name="uq_bounce_messages_mailbox_claim_key"),
+        sa.UniqueConstraint("mailbox", "uid", "claim_key", name="uq_bounce_messages_claim"),
     )
     op.create_index(op.f("ix_bounce_messages_delivery_id"), "bounce_messages", ["delivery_id"])
-    op.create_index("ix_bounce_messages_mailbox_uid", "bounce_messages", ["mailbox", "uid"])
     op.create_index("ix_bounce_messages_processed_at", "bounce_messages", ["processed_at"])
     op.create_table(
         "bounce_mailboxes",
@@ -80,6 +79,5 @@ def downgrade() -> None:
     op.drop_table("soft_bounce_events")
     op.drop_table("bounce_mailboxes")
     op.drop_index("ix_bounce_messages_processed_at", table_name="bounce_messages")
-    op.drop_index("ix_bounce_messages_mailbox_uid", table_name="bounce_messages")
     op.drop_index(op.f("ix_bounce_messages_delivery_id"), table_name="bounce_messages")
     op.drop_table("bounce_messages")
