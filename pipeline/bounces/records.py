@@ -173,13 +173,14 @@ def mailbox_health(connection: sa.Connection, mailbox: str) -> MailboxHealth:
     row = connection.execute(
         sa.select(bounce_mailboxes).where(bounce_mailboxes.c.mailbox == mailbox)
     ).first()
-    counts: dict[str, int] = dict(
-        connection.execute(
+    counts: dict[str, int] = {
+        kind: count
+        for kind, count in connection.execute(
             sa.select(bounce_messages.c.kind, sa.func.count())
             .where(bounce_messages.c.mailbox == mailbox)
             .group_by(bounce_messages.c.kind)
-        ).tuples()
-    )
+        )
+    }
     unrecognised: int = connection.execute(
         sa.select(sa.func.count()).where(
             bounce_messages.c.mailbox == mailbox, bounce_messages.c.filed == "unrecognised"
