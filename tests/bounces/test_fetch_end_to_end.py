@@ -1,0 +1,221 @@
+"""An issue sent over SMTP (aiosmtpd), its bounces put into a real Dovecot as a delivery
+lands them, `newsletter bounces fetch` run: each reader ends in the state its bounce
+means, and every message is still in the mailbox (INBOX or the two folders)."""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import pytest
+import sqlalchemy as sa
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP as SMTPServer
+from aiosmtpd.smtp import Envelope, Session
+
+from pipeline import db
+from pipeline.db import deliveries, delivery_events
+from subscribers import store, suppression
+from subscribers.schema import subscribers
+from tests.bounces.dovecot import Dovecot, MailUser
+from tests.bounces.expected import EXPECTED
+from tests.bounces.fixtures import bounce_for
+from tests.bounces.helpers import BOUNCE_ADDRESS, mailbox_settings, use_mailbox
+from tests.conftest import TEST_SECRET_KEY, Project
+from tests.send.conftest import add_readers
+
+BOUNCE_LOCAL, _, BOUNCE_DOMAIN = BOUNCE_ADDRESS.partition("@")
+# The fixtures that name someone in their body or by a forged token; they must stay active.
+BODY_ADDRESSES = ("maria.fischer@example.net", "anna.schmidt@example.net")
+
+
+@dataclass
+class Sink:
+    received: list[tuple[str, bytes]] = field(default_factory=list)
+
+    async def handle_DATA(self, server: SMTPServer, session: Session, envelope: Envelope) -> str:
+        self.received.append((str(envelope.mail_from), envelope.original_content or b""))
+        return "250 2.0.0 Queued"
+
+
+@pytest.fixture
+def sink() -> Iterator[tuple[Sink, int]]:
+    handler = Sink()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield handler, port
+    finally:
+        controller.stop()
+
+
+@dataclass
+class SentIssue:
+    project: Project
+    user: MailUser
+    by_fixture: dict[str, tuple[str, int]]
+    """fixture name -> (the reader's address, their delivery id)"""
+
+
+@pytest.fixture
+def sent_issue(ready_project: Project, dovecot: Dovecot, sink: tuple[Sink, int]) -> SentIssue:
+    handler, port = sink
+    user = dovecot.new_user()
+    use_mailbox(ready_project, mailbox_settings(dovecot, user, "imap", "none"))
+    ready_project.edit_config(
+        lambda raw: raw["provider"].update(
+            name="smtp", smtp={"host": "127.0.0.1", "port": port, "tls": "none"}
+        )
+    )
+    engine = ready_project.engine()
+    add_readers(engine, len(EXPECTED))
+    with engine.begin() as connection:  # the people the stranger's mails name
+        for address in BODY_ADDRESSES:
+            store.add(
+                connection,
+                email=address,
+                state="active",
+                consent=store.Consent("admin", "tests", db.now()),
+            )
+    ready_project.run("send")
+    with engine.connect() as connection:
+        sent = dict(
+            connection.execute(
+                sa.select(subscribers.c.email, deliveries.c.id).join(
+                    deliveries, deliveries.c.subscriber_id == subscribers.c.id
+                )
+            ).all()
+        )
+    assert len(handler.received) == len(sent), "every reader's mail went over SMTP"
+    names = sorted(EXPECTED)
+    by_fixture = {
+        name: (f"reader{n}@example.org", sent[f"reader{n}@example.org"])
+        for n, name in enumerate(names)
+    }
+    for name, (_address, delivery_id) in by_fixture.items():
+        raw = bounce_for(
+            name,
+            TEST_SECRET_KEY,
+            delivery_id,
+            bounce_local=BOUNCE_LOCAL,
+            bounce_domain=BOUNCE_DOMAIN,
+        )
+        dovecot.append(user, raw)
+    return SentIssue(ready_project, user, by_fixture)
+
+
+def _fetch(issue: SentIssue) -> str:
+    result = issue.project.run(
+        "bounces",
+        "fetch",
+        secrets={
+            "NEWSLETTER_SECRET_KEY": TEST_SECRET_KEY,
+            "NEWSLETTER_BOUNCE_PASSWORD": issue.user.password,
+        },
+    )
+    return result.stdout
+
+
+def test_every_bounce_fixture_ends_its_reader_in_the_right_state(
+    sent_issue: SentIssue, dovecot: Dovecot
+) -> None:
+    output = _fetch(sent_issue)
+    engine = sent_issue.project.engine()
+    with engine.connect() as connection:
+        for name, (address, delivery_id) in sent_issue.by_fixture.items():
+            kind = EXPECTED[name]
+            reader = store.find(connection, address)
+            assert reader is not None
+            listed = suppression.reason_for(connection, address)
+            events = [
+                row.kind
+                for row in connection.execute(
+                    sa.select(delivery_events.c.kind).where(
+                        delivery_events.c.delivery_id == delivery_id
+                    )
+                )
+            ]
+            expected_state = {
+                "hard": "bounced",
+                "complaint": "complained",
+                "unsubscribe": "unsubscribed",
+            }.get(kind, "active")
+            assert (name, reader.state) == (name, expected_state)
+            if kind in ("hard", "complaint"):
+                assert listed in ("hard_bounce", "complaint"), name
+            else:
+                assert listed is None, f"{name} suppressed nobody"
+            if kind in ("reply", "unrecognised"):
+                assert events == [], f"{name} touched no delivery"
+            else:
+                assert events == [kind], name
+        for address in BODY_ADDRESSES:
+            named = store.find(connection, address)
+            assert named is not None and named.state == "active", "a body's address names nobody"
+            assert suppression.reason_for(connection, address) is None
+    hard = sum(1 for kind in EXPECTED.values() if kind == "hard")
+    assert f"{hard} hard" in output
+    unrecognised = sum(1 for kind in EXPECTED.values() if kind == "unrecognised")
+    assert f"; {unrecognised} unrecognised" in output
+
+    inbox = dovecot.folder(sent_issue.user, "INBOX")
+    processed = dovecot.folder(sent_issue.user, "processed")
+    unrecognised_folder = dovecot.folder(sent_issue.user, "unrecognised")
+    assert len(inbox) + len(processed) + len(unrecognised_folder) == len(EXPECTED)
+    replies = [name for name, kind in EXPECTED.items() if kind == "reply"]
+    assert len(inbox) == len(replies)
+    assert all("\\Seen" not in flags for _raw, flags in inbox), "the reply is still unread"
+    assert len(unrecognised_folder) == unrecognised
+
+    # A second read finds nothing new, and leaves the reply where it is.
+    again = _fetch(sent_issue)
+    assert ": 0 new message(s); 0 unrecognised" in again
+    assert len(dovecot.folder(sent_issue.user, "INBOX")) == len(replies)
+
+
+def test_status_and_subscribers_show_tell_what_the_mailbox_did(sent_issue: SentIssue) -> None:
+    _fetch(sent_issue)
+    project = sent_issue.project
+    status = json.loads(project.run("status", "--json").stdout)["bounces"]
+    assert status["state"] == "ok" and status["last_error"] is None
+    assert status["counts"]["hard"] == sum(1 for kind in EXPECTED.values() if kind == "hard")
+    assert status["unrecognised"] == sum(1 for k in EXPECTED.values() if k == "unrecognised")
+    address, _delivery_id = sent_issue.by_fixture["rfc3464-hard"]
+    shown = json.loads(project.run("subscribers", "show", address, "--json").stdout)
+    assert shown["state"] == "bounced"
+    assert shown["last_bounce"]["kind"] == "hard"
+    assert shown["last_bounce"]["status"] == "5.1.1"
+    assert shown["last_bounce"]["source"] == "mailbox"
+    text = project.run("subscribers", "show", address).stdout
+    assert "suppressed by: hard 5.1.1 from mailbox, issue 1" in " ".join(text.split())
+
+
+def test_a_mailbox_that_cannot_be_reached_is_an_error_line_and_shows_in_status(
+    sent_issue: SentIssue,
+) -> None:
+    result = sent_issue.project.run(
+        "bounces",
+        "fetch",
+        check=False,
+        secrets={
+            "NEWSLETTER_SECRET_KEY": TEST_SECRET_KEY,
+            "NEWSLETTER_BOUNCE_PASSWORD": "not-the-password-4711",
+        },
+    )
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: bounce mailbox imap://")
+    assert "login refused" in result.stderr
+    assert "not-the-password-4711" not in result.stderr + result.stdout
+    status = sent_issue.project.run("status").stdout
+    assert "failing" in status and "login refused" in " ".join(status.split())
+
+
+def test_without_the_password_variable_fetch_names_it(sent_issue: SentIssue) -> None:
+    result = sent_issue.project.run("bounces", "fetch", check=False)
+    assert result.returncode == 2
+    assert "NEWSLETTER_BOUNCE_PASSWORD is not set" in result.stderr
