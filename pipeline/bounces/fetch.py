@@ -54,6 +54,8 @@ class FetchReport:
     """Replies left unread in the mailbox, new or old."""
     pruned: int = 0
     actions: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    """Messages left for the next read (a reply whose forward failed)."""
     forwarding_off: str | None = None
 
 
@@ -125,7 +127,7 @@ def _read(
                 row_id = records.claim(connection, reader.name, key, uid, raw, at)
                 forwarded_to = None
                 if verdict.kind == "reply" and forwarder is not None:
-                    forwarder.forward(raw)
+                    _forward(forwarder, raw)
                     forwarded_to = forwarder.to
                 applied = apply_verdict(connection, verdict, rule, at, forwarded_to=forwarded_to)
                 records.complete(
@@ -134,13 +136,17 @@ def _read(
                     kind=verdict.kind,
                     filed=applied.destination,
                     delivery_id=applied.delivery_id,
-                    status=verdict.status,
+                    status=None if verdict.status is None else verdict.status[:16],
                     diagnostic=verdict.diagnostic,
-                    detector=verdict.detector,
+                    detector=verdict.detector[:64],
                     action=applied.action,
                     notes="\n".join(verdict.notes),
                     processed_at=db.now(),
                 )
+        except ForwardFailed as exc:  # rolled back: the reply is read again next time
+            report.problems.append(f"{uid}: {exc}")
+            log.warning("bounces: %s %s: %s", reader.name, uid, exc)
+            continue
         except sa.exc.IntegrityError:
             with engine.connect() as connection:
                 if not records.is_claimed(connection, reader.name, uid, key):
@@ -153,6 +159,17 @@ def _read(
         report.kept += applied.destination == "kept"
         report.actions.append(f"{uid}: {verdict.kind}: {applied.action}")
         log.info("bounces: %s %s: %s", reader.name, uid, applied.action)
+
+
+class ForwardFailed(Exception):
+    pass
+
+
+def _forward(forwarder: ReplyForwarder, raw: bytes) -> None:
+    try:
+        forwarder.forward(raw)
+    except MailboxError as exc:
+        raise ForwardFailed(str(exc)) from exc
 
 
 def _classified(

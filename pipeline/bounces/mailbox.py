@@ -198,7 +198,7 @@ class Pop3Reader:
         try:
             _response, lines, _octets = self._client.retr(int(number))
         except poplib.error_proto as exc:
-            if b"no such message" in str(exc).encode().lower():
+            if "no such message" in str(exc).lower():
                 return None
             raise
         return b"\r\n".join(lines) + b"\r\n"

@@ -37,5 +37,7 @@ def print_report(report: FetchReport) -> None:
         out.print(f"  {action}", highlight=False)
     if report.pruned:
         out.print(f"  the bytes of {report.pruned} old message(s) dropped (bounces.keep_days)")
+    for problem in report.problems:
+        typer.echo(f"warning: {problem} (left in the mailbox for the next read)", err=True)
     if report.forwarding_off:
         typer.echo(f"warning: {report.forwarding_off}", err=True)

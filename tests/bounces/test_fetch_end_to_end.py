@@ -4,6 +4,8 @@ means, and every message is still in the mailbox (INBOX or the two folders)."""
 
 from __future__ import annotations
 
+import email
+import email.policy
 import json
 import socket
 from collections.abc import Iterator
@@ -16,13 +18,18 @@ from aiosmtpd.smtp import SMTP as SMTPServer
 from aiosmtpd.smtp import Envelope, Session
 
 from pipeline import db
-from pipeline.db import deliveries, delivery_events
+from pipeline.db import bounce_messages, deliveries, delivery_events
 from subscribers import store, suppression
 from subscribers.schema import subscribers
 from tests.bounces.dovecot import Dovecot, MailUser
 from tests.bounces.expected import EXPECTED
 from tests.bounces.fixtures import bounce_for
-from tests.bounces.helpers import BOUNCE_ADDRESS, mailbox_settings, use_mailbox
+from tests.bounces.helpers import (
+    BOUNCE_ADDRESS,
+    mailbox_settings,
+    reader_with_delivery,
+    use_mailbox,
+)
 from tests.conftest import TEST_SECRET_KEY, Project
 from tests.send.conftest import add_readers
 
@@ -33,10 +40,10 @@ BODY_ADDRESSES = ("maria.fischer@example.net", "anna.schmidt@example.net")
 
 @dataclass
 class Sink:
-    received: list[tuple[str, bytes]] = field(default_factory=list)
+    received: list[tuple[list[str], bytes]] = field(default_factory=list)
 
     async def handle_DATA(self, server: SMTPServer, session: Session, envelope: Envelope) -> str:
-        self.received.append((str(envelope.mail_from), envelope.original_content or b""))
+        self.received.append((list(envelope.rcpt_tos), envelope.original_content or b""))
         return "250 2.0.0 Queued"
 
 
@@ -58,6 +65,9 @@ def sink() -> Iterator[tuple[Sink, int]]:
 class SentIssue:
     project: Project
     user: MailUser
+    sink: Sink
+    raw: dict[str, bytes]
+    """fixture name -> the bytes put into the mailbox"""
     by_fixture: dict[str, tuple[str, int]]
     """fixture name -> (the reader's address, their delivery id)"""
 
@@ -97,16 +107,18 @@ def sent_issue(ready_project: Project, dovecot: Dovecot, sink: tuple[Sink, int])
         name: (f"reader{n}@example.org", sent[f"reader{n}@example.org"])
         for n, name in enumerate(names)
     }
+    appended = {}
     for name, (_address, delivery_id) in by_fixture.items():
-        raw = bounce_for(
+        appended[name] = bounce_for(
             name,
             TEST_SECRET_KEY,
             delivery_id,
             bounce_local=BOUNCE_LOCAL,
             bounce_domain=BOUNCE_DOMAIN,
         )
-        dovecot.append(user, raw)
-    return SentIssue(ready_project, user, by_fixture)
+        dovecot.append(user, appended[name])
+    handler.received.clear()
+    return SentIssue(ready_project, user, handler, appended, by_fixture)
 
 
 def _fetch(issue: SentIssue) -> str:
@@ -219,3 +231,59 @@ def test_without_the_password_variable_fetch_names_it(sent_issue: SentIssue) -> 
     result = sent_issue.project.run("bounces", "fetch", check=False)
     assert result.returncode == 2
     assert "NEWSLETTER_BOUNCE_PASSWORD is not set" in result.stderr
+
+
+def test_a_reply_is_forwarded_through_smtp_when_asked(
+    sent_issue: SentIssue, dovecot: Dovecot
+) -> None:
+    editors = "redaktion@netzwerk-quartier.example.org"
+    sent_issue.project.edit_config(
+        lambda raw: raw["bounces"].update(forward_replies_to=editors)  # type: ignore[attr-defined]
+    )
+    _fetch(sent_issue)
+    [(recipients, forwarded)] = sent_issue.sink.received
+    assert recipients == [editors]
+    message = email.message_from_bytes(forwarded, policy=email.policy.default)
+    [attachment] = list(message.iter_attachments())  # type: ignore[attr-defined]
+    assert attachment.get_content() == sent_issue.raw["reader-reply"], "the reply, unchanged"
+    assert message["Reply-To"] == "j.klein@example.net"
+    assert dovecot.folder(sent_issue.user, "INBOX") == [], "forwarded, then filed"
+
+
+def test_over_pop3_with_starttls_a_bounce_is_deleted_once_stored_and_a_reply_kept(
+    ready_project: Project, dovecot_tls: Dovecot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert dovecot_tls.certificate is not None
+    monkeypatch.setenv("SSL_CERT_FILE", str(dovecot_tls.certificate))  # trusted, verified
+    user = dovecot_tls.new_user()
+    use_mailbox(ready_project, mailbox_settings(dovecot_tls, user, "pop3", "starttls"))
+    engine = ready_project.engine()
+    hard = reader_with_delivery(engine, "pop.hard@example.org")
+    replying = reader_with_delivery(engine, "pop.reply@example.org")
+    for name, sent in (("rfc3464-hard", hard), ("reader-reply", replying)):
+        raw = bounce_for(
+            name,
+            TEST_SECRET_KEY,
+            sent.delivery_id,
+            bounce_local=BOUNCE_LOCAL,
+            bounce_domain=BOUNCE_DOMAIN,
+        )
+        dovecot_tls.append(user, raw)
+    secrets = {
+        "NEWSLETTER_SECRET_KEY": TEST_SECRET_KEY,
+        "NEWSLETTER_BOUNCE_PASSWORD": user.password,
+    }
+    output = ready_project.run("bounces", "fetch", secrets=secrets).stdout
+    assert "1 hard" in output and "1 reply" in output
+    [(left, _flags)] = dovecot_tls.folder(user)
+    assert b"Subject: Re: " in left, "the reply stays on the server; the bounce is gone"
+    with engine.connect() as connection:
+        stored = connection.execute(
+            sa.select(bounce_messages.c.kind, bounce_messages.c.raw).order_by(bounce_messages.c.id)
+        ).all()
+        reader = store.find(connection, "pop.hard@example.org")
+    assert [kind for kind, _raw in stored] == ["hard", "reply"]
+    assert all(raw for _kind, raw in stored), "deleted only with its bytes in the database"
+    assert reader is not None and reader.state == "bounced"
+    again = ready_project.run("bounces", "fetch", secrets=secrets).stdout
+    assert "0 new message(s)" in again and "1 reply left unread" in again
