@@ -393,6 +393,13 @@ class Bounces(Strict):
         description="The VERP envelope sender of SMTP mail, `bounces+TOKEN@domain` built from "
         "it, and the mailto: of List-Unsubscribe; a mailbox on a domain you control.",
     )
+    verp: bool = Field(
+        True,
+        description="Put each delivery's token in the envelope sender (`bounces+TOKEN@`). "
+        "`false` sends from the bare address, for a relay that refuses `+` senders "
+        "(`newsletter bounces check` tells); bounces are then matched by the headers they "
+        "bring back.",
+    )
     mailbox: BounceMailbox | None = Field(
         None, description="Where bounces are read from; nothing is read when unset."
     )
@@ -490,9 +497,16 @@ def config_path_from_env(explicit: Path | None) -> Path:
 def load_config(path: Path) -> Config:
     """Read and validate config.yaml; any problem becomes one ConfigError naming the key."""
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read the config file ({exc.strerror})") from exc
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ConfigError(
+            f"{path}:{line}: not UTF-8 text (byte {data[exc.start]:#04x}); save the file as UTF-8"
+        ) from exc
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:

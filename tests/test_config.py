@@ -73,6 +73,13 @@ def test_invalid_yaml_names_the_line(project: Project) -> None:
     assert "not valid YAML" in line
 
 
+def test_a_config_that_is_not_utf8_names_the_line(project: Project) -> None:
+    text = project.config_path.read_bytes()
+    project.config_path.write_bytes(text + b"# Stra\xdfe in Latin-1\n")
+    last_line = len(text.splitlines()) + 1
+    assert f"config.yaml:{last_line}: not UTF-8 text (byte 0xdf)" in _error_line(project)
+
+
 def test_missing_config_file(project: Project) -> None:
     project.config_path.unlink()
     assert "cannot read the config file" in _error_line(project)

@@ -205,7 +205,7 @@ def _refile(
 
 
 def default_classifier() -> Classifier:
-    from pipeline.bounces.classify import classify  # type: ignore[import-not-found]
+    from pipeline.bounces.classify import classify
 
     classifier: Classifier = classify
     return classifier

@@ -41,6 +41,8 @@ def make_test_message(
         ),
         values=values,
         message_id=f"<test-{stamp}@{domain}>",
+        # No delivery, no token: a bounce of a test goes to the sender's own mailbox.
+        envelope_from=settings.site.sender.address,
         headers=unsubscribe_headers(settings.site, values["unsubscribe_url"]),
     )
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,6 +68,15 @@ def render_mjml(
 
     `preview_keys` signs the calendar links, for a preview or a test mail."""
     environment = make_environment(locale, override_dirs, site.timezone)
+    signed: dict[int, str] = {}
+
+    def calendar_link(item: IssueItem) -> str:
+        # Once per item: a signature carries its time, and the text part numbers its
+        # links by the very URL the list below was made with.
+        if item.id not in signed:
+            signed[item.id] = calendar_url(site, item, preview_keys)
+        return signed[item.id]
+
     context: dict[str, object] = {
         "issue": content,
         "site": site,
@@ -76,10 +85,10 @@ def render_mjml(
         "colors": site.colors,
         "dark": DARK,
         "webview_url": f"{site.url}/archive/{content.number}",
-        "calendar_url": lambda item: calendar_url(site, item, preview_keys),
+        "calendar_url": calendar_link,
         "card_groups": card_groups,
         "recipient": PLACEHOLDERS,
-        "links": numbered_links(content, site, preview_keys),
+        "links": numbered_links(content, calendar_link),
     }
     return (
         render_template(environment, HTML_TEMPLATE, context),
@@ -127,12 +136,12 @@ def card_groups(items: Sequence[IssueItem]) -> list[list[IssueItem]]:
 
 
 def numbered_links(
-    content: IssueContent, site: Site, preview_keys: SecretKeys | None = None
+    content: IssueContent, calendar_link: Callable[[IssueItem], str]
 ) -> dict[str, int]:
     """Each distinct link numbered in the order the plain-text part mentions it."""
     numbers: dict[str, int] = {}
     for item in content.items:
-        calendar = calendar_url(site, item, preview_keys) if item.kind == "event" else None
+        calendar = calendar_link(item) if item.kind == "event" else None
         for url in (item.event_online_url, calendar, item.link):
             if url and url not in numbers:
                 numbers[url] = len(numbers) + 1

@@ -11,14 +11,14 @@ from urllib.parse import quote
 
 import sqlalchemy as sa
 
-from pipeline.config import Site
+from pipeline.config import Bounces, Site
 from pipeline.db import issue_items, issue_variants, issues, items
 from pipeline.issue.variants import variant_for
 from pipeline.render.i18n import translations
 from pipeline.render.personalize import Personalizable
 from pipeline.send.ledger import Recipient
 from pipeline.send.message import BodyTemplate, OutgoingMessage
-from pipeline.tokens import SecretKeys, TokenMaker
+from pipeline.tokens import DeliveryTokenMaker, SecretKeys, TokenMaker
 
 
 def greeting(name: str, locale: str) -> str:
@@ -45,25 +45,55 @@ class ReaderLinks:
 _URL_SAFE = re.compile(r"[A-Za-z0-9._-]*")
 
 
-def unsubscribe_headers(site: Site, unsubscribe_url: str) -> dict[str, str]:
-    """RFC 8058 one-click unsubscribe, with a mailto: fallback for older mail apps."""
-    token = unsubscribe_url.rpartition("/")[2]
-    if not _URL_SAFE.fullmatch(token):  # signed tokens always are; quoting costs per reader
-        token = quote(token, safe="")
-    mailbox = site.unsubscribe_address or site.sender.address
-    mailto = f"mailto:{mailbox}?subject=unsubscribe%20{token}"
+def unsubscribe_headers(
+    site: Site,
+    unsubscribe_url: str,
+    *,
+    bounce_address: str | None = None,
+    delivery_token: str | None = None,
+) -> dict[str, str]:
+    """RFC 8058 one-click unsubscribe, with a mailto: fallback for older mail apps.
+
+    With a bounce address and a delivery, the mailto: goes to the bounce mailbox with the
+    delivery's token (`unsubscribe <token>`), which is read there like a bounce; otherwise
+    to `site.unsubscribe_address` (or the sender) with the link's token.
+    """
+    if bounce_address is not None and delivery_token is not None:
+        mailto = f"mailto:{bounce_address}?subject=unsubscribe%20{delivery_token}"
+    else:
+        token = unsubscribe_url.rpartition("/")[2]
+        if not _URL_SAFE.fullmatch(token):  # signed tokens always are; quoting costs per reader
+            token = quote(token, safe="")
+        mailbox = site.unsubscribe_address or site.sender.address
+        mailto = f"mailto:{mailbox}?subject=unsubscribe%20{token}"
     return {
         "List-Unsubscribe": f"<{unsubscribe_url}>, <{mailto}>",
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
     }
 
 
+def verp_address(bounce_address: str, delivery_token: str) -> str:
+    """`bounces+TOKEN@domain`: the envelope sender that names the delivery a bounce is for
+    (config validation keeps the local part within 64 characters)."""
+    local, _, domain = bounce_address.rpartition("@")
+    return f"{local}+{delivery_token}@{domain}"
+
+
 class Composer:
     def __init__(
-        self, connection: sa.Connection, issue_id: int, site: Site, secret_key: SecretKeys
+        self,
+        connection: sa.Connection,
+        issue_id: int,
+        site: Site,
+        secret_key: SecretKeys,
+        *,
+        bounces: Bounces,
     ):
         self.site = site
+        self.bounce_address = bounces.address
+        self.verp = bounces.verp
         self.links = ReaderLinks(site, secret_key)
+        self.delivery_token = DeliveryTokenMaker(secret_key)
         self.issue_number: int = connection.execute(
             sa.select(issues.c.number).where(issues.c.id == issue_id)
         ).scalar_one()
@@ -104,11 +134,17 @@ class Composer:
             chosen = self.chosen[choice] = self.variants.get(key) or self.variants[locale]
         return chosen
 
+    def envelope_from(self, token: str) -> str:
+        if self.bounce_address is None:
+            return self.site.sender.address
+        return verp_address(self.bounce_address, token) if self.verp else self.bounce_address
+
     def compose(self, recipient: Recipient) -> OutgoingMessage:
         variant = self.variant_for(recipient)
         locale = recipient.locale if recipient.locale in self.variants else self.site.locale
         values = {"greeting": greeting(recipient.name, locale)}
         values |= self.links(recipient.subscriber_id)
+        token = self.delivery_token(recipient.delivery_id)
         return OutgoingMessage(
             delivery_id=recipient.delivery_id,
             delivery_key=f"{self.issue_number}-{recipient.delivery_id}",
@@ -119,6 +155,17 @@ class Composer:
             reply_to=self.site.reply_to,
             variant=variant,
             values=values,
-            message_id=f"<issue{self.issue_number}.d{recipient.delivery_id}@{self.sender_domain}>",
-            headers=unsubscribe_headers(self.site, values["unsubscribe_url"]),
+            message_id=(
+                f"<issue{self.issue_number}.d{recipient.delivery_id}.{token}@{self.sender_domain}>"
+            ),
+            envelope_from=self.envelope_from(token),
+            headers={
+                "X-Newsletter-Delivery": token,
+                **unsubscribe_headers(
+                    self.site,
+                    values["unsubscribe_url"],
+                    bounce_address=self.bounce_address,
+                    delivery_token=token,
+                ),
+            },
         )

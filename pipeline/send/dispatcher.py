@@ -134,7 +134,13 @@ class _Run:
         self.progress = progress
         self.retry = retry
         with engine.connect() as connection:
-            self.composer = Composer(connection, issue_id, config.site, secret_key)
+            self.composer = Composer(
+                connection,
+                issue_id,
+                config.site,
+                secret_key,
+                bounces=config.bounces,
+            )
         self.budget = RateBudget(engine, issue_id, config.provider.rate_per_s)
         self.batch_size = batch_size(config, provider)
         self.claim_size = claim_size(

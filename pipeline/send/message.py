@@ -41,6 +41,11 @@ class OutgoingMessage:
     """This reader's values for the variant's placeholders, unescaped."""
     message_id: str
     """`<...@sender-domain>`, stable for a delivery, so a retried message keeps its identity."""
+    envelope_from: str
+    """The SMTP envelope sender (MAIL FROM, the outbox's Return-Path), where bounces go:
+    the delivery's VERP address `bounces+TOKEN@domain` when `bounces.address` is set (the
+    bare address with `bounces.verp: false`), else the sender address. Services with an
+    HTTP API use their own and handle bounces."""
     headers: dict[str, str] = field(default_factory=dict)
     """Per-reader headers: List-Unsubscribe, List-Unsubscribe-Post, and the like."""
 

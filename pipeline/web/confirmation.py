@@ -77,6 +77,8 @@ async def send_confirmation(config: Config, mail: ConfirmationMail) -> None:
         variant=await run_in_threadpool(render_confirmation, config, mail),
         values={},
         message_id=f"<confirm.{key}@{domain}>",
+        # No delivery to name: a bounce goes to the sender's mailbox, not the bounce one.
+        envelope_from=site.sender.address,
     )
     provider = make_provider(config)
     try:

@@ -162,3 +162,23 @@ def test_a_broken_config_on_reload_keeps_the_old_list_and_says_so(desk_project: 
     output = process.stdout.read().decode()  # type: ignore[union-attr]
     assert str(desk_project.config_path) in output
     assert "the editors' list is kept as it was" in output
+
+
+def test_a_config_that_is_not_utf8_on_reload_keeps_the_watcher_alive(
+    desk_project: Project,
+) -> None:
+    """After a file saved in Latin-1, the next good file is still read."""
+    with serving(desk_project) as (url, process):
+        cookie = sign_in(desk_project, url, OTHER_EDITOR)
+        good = desk_project.config_path.read_bytes()
+        desk_project.config_path.write_bytes(good + b"# Stra\xdfe\n")
+        process.send_signal(signal.SIGHUP)
+        time.sleep(1)
+        assert desk_get(url, cookie).status_code == 200
+        desk_project.config_path.write_bytes(good)
+        _remove_other_editor(desk_project)
+        process.send_signal(signal.SIGHUP)
+        _until(lambda: signed_out(desk_get(url, cookie)))
+        assert process.poll() is None
+    output = process.stdout.read().decode()  # type: ignore[union-attr]
+    assert "not UTF-8 text" in output

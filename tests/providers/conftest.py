@@ -18,6 +18,7 @@ import pytest
 from pipeline.render.personalize import Personalizable
 from pipeline.send.message import BodyTemplate, OutgoingMessage
 from pipeline.send.providers.base import Provider
+from pipeline.tokens import make_delivery_token
 from tests.providers.fake_http import FakeServer, Handler
 
 REPO = Path(__file__).resolve().parents[2]
@@ -70,7 +71,9 @@ def make_messages(
                     "preferences_url": f"https://news.example.org/preferences/pref-{number}.sig",
                 },
                 message_id=f"<issue7.d{number}@news.example.org>",
+                envelope_from="bounces@news.example.org",
                 headers={
+                    "X-Newsletter-Delivery": make_delivery_token("provider-tests", number),
                     "List-Unsubscribe": f"<{unsubscribe}>, <mailto:abmelden@news.example.org"
                     f"?subject=unsubscribe%20tok-{number}>",
                     "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",

@@ -122,6 +122,8 @@ def test_every_recipient_gets_their_own_links_greeting_and_headers(service: Serv
         assert got.headers["List-Unsubscribe"] == message.headers["List-Unsubscribe"]
         assert got.headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
         assert message.values["unsubscribe_url"] in got.headers["List-Unsubscribe"]
+        # The delivery's token rides along: a bounce or reply that quotes it names the delivery.
+        assert got.headers["X-Newsletter-Delivery"] == message.headers["X-Newsletter-Delivery"]
 
 
 def test_the_greeting_is_escaped_in_html_only(service: Service) -> None:

@@ -240,6 +240,34 @@ def test_a_line_break_in_a_header_field_is_refused(smtp_server: SmtpFixture) -> 
     assert smtp_server.mailbox.received == []
 
 
+def test_mail_from_is_the_envelope_sender_and_from_stays_the_sender(
+    smtp_server: SmtpFixture,
+) -> None:
+    messages = [
+        dataclasses.replace(
+            m, envelope_from=f"bounces+{m.headers['X-Newsletter-Delivery']}@news.example.org"
+        )
+        for m in make_messages(2)
+    ]
+    results = run(lambda: _provider(smtp_server, max_batch=2), lambda p: p.send_batch(messages))
+    assert all(r.ok for r in results)
+    received = smtp_server.mailbox.received
+    assert [sender for sender, _rcpts, _data in received] == [m.envelope_from for m in messages]
+    for _sender, _rcpts, data in received:
+        parsed = email.message_from_bytes(data, policy=email.policy.default)
+        assert parsed["From"].addresses[0].addr_spec == "newsletter@news.example.org"
+
+
+def test_a_line_break_in_the_envelope_sender_is_refused(smtp_server: SmtpFixture) -> None:
+    (message,) = make_messages(1)
+    evil = dataclasses.replace(
+        message, envelope_from="bounces@news.example.org>\r\nRCPT TO:<all@example.org"
+    )
+    (result,) = run(lambda: _provider(smtp_server), lambda p: p.send_batch([evil]))
+    assert not result.ok and "line break in envelope_from" in (result.error or "")
+    assert smtp_server.mailbox.received == []
+
+
 def test_a_lost_connection_mid_batch_never_sends_a_message_twice(smtp_server: SmtpFixture) -> None:
     messages = make_messages(3)
     messages[1] = dataclasses.replace(messages[1], to_address="shutdown@example.org")

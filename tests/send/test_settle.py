@@ -85,7 +85,13 @@ def test_a_provider_that_can_be_asked_settles_without_doubles(
 
     async def hand_over() -> None:
         with engine.connect() as connection:
-            composer = Composer(connection, issue_id, config.site, DEVELOPMENT_SECRET_KEY)
+            composer = Composer(
+                connection,
+                issue_id,
+                config.site,
+                DEVELOPMENT_SECRET_KEY,
+                bounces=config.bounces,
+            )
             batch = recipients(connection, [int(k.split("-")[1]) for k in keys])
         await accepted.send_batch([composer.compose(r) for r in batch])
         await accepted.close()

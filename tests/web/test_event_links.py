@@ -10,15 +10,18 @@ from __future__ import annotations
 import email
 import email.policy
 import re
+import time
 from email.message import EmailMessage
 
 import httpx
 import sqlalchemy as sa
+from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
 from pipeline import db
 from pipeline.db import items
 from pipeline.issue.build import build_issue
-from tests.conftest import Project, serve_command
+from pipeline.tokens import EVENT_PREVIEW_MAX_AGE
+from tests.conftest import TEST_SECRET_KEY, Project, serve_command
 
 SIGNED = re.compile(r"https://[^\s\"'<>\]]+/events/(\d+)\.ics\?preview=([A-Za-z0-9_.-]+)")
 
@@ -37,6 +40,19 @@ def _event_ids(project: Project) -> tuple[int, int]:
             return int(connection.execute(query).scalar_one())
 
         return find("Quartierswerkstatt"), find("Online-Forum")
+
+
+def _signed_days_ago(days: int, item_id: int) -> str:
+    """A preview link as `newsletter preview` made it `days` ago, with the test's key."""
+
+    class Then(TimestampSigner):
+        def get_timestamp(self) -> int:
+            return int(time.time()) - days * 86400
+
+    serializer = URLSafeTimedSerializer(
+        TEST_SECRET_KEY, salt="newsletter.event-preview", signer=Then
+    )
+    return str(serializer.dumps(item_id))
 
 
 def _text_of(path_bytes: bytes) -> str:
@@ -77,7 +93,12 @@ def test_unpublished_events_and_issues_answer_404_and_signed_preview_links_open(
         for forged in (tampered, token + "x", "", "not.a.token"):
             answer = client.get(f"/events/{workshop}.ics", params={"preview": forged})
             assert (answer.status_code, answer.content) == (404, missing.content)
-        # A signature made for one event opens no other.
+        # A signature made for one event opens no other, and none opens for ever.
+        stale = _signed_days_ago(EVENT_PREVIEW_MAX_AGE.days + 1, workshop)
+        answer = client.get(f"/events/{workshop}.ics", params={"preview": stale})
+        assert (answer.status_code, answer.content) == (404, missing.content)
+        recent = _signed_days_ago(EVENT_PREVIEW_MAX_AGE.days - 1, workshop)
+        assert client.get(f"/events/{workshop}.ics", params={"preview": recent}).status_code == 200
         assert client.get(f"/events/{embargoed}.ics", params={"preview": token}).status_code == 404
 
         # Built, its items marked sent, not one mail handed over: still queue content.

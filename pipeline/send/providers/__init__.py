@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pipeline.config import Config
 from pipeline.config import Provider as ProviderSettings
 from pipeline.environment import provider_token
@@ -9,7 +11,10 @@ from pipeline.errors import ConfigError
 from pipeline.send.providers.base import Provider, SettlingProvider
 from pipeline.send.providers.outbox import OutboxProvider
 
-__all__ = ["Provider", "SettlingProvider", "make_provider"]
+if TYPE_CHECKING:
+    from pipeline.send.providers.smtp import SmtpServer
+
+__all__ = ["Provider", "SettlingProvider", "make_provider", "smtp_server"]
 
 
 def _token(settings: ProviderSettings) -> str:
@@ -83,11 +88,12 @@ def _make(settings: ProviderSettings) -> Provider:
     raise ConfigError(f"provider.name: {settings.name!r} is not available")
 
 
-def _smtp(settings: ProviderSettings) -> Provider:
-    from pipeline.send.providers.smtp import DkimKey, SmtpProvider, SmtpServer
+def smtp_server(settings: ProviderSettings) -> SmtpServer:
+    """The relay of `provider.smtp`, with its login (password: NEWSLETTER_PROVIDER_TOKEN)."""
+    from pipeline.send.providers.smtp import SmtpServer
 
     smtp = settings.smtp
-    server = SmtpServer(
+    return SmtpServer(
         host=smtp.host,
         port=smtp.port,
         tls=smtp.tls,
@@ -95,6 +101,13 @@ def _smtp(settings: ProviderSettings) -> Provider:
         password=_token(settings) if smtp.username else None,
         timeout_s=settings.timeout_s,
     )
+
+
+def _smtp(settings: ProviderSettings) -> Provider:
+    from pipeline.send.providers.smtp import DkimKey, SmtpProvider
+
+    smtp = settings.smtp
+    server = smtp_server(settings)
     dkim_key = None
     if smtp.dkim_key_file is not None:
         if not (smtp.dkim_selector and smtp.dkim_domain):

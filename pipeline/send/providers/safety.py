@@ -25,6 +25,7 @@ def header_problem(message: OutgoingMessage) -> str | None:
         ("to_address", message.to_address),
         ("from_name", message.from_name),
         ("from_address", message.from_address),
+        ("envelope_from", message.envelope_from),
         ("reply_to", message.reply_to or ""),
     )
     for name, value in fields:

@@ -32,8 +32,10 @@ SIGNED_HEADERS = (
     b"Reply-To",
     b"List-Unsubscribe",
     b"List-Unsubscribe-Post",
+    b"X-Newsletter-Delivery",
 )
-"""Gmail's one-click unsubscribe needs both List-Unsubscribe headers under the signature."""
+"""Gmail's one-click unsubscribe needs both List-Unsubscribe headers under the signature;
+the delivery's token is signed too, so a returned copy shows it is as we sent it."""
 
 
 @dataclass(frozen=True)
@@ -91,7 +93,7 @@ class SmtpProvider:
 
     async def _send_checked(self, messages: Sequence[OutgoingMessage]) -> list[SendResult]:
         async with self._slots:
-            client = self._idle.pop() if self._idle else await self._connect()
+            client = self._idle.pop() if self._idle else await connect(self.server)
             results: list[SendResult] = []
             try:
                 for message in messages:
@@ -111,40 +113,13 @@ class SmtpProvider:
             self._idle.append(client)
             return results
 
-    async def _connect(self) -> aiosmtplib.SMTP:
-        server = self.server
-        client = aiosmtplib.SMTP(
-            hostname=server.host,
-            port=server.port,
-            username=server.username,
-            password=server.password if server.username else None,
-            use_tls=server.tls == "tls",
-            start_tls=server.tls == "starttls",
-            timeout=server.timeout_s,
-            tls_context=server.tls_context,
-        )
-        try:
-            await client.connect()
-        except aiosmtplib.SMTPAuthenticationError as exc:
-            raise PermanentProviderError(
-                f"{SERVICE}: login refused for {server.username!r} ({exc.code} {exc.message}); "
-                "check provider.smtp.username and NEWSLETTER_PROVIDER_TOKEN"
-            ) from exc
-        except aiosmtplib.SMTPResponseException as exc:
-            raise _classified(exc) from exc
-        except (aiosmtplib.SMTPException, OSError) as exc:
-            raise RetryableProviderError(
-                f"{SERVICE}: cannot connect to {server.host}:{server.port} ({exc})"
-            ) from exc
-        return client
-
     async def _send(self, client: aiosmtplib.SMTP, message: OutgoingMessage) -> SendResult:
         data = to_mime(message).as_bytes()
         if self.dkim_key is not None:
             data = self.dkim_key.sign(data)
         try:
             _refused, _reply = await client.sendmail(
-                message.from_address, [message.to_address], data
+                message.envelope_from, [message.to_address], data
             )
         except aiosmtplib.SMTPRecipientsRefused as exc:
             refusal = exc.recipients[0]
@@ -164,6 +139,34 @@ class SmtpProvider:
     async def close(self) -> None:
         while self._idle:
             await _quietly_close(self._idle.pop())
+
+
+async def connect(server: SmtpServer) -> aiosmtplib.SMTP:
+    """An open, logged-in connection; a refused login or a 5xx greeting is permanent."""
+    client = aiosmtplib.SMTP(
+        hostname=server.host,
+        port=server.port,
+        username=server.username,
+        password=server.password if server.username else None,
+        use_tls=server.tls == "tls",
+        start_tls=server.tls == "starttls",
+        timeout=server.timeout_s,
+        tls_context=server.tls_context,
+    )
+    try:
+        await client.connect()
+    except aiosmtplib.SMTPAuthenticationError as exc:
+        raise PermanentProviderError(
+            f"{SERVICE}: login refused for {server.username!r} ({exc.code} {exc.message}); "
+            "check provider.smtp.username and NEWSLETTER_PROVIDER_TOKEN"
+        ) from exc
+    except aiosmtplib.SMTPResponseException as exc:
+        raise _classified(exc) from exc
+    except (aiosmtplib.SMTPException, OSError) as exc:
+        raise RetryableProviderError(
+            f"{SERVICE}: cannot connect to {server.host}:{server.port} ({exc})"
+        ) from exc
+    return client
 
 
 def _classified(exc: aiosmtplib.SMTPResponseException) -> Exception:

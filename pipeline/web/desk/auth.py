@@ -280,6 +280,7 @@ def sign_in_mail(config: Config, address: str, url: str, locale: str) -> Outgoin
         ),
         values={},
         message_id=f"<desk.{key}@{site.sender.address.rpartition('@')[2]}>",
+        envelope_from=site.sender.address,  # no delivery to name; see send_confirmation
     )
 
 

@@ -54,7 +54,12 @@ async def _watch(context: WebContext, path: Path, every_s: float, wake: asyncio.
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(wake.wait(), timeout=every_s)
         wake.clear()
-        await run_in_threadpool(reload_editors, context, path)
+        try:
+            await run_in_threadpool(reload_editors, context, path)
+        except Exception:
+            # A failure nobody foresaw must not end the watching for the life of `serve`:
+            # the next signal or tick tries again, and the log says what went wrong.
+            log.exception("re-reading the editors' list from %s failed; trying again later", path)
 
 
 @contextlib.asynccontextmanager
