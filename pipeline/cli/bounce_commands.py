@@ -7,7 +7,7 @@ import asyncio
 import typer
 
 from pipeline.bounces.fetch import FetchReport, default_classifier, fetch_bounces
-from pipeline.cli.common import ConfigOption, keys_for, open_store, out, read_config
+from pipeline.cli.common import ConfigOption, keys_for, open_store, read_config
 from pipeline.config import Config
 from pipeline.errors import ConfigError, NewsletterError
 from pipeline.send.providers import smtp_server
@@ -117,11 +117,12 @@ def summary(report: FetchReport) -> str:
 
 
 def print_report(report: FetchReport) -> None:
-    out.print(summary(report), highlight=False)
+    """Unwrapped lines: each one to read or grep whole."""
+    typer.echo(summary(report))
     for action in report.actions:
-        out.print(f"  {action}", highlight=False)
+        typer.echo(f"  {action}")
     if report.pruned:
-        out.print(f"  the bytes of {report.pruned} old message(s) dropped (bounces.keep_days)")
+        typer.echo(f"  the bytes of {report.pruned} old message(s) dropped (bounces.keep_days)")
     for problem in report.problems:
         typer.echo(f"warning: {problem} (left in the mailbox for the next read)", err=True)
     if report.forwarding_off:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import email
 import email.policy
 import json
+import re
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from aiosmtpd.smtp import Envelope, Session
 
 from pipeline import db
 from pipeline.db import bounce_messages, deliveries, delivery_events
+from pipeline.tokens import make_delivery_token
 from subscribers import store, suppression
 from subscribers.schema import subscribers
 from tests.bounces.dovecot import Dovecot, MailUser
@@ -41,9 +43,11 @@ BODY_ADDRESSES = ("maria.fischer@example.net", "anna.schmidt@example.net")
 @dataclass
 class Sink:
     received: list[tuple[list[str], bytes]] = field(default_factory=list)
+    senders: list[str] = field(default_factory=list)
 
     async def handle_DATA(self, server: SMTPServer, session: Session, envelope: Envelope) -> str:
         self.received.append((list(envelope.rcpt_tos), envelope.original_content or b""))
+        self.senders.append(str(envelope.mail_from))
         return "250 2.0.0 Queued"
 
 
@@ -102,6 +106,12 @@ def sent_issue(ready_project: Project, dovecot: Dovecot, sink: tuple[Sink, int])
             ).all()
         )
     assert len(handler.received) == len(sent), "every reader's mail went over SMTP"
+    # The tokens the fixtures get below are the ones the send signed into each mail.
+    tokens = {make_delivery_token(TEST_SECRET_KEY, delivery_id) for delivery_id in sent.values()}
+    assert {sender.partition("+")[2].partition("@")[0] for sender in handler.senders} == tokens
+    for _rcpts, content in handler.received:
+        header = re.search(rb"^X-Newsletter-Delivery: (\w+)\r?$", content, re.MULTILINE)
+        assert header is not None and header.group(1).decode() in tokens
     names = sorted(EXPECTED)
     by_fixture = {
         name: (f"reader{n}@example.org", sent[f"reader{n}@example.org"])
@@ -118,6 +128,7 @@ def sent_issue(ready_project: Project, dovecot: Dovecot, sink: tuple[Sink, int])
         )
         dovecot.append(user, appended[name])
     handler.received.clear()
+    handler.senders.clear()
     return SentIssue(ready_project, user, handler, appended, by_fixture)
 
 
