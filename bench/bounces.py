@@ -48,10 +48,12 @@ def _project(root: Path, server: Dovecot, user: MailUser, protocol: str, name: s
 def _fill(config_path: Path, server: Dovecot, user: MailUser, count: int) -> None:
     engine = db.make_engine(load_config(config_path).database.url)
     db.upgrade(engine)
+    bounces = []
     for number in range(count):
         sent = reader_with_delivery(engine, f"r{number}@example.org")
         token = make_delivery_token(KEY, sent.delivery_id)
-        server.append(user, dsn(token, f"r{number}@example.org", "5.1.1", "550 user unknown"))
+        bounces.append(dsn(token, f"r{number}@example.org", "5.1.1", "550 user unknown"))
+    server.append(user, *bounces)
     engine.dispose()
 
 

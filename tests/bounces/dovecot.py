@@ -74,11 +74,13 @@ class Dovecot:
         client.login(user.username, user.password)
         return client
 
-    def append(self, user: MailUser, raw: bytes, folder: str = "INBOX") -> None:
+    def append(self, user: MailUser, *raws: bytes, folder: str = "INBOX") -> None:
+        """Put the messages in, in one session, unread (no flags), as a delivery would."""
         client = self.imap(user)
         try:
-            status, detail = client.append(folder, "", None, raw)
-            assert status == "OK", detail
+            for raw in raws:
+                status, detail = client.append(folder, "", None, raw)
+                assert status == "OK", detail
         finally:
             client.logout()
 

@@ -25,11 +25,13 @@ def test_two_readers_at_once_apply_each_message_once(
     project.run("db", "upgrade")
     engine = project.engine()
     expected: set[int] = set()
+    bounces = []
     for n in range(BOUNCES):
         sent = reader_with_delivery(engine, f"leser{n}@example.org")
         token = make_delivery_token(TEST_SECRET_KEY, sent.delivery_id)
-        dovecot.append(user, dsn(token, f"leser{n}@example.org", "4.2.2", "452 mailbox full"))
+        bounces.append(dsn(token, f"leser{n}@example.org", "4.2.2", "452 mailbox full"))
         expected.add(sent.delivery_id)
+    dovecot.append(user, *bounces)
     environment = command_environment(
         {"NEWSLETTER_SECRET_KEY": TEST_SECRET_KEY, "NEWSLETTER_BOUNCE_PASSWORD": user.password}
     )
