@@ -34,6 +34,9 @@ from pipeline.errors import MailboxError
 
 Destination = Literal["processed", "unrecognised", "kept"]
 TIMEOUT_S = 30.0
+# poplib refuses a line over 2048 bytes ("line too long") and loses the session with it;
+# a bounce returning an HTML mail has longer ones. imaplib allows 1,000,000: so does this.
+poplib._MAXLINE = 1_000_000  # type: ignore[attr-defined]
 
 
 class MailboxReader(Protocol):

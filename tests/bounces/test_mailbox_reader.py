@@ -24,6 +24,7 @@ BOUNCE = (
     b"\r\n"
     b"..a line that starts with a dot (POP3 stuffs it) and trailing spaces  \r\n"
     b"\xe4 8-bit byte kept\r\n"
+    b"<p>" + b"a long HTML line, as returned mails have them " * 200 + b"</p>\r\n"
 )
 REPLY = (
     b"From: Anna <anna@example.com>\r\nTo: bounces@example.org\r\nSubject: Re: Ausgabe 1\r\n"
