@@ -124,6 +124,7 @@ def _print_issues(records: list[IssueRecord]) -> None:
         "pending",
         "failed",
         "bounced",
+        "blocked",
         "unsettled",
         "per s",
         title="Last issues",
@@ -138,6 +139,7 @@ def _print_issues(records: list[IssueRecord]) -> None:
             str(d.get("pending", 0) + d.get("sending", 0)),
             str(d.get("failed", 0)),
             str(record.bounced),
+            str(record.blocked),
             str(d.get("unsettled", 0)),
             "" if rate is None else f"{rate:,.0f}",
         )

@@ -204,7 +204,11 @@ def test_every_bounce_fixture_ends_its_reader_in_the_right_state(
 def test_status_and_subscribers_show_tell_what_the_mailbox_did(sent_issue: SentIssue) -> None:
     _fetch(sent_issue)
     project = sent_issue.project
-    status = json.loads(project.run("status", "--json").stdout)["bounces"]
+    report = json.loads(project.run("status", "--json").stdout)
+    [issue] = report["issues"]
+    assert issue["blocked"] == sum(1 for kind in EXPECTED.values() if kind == "block")
+    assert issue["bounced"] == sum(1 for k in EXPECTED.values() if k in ("hard", "complaint"))
+    status = report["bounces"]
     assert status["state"] == "ok" and status["last_error"] is None
     assert status["counts"]["hard"] == sum(1 for kind in EXPECTED.values() if kind == "hard")
     assert status["unrecognised"] == sum(1 for k in EXPECTED.values() if k == "unrecognised")
