@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 LOCK := requirements.lock
 PRISM := .tools/prism/node_modules/.bin/prism
 
-.PHONY: demo test test-full corpus lint typecheck screenshots chromium messages lock clean
+.PHONY: demo test test-full corpus lint typecheck screenshots chromium dovecot messages lock clean
 
 # Every dependency at the version and hashes of requirements.lock, then the project itself.
 # -qq: pip's own warnings about this machine's package mirrors are not the demo's output.
@@ -47,11 +47,11 @@ $(PRISM): tests/prism/package.json tests/prism/package-lock.json
 	cd .tools/prism && npm ci --ignore-scripts --no-audit --no-fund
 	touch $(PRISM)
 
-test: lint typecheck chromium $(PRISM) corpus
+test: lint typecheck chromium dovecot $(PRISM) corpus
 	$(BIN)/pytest
 
 # The same, with the fast feed path checked against all of feedparser's corpus, not a sample.
-test-full: lint typecheck chromium $(PRISM) corpus
+test-full: lint typecheck chromium dovecot $(PRISM) corpus
 	CORPUS_FULL=1 $(BIN)/pytest
 
 # feedparser's own test corpus (from its sdist on PyPI) into .tools/, for tests/collect/test_fast_feed.py.
@@ -61,6 +61,11 @@ corpus: $(STAMP)
 # Headless Chromium: the layout and sign-up form tests, and the screenshots.
 chromium:
 	@test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium)
+
+# Dovecot (IMAP and POP3): the bounce mailbox tests start one of their own (tests/bounces).
+dovecot:
+	@test -x /usr/sbin/dovecot -a -e /usr/lib/dovecot/imap -a -e /usr/lib/dovecot/pop3 || \
+		(apt-get update && apt-get install -y dovecot-imapd dovecot-pop3d)
 
 screenshots: $(STAMP) chromium
 	$(BIN)/python scripts/screenshots.py

@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
 
 __all__ = [
+    "bounce_mailboxes",
+    "bounce_messages",
     "deliveries",
     "delivery_events",
     "feeds",
@@ -411,4 +413,50 @@ rate_limit_buckets = sa.Table(
     sa.Column("tokens", sa.Float, nullable=False),
     sa.Column("refilled_at", sa.Float, nullable=False),
     sa.Index("ix_rate_limit_buckets_refilled", "limit_name", "refilled_at"),
+)
+
+# Every message read from the bounce mailbox, once: the row is its claim, inserted in the
+# transaction that applies its verdict, so two readers of one mailbox never apply a
+# message twice. Keyed by the mailbox, the message's UID (IMAP, `uidvalidity/uid`) or
+# UIDL (POP3), and its Message-ID (or a hash of its bytes when it has none).
+bounce_messages = sa.Table(
+    "bounce_messages",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("mailbox", sa.String(400), nullable=False),
+    sa.Column("claim_key", sa.String(300), nullable=False),
+    sa.Column("uid", sa.String(100), nullable=False),
+    sa.Column("received_at", UtcDateTime(), nullable=False),
+    sa.Column("processed_at", UtcDateTime(), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column(
+        "delivery_id",
+        sa.Integer,
+        # An erased reader's deliveries go, and the mails that came back about them.
+        sa.ForeignKey("deliveries.id", ondelete="CASCADE"),
+        index=True,
+    ),
+    sa.Column("status", sa.String(16)),
+    sa.Column("diagnostic", sa.Text, nullable=False, server_default=""),
+    sa.Column("detector", sa.String(64), nullable=False, server_default=""),
+    # Where the message went: `processed`, `unrecognised` (named no delivery of ours), or
+    # `kept` (a reply left unread in the folder).
+    sa.Column("filed", sa.String(16), nullable=False),
+    sa.Column("action", sa.Text, nullable=False, server_default=""),
+    # The message as it came; set to NULL after `bounces.keep_days`.
+    sa.Column("raw", sa.LargeBinary),
+    sa.Column("notes", sa.Text, nullable=False, server_default=""),
+    sa.UniqueConstraint("mailbox", "uid", "claim_key", name="uq_bounce_messages_claim"),
+    sa.Index("ix_bounce_messages_processed_at", "processed_at"),
+)
+
+# The bounce mailbox's health for `status`: when it was last read, and the last error.
+bounce_mailboxes = sa.Table(
+    "bounce_mailboxes",
+    metadata,
+    sa.Column("mailbox", sa.String(400), primary_key=True),
+    sa.Column("last_read_at", UtcDateTime()),
+    sa.Column("last_success_at", UtcDateTime()),
+    sa.Column("last_error", sa.Text),
+    sa.Column("last_error_at", UtcDateTime()),
 )

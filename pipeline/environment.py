@@ -51,3 +51,17 @@ def signing_keys(*, development: bool) -> SigningKeys:
 
 def provider_token() -> str | None:
     return os.environ.get("NEWSLETTER_PROVIDER_TOKEN") or None
+
+
+BOUNCE_PASSWORD = "NEWSLETTER_BOUNCE_PASSWORD"  # noqa: S105 (the variable's name)
+
+
+def bounce_password() -> str:
+    """The bounce mailbox's password; a ConfigError naming the variable when unset."""
+    password = os.environ.get(BOUNCE_PASSWORD, "")
+    if not password:
+        raise ConfigError(
+            f"{BOUNCE_PASSWORD} is not set: bounces.mailbox needs the mailbox's password "
+            "(it is never read from config.yaml)"
+        )
+    return password

@@ -12,6 +12,7 @@
      │    ├── RetryableProviderError   try again later (429, 5xx, timeouts)
      │    └── PermanentProviderError   stop the send (bad credentials, rejected content)
      ├── SendRefused          a send cannot start now (an unfinished issue, nothing new)
+ ├── MailboxError         the bounce mailbox cannot be reached or read (names the server)
      └── SchemaOutOfDate      the database needs `newsletter db upgrade`
 
 The CLI turns each into one line on stderr and a non-zero exit code; nothing else
@@ -85,6 +86,10 @@ class PermanentProviderError(ProviderError):
 
 
 class SendRefused(NewsletterError):
+    pass
+
+
+class MailboxError(NewsletterError):
     pass
 
 

@@ -85,6 +85,8 @@ def _plain_rows(rows: Sequence[sa.Row[Any]]) -> list[dict[str, object]]:
 
 
 def _plain(value: object) -> object:
+    if isinstance(value, bytes):  # a bounce message as it came back: the person's mail
+        return value.decode("utf-8", errors="replace")
     return value.isoformat() if isinstance(value, datetime) else value
 
 

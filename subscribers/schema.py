@@ -58,6 +58,7 @@ subscribers = sa.Table(
     sa.Column("consent_text_version", sa.String(40)),
     sa.Column("consent_ip", sa.String(45)),
     sa.Column("email_hash", sa.String(64), index=True),
+    # Soft bounces within `soft_bounce_days` as of the last one (soft_bounce_events has each).
     sa.Column("soft_bounces", sa.Integer, nullable=False, server_default="0"),
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.Column("updated_at", UtcDateTime(), nullable=False),
@@ -79,6 +80,22 @@ subscriber_events = sa.Table(
     sa.Column("at", UtcDateTime(), nullable=False),
     sa.Column("state", sa.String(16), nullable=False),
     sa.Column("cause", sa.String(400), nullable=False),
+)
+
+# Each soft bounce of a reader and when it came: `subscriptions.soft_bounce_limit` counts
+# those within `soft_bounce_days`, whether a webhook or the bounce mailbox reported them.
+soft_bounce_events = sa.Table(
+    "soft_bounce_events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "subscriber_id",
+        sa.Integer,
+        sa.ForeignKey("subscribers.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("at", UtcDateTime(), nullable=False),
+    sa.Index("ix_soft_bounce_events_subscriber_at", "subscriber_id", "at"),
 )
 
 # The addresses that must never be mailed again, kept only as salted hashes so that an

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
 from subscribers import suppression
 from subscribers.addresses import normalise_address
-from subscribers.schema import subscriber_events, subscribers, suppressions
+from subscribers.schema import soft_bounce_events, subscriber_events, subscribers, suppressions
 
 CONSENT_SOURCES = ("form", "import", "admin")
 
@@ -180,25 +180,30 @@ def active_ids() -> sa.Select[tuple[int]]:
     )
 
 
+DEFAULT_SOFT_BOUNCE_WINDOW = timedelta(days=30)
+
+
 def record_bounce(
-    connection: sa.Connection, email: str, kind: str, cause: str, soft_bounce_limit: int
+    connection: sa.Connection,
+    email: str,
+    kind: str,
+    cause: str,
+    soft_bounce_limit: int,
+    soft_bounce_window: timedelta = DEFAULT_SOFT_BOUNCE_WINDOW,
 ) -> str | None:
     """Apply a bounce or complaint reported by the mail service; returns the new state.
 
     Hard bounces and complaints suppress the address at once, known or not; soft bounces
-    are counted and suppress once `soft_bounce_limit` is reached.
+    are counted and suppress once `soft_bounce_limit` of them came within
+    `soft_bounce_window` (older ones no longer count: a full mailbox last spring says
+    nothing about the address today).
     """
     address = normalise_address(email)
     found = find(connection, address)
     if kind == "soft":
         if found is None:
             return None
-        count: int = connection.execute(
-            sa.update(subscribers)
-            .where(subscribers.c.id == found.id)
-            .values(soft_bounces=subscribers.c.soft_bounces + 1)
-            .returning(subscribers.c.soft_bounces)
-        ).scalar_one()
+        count = _count_soft_bounce(connection, found.id, soft_bounce_window)
         if count < soft_bounce_limit:
             log_event(connection, found.id, found.state, f"soft bounce {count}: {cause}")
             return found.state
@@ -213,6 +218,22 @@ def record_bounce(
         return None
     set_state(connection, found.id, state, cause)
     return state
+
+
+def _count_soft_bounce(connection: sa.Connection, subscriber_id: int, window: timedelta) -> int:
+    """Note one soft bounce now; returns how many came within the window, this one too."""
+    moment = _now()
+    connection.execute(sa.insert(soft_bounce_events).values(subscriber_id=subscriber_id, at=moment))
+    count: int = connection.execute(
+        sa.select(sa.func.count()).where(
+            soft_bounce_events.c.subscriber_id == subscriber_id,
+            soft_bounce_events.c.at > moment - window,
+        )
+    ).scalar_one()
+    connection.execute(
+        sa.update(subscribers).where(subscribers.c.id == subscriber_id).values(soft_bounces=count)
+    )
+    return count
 
 
 def history(connection: sa.Connection, subscriber_id: int) -> list[dict[str, str]]:

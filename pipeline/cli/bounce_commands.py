@@ -1,4 +1,4 @@
-"""`newsletter bounces ...`: the bounce address of SMTP senders."""
+"""`newsletter bounces ...`: the bounce address of SMTP senders, and its mailbox."""
 
 from __future__ import annotations
 
@@ -6,14 +6,16 @@ import asyncio
 
 import typer
 
-from pipeline.cli.common import ConfigOption, read_config
+from pipeline.bounces.fetch import FetchReport, default_classifier, fetch_bounces
+from pipeline.cli.common import ConfigOption, keys_for, open_store, read_config
 from pipeline.config import Config
 from pipeline.errors import ConfigError, NewsletterError
 from pipeline.send.providers import smtp_server
 from pipeline.send.verp_probe import SenderAnswer, VerpProbe, probe_verp
 
 bounces_app = typer.Typer(
-    help="The bounce address: check the relay takes it.", no_args_is_help=True
+    help="The bounce address (check the relay takes it) and its mailbox (fetch).",
+    no_args_is_help=True,
 )
 
 
@@ -91,3 +93,37 @@ def verdict(probe: VerpProbe, *, relay: str, verp: bool) -> list[str]:
 
 def _refusal(answer: SenderAnswer) -> str:
     return f"{answer.refused_at}: {answer.reply}"
+
+
+@bounces_app.command("fetch")
+def bounces_fetch(config: ConfigOption = None) -> None:
+    """Read the bounce mailbox once (the daemon does it on `schedule.bounces`)."""
+    settings, engine = open_store(config)
+    report = fetch_bounces(settings, engine, keys_for(settings), default_classifier())
+    print_report(report)
+
+
+def summary(report: FetchReport) -> str:
+    """One line: counts by kind, unrecognised, what was filed again."""
+    new = sum(report.counts.values())
+    kinds = ", ".join(f"{count} {kind}" for kind, count in sorted(report.counts.items()))
+    line = f"{report.mailbox}: {new} new message(s)" + (f" ({kinds})" if kinds else "")
+    line += f"; {report.unrecognised} unrecognised"
+    if report.kept:
+        line += f"; {report.kept} repl{'y' if report.kept == 1 else 'ies'} left unread"
+    if report.refiled:
+        line += f"; {report.refiled} read before, filed now"
+    return line
+
+
+def print_report(report: FetchReport) -> None:
+    """Unwrapped lines: each one to read or grep whole."""
+    typer.echo(summary(report))
+    for action in report.actions:
+        typer.echo(f"  {action}")
+    if report.pruned:
+        typer.echo(f"  the bytes of {report.pruned} old message(s) dropped (bounces.keep_days)")
+    for problem in report.problems:
+        typer.echo(f"warning: {problem} (left in the mailbox for the next read)", err=True)
+    if report.forwarding_off:
+        typer.echo(f"warning: {report.forwarding_off}", err=True)

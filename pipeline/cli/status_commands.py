@@ -14,6 +14,8 @@ import sqlalchemy as sa
 import typer
 from rich.table import Table
 
+from pipeline.bounces.mailbox import mailbox_name
+from pipeline.bounces.records import mailbox_health
 from pipeline.cli.common import ConfigOption, JsonOption, open_store, out
 from pipeline.collect.health import feed_health
 from pipeline.config import Config
@@ -72,6 +74,25 @@ def workers_section(connection: sa.Connection) -> list[dict[str, Any]]:
     ]
 
 
+def bounces_section(config: Config, connection: sa.Connection) -> dict[str, Any] | None:
+    """The bounce mailbox's health, when there is one: last read, counts, last error."""
+    if config.bounces.mailbox is None:
+        return None
+    return mailbox_health(connection, mailbox_name(config.bounces.mailbox)).as_json()
+
+
+def _print_bounces(section: dict[str, Any] | None) -> None:
+    if section is None:
+        return
+    last = (section["last_read_at"] or "never")[:16].replace("T", " ")
+    counts = ", ".join(f"{n} {kind}" for kind, n in section["counts"].items()) or "none yet"
+    out.print(f"Bounce mailbox {section['mailbox']}: {section['state']}, last read {last}")
+    out.print(f"  messages: {counts}; {section['unrecognised']} unrecognised", highlight=False)
+    if section["state"] == "failing":
+        when = section["last_error_at"][:16].replace("T", " ")
+        out.print(f"  last error ({when}): {section['last_error']}", highlight=False)
+
+
 def _print_sources(rows: list[dict[str, Any]]) -> None:
     table = Table(
         "feed", "state", "last success", "failures", "items", "last error", title="Sources"
@@ -103,6 +124,7 @@ def _print_issues(records: list[IssueRecord]) -> None:
         "pending",
         "failed",
         "bounced",
+        "blocked",
         "unsettled",
         "per s",
         title="Last issues",
@@ -117,6 +139,7 @@ def _print_issues(records: list[IssueRecord]) -> None:
             str(d.get("pending", 0) + d.get("sending", 0)),
             str(d.get("failed", 0)),
             str(record.bounced),
+            str(record.blocked),
             str(d.get("unsettled", 0)),
             "" if rate is None else f"{rate:,.0f}",
         )
@@ -142,7 +165,8 @@ def _print_schedule(overview: SchedulerOverview, workers: list[dict[str, Any]]) 
 
 
 def status(config: ConfigOption = None, as_json: JsonOption = False) -> None:
-    """Sources' health, the queue, the last issues, the schedule and the workers."""
+    """Sources' health, the queue, the last issues, the schedule, the workers and the
+    bounce mailbox."""
     settings, engine = open_store(config)
     with engine.connect() as connection:
         sources = sources_section(settings, connection)
@@ -150,6 +174,7 @@ def status(config: ConfigOption = None, as_json: JsonOption = False) -> None:
         issues = last_issues(connection)
         schedule = scheduler_overview(connection)
         workers = workers_section(connection)
+        bounces = bounces_section(settings, connection)
     if as_json:
         report = {
             "sources": sources,
@@ -157,6 +182,7 @@ def status(config: ConfigOption = None, as_json: JsonOption = False) -> None:
             "issues": [record.as_json() for record in issues],
             "schedule": schedule.as_json(),
             "workers": workers,
+            "bounces": bounces,
         }
         typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
         return
@@ -164,3 +190,4 @@ def status(config: ConfigOption = None, as_json: JsonOption = False) -> None:
     _print_queue(queue)
     _print_issues(issues)
     _print_schedule(schedule, workers)
+    _print_bounces(bounces)

@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from pipeline.bounces.records import last_bounce
 from pipeline.cli.common import ConfigOption, JsonOption, open_store, out
 from pipeline.errors import NewsletterError
 from pipeline.files import open_private
@@ -122,6 +123,66 @@ def subscribers_add(
             consent=consent,
         )
     out.print(f"Added {address} as an active subscriber.")
+
+
+@subscribers_app.command("show")
+def subscribers_show(
+    email: Annotated[str, typer.Argument(help="The address to look up.")],
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """One subscriber: state, history, and the bounce that suppressed them."""
+    _settings, engine = open_store(config)
+    address = _address(email)
+    with engine.connect() as connection:
+        found = store.find(connection, address)
+        if found is None:
+            reason = suppression.reason_for(connection, address)
+            listed = "" if reason is None else f" (its address is suppressed: {reason})"
+            raise NewsletterError(f"{address} is not in the store{listed}")
+        history = store.history(connection, found.id)
+        suppressed = suppression.reason_for(connection, address)
+        bounce = last_bounce(connection, found.id)
+    record = {
+        "email": found.email,
+        "name": found.name,
+        "locale": found.locale,
+        "topics": list(found.topics),
+        "state": found.state,
+        "suppressed": suppressed,
+        "history": history,
+        "last_bounce": None
+        if bounce is None
+        else {
+            "kind": bounce.kind,
+            "source": bounce.source,
+            "status": bounce.status,
+            "diagnostic": bounce.diagnostic,
+            "at": bounce.at.isoformat(),
+            "issue": bounce.issue,
+        },
+    }
+    if as_json:
+        typer.echo(json.dumps(record, ensure_ascii=False, indent=2))
+        return
+    out.print(f"{found.email}: {found.state}", highlight=False)
+    if found.name:
+        out.print(f"  name: {found.name}", highlight=False)
+    out.print(f"  locale: {found.locale}; topics: {', '.join(found.topics) or 'none'}")
+    if suppressed is not None:
+        out.print(f"  suppressed: {suppressed}")
+    if bounce is not None:
+        label = "suppressed by" if found.state in ("bounced", "complained") else "last bounce"
+        status = f" {bounce.status}" if bounce.status else ""
+        out.print(
+            f"  {label}: {bounce.kind}{status} from {bounce.source}, issue {bounce.issue}, "
+            f"{bounce.at.isoformat(timespec='minutes')}: {bounce.diagnostic}",
+            highlight=False,
+        )
+    table = Table("at", "state", "cause", title="History")
+    for line in history:
+        table.add_row(line["at"][:16].replace("T", " "), line["state"], line["cause"])
+    out.print(table)
 
 
 @subscribers_app.command("remove")

@@ -7,7 +7,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from pipeline.db import deliveries, issues
+from pipeline.db import deliveries, delivery_events, issues
 from subscribers.schema import subscribers
 
 
@@ -21,6 +21,8 @@ class IssueRecord:
     deliveries: dict[str, int]
     bounced: int
     """Sent to readers whose address has since bounced or complained."""
+    blocked: int = 0
+    """Deliveries refused by policy (5.7.x, spam, reputation): our mail, not the address."""
 
     @property
     def per_second(self) -> float | None:
@@ -39,6 +41,7 @@ class IssueRecord:
             "finished_at": None if self.finished_at is None else self.finished_at.isoformat(),
             "deliveries": self.deliveries,
             "bounced": self.bounced,
+            "blocked": self.blocked,
             "per_second": self.per_second,
         }
 
@@ -67,6 +70,17 @@ def last_issues(connection: sa.Connection, limit: int = 5) -> list[IssueRecord]:
                 .group_by(deliveries.c.issue_id)
             ).all()
         )
+    blocked: dict[int, int] = dict.fromkeys(counts, 0)
+    if counts:
+        blocked |= {
+            issue_id: count
+            for issue_id, count in connection.execute(
+                sa.select(deliveries.c.issue_id, sa.func.count(sa.distinct(deliveries.c.id)))
+                .join(delivery_events, delivery_events.c.delivery_id == deliveries.c.id)
+                .where(deliveries.c.issue_id.in_(counts), delivery_events.c.kind == "block")
+                .group_by(deliveries.c.issue_id)
+            )
+        }
     return [
         IssueRecord(
             row.number,
@@ -76,6 +90,7 @@ def last_issues(connection: sa.Connection, limit: int = 5) -> list[IssueRecord]:
             row.finished_at,
             counts[row.id],
             bounced[row.id],
+            blocked[row.id],
         )
         for row in rows
     ]

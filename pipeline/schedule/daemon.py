@@ -65,8 +65,8 @@ def plan_jobs(
     engine: sa.Engine,
     at: datetime,
 ) -> dict[str, str]:
-    """Add the collect and send jobs to a scheduler not yet started; returns for each job
-    `now`, `scheduled` or `missed`.
+    """Add the collect and send jobs (and reading the bounce mailbox, when there is one)
+    to a scheduler not yet started; returns for each job `now`, `scheduled` or `missed`.
 
     A missed collect simply runs now. A missed send runs now only within
     `schedule.send_grace_minutes`; later than that it is skipped and reported, because a
@@ -98,6 +98,16 @@ def plan_jobs(
         misfire_grace_time=max(1, int(grace.total_seconds())),
         **({"next_run_time": at} if plan["send"] == "now" else {}),
     )
+    if config.bounces.mailbox is not None:
+        scheduler.add_job(
+            jobs.bounces_job,
+            cron_trigger(config.schedule.bounces, config.site.timezone),
+            id="bounces",
+            args=args,
+            replace_existing=True,
+            misfire_grace_time=None,
+        )
+        plan["bounces"] = "scheduled"
     return plan
 
 

@@ -10,10 +10,12 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from pipeline import db
+from pipeline.bounces.fetch import default_classifier, fetch_bounces
 from pipeline.collect import collect
 from pipeline.config import Config, load_config
 from pipeline.db import schedule_events
 from pipeline.environment import signing_keys
+from pipeline.errors import ConfigError, MailboxError
 from pipeline.issue.build import NothingToSend, build_issue, unfinished_issue
 from pipeline.send.dispatcher import deliver
 from pipeline.send.providers import make_provider
@@ -107,3 +109,22 @@ def _deliver(
         detail += f", {summary.unsettled} unsettled after a crash"
     record_event(engine, job, "sent", detail)
     log.info("%s: %s", job, detail)
+
+
+def bounces_job(config_path: str) -> None:
+    """Read the bounce mailbox. A mailbox that cannot be reached is a failed run with its
+    reason (for `status`), never an error that touches the other jobs."""
+    config, engine = _open(config_path)
+    if config.bounces.mailbox is None:  # a job stored while it was set; it is unset now
+        return
+    try:
+        keys = signing_keys(development=DEVELOPMENT_SITE.is_set())
+        report = fetch_bounces(config, engine, keys, default_classifier())
+    except (MailboxError, ConfigError) as exc:
+        record_event(engine, "bounces", "failed", str(exc))
+        log.error("bounces: %s", exc)
+        return
+    kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(report.counts.items())) or "nothing new"
+    detail = f"{kinds}; {report.unrecognised} unrecognised"
+    record_event(engine, "bounces", "ok", detail)
+    log.info("bounces: %s", detail)

@@ -13,11 +13,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from pipeline.render.i18n import translations
-from pipeline.send.ledger import cancel_pending_deliveries
+from pipeline.send.reader_changes import unsubscribe as unsubscribe_reader
 from pipeline.tokens import InvalidToken, read_token
 from pipeline.web.context import WebContext, context_of
 from pipeline.web.pages import invalid_link, message_page, page_locale, render_page
-from subscribers import store
 
 ONE_CLICK = "One-Click"
 
@@ -65,11 +64,7 @@ async def unsubscribe(request: Request) -> Response:
 
 def _unsubscribe(context: WebContext, subscriber_id: int) -> None:
     with context.engine.begin() as connection:
-        subscriber = store.get(connection, subscriber_id)
-        if subscriber is None or subscriber.state not in ("active", "pending"):
-            return
-        store.set_state(connection, subscriber_id, "unsubscribed", "unsubscribe link")
-        cancel_pending_deliveries(connection, subscriber_id)
+        unsubscribe_reader(connection, subscriber_id, "unsubscribe link")
 
 
 routes = [

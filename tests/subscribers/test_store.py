@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from subscribers import gdpr, import_csv, store, suppression
 from subscribers.csv_export import export_csv
-from subscribers.schema import subscriber_events, subscribers, suppressions
+from subscribers.schema import soft_bounce_events, subscriber_events, subscribers, suppressions
 
 CONSENT = store.Consent("admin", "tests", datetime(2026, 1, 5, tzinfo=UTC))
 TOPICS = ["netzwerk", "veranstaltungen", "partner"]
@@ -77,6 +77,28 @@ def test_soft_bounces_are_counted_until_the_limit(engine: sa.Engine) -> None:
             store.record_bounce(connection, "voll@example.org", "soft", "452 full", 2) == "bounced"
         )
         assert suppression.reason_for(connection, "voll@example.org") == "soft_bounces"
+
+
+def test_soft_bounces_older_than_the_window_no_longer_count(engine: sa.Engine) -> None:
+    """A full mailbox last spring says nothing of today: with a limit of 2 within 30 days,
+    one soft bounce 31 days ago and one now suppress nobody; a second within the window does."""
+    reader = _add(engine, "voll@example.org")
+    window = timedelta(days=30)
+    with engine.begin() as connection:
+        connection.execute(
+            sa.insert(soft_bounce_events).values(
+                subscriber_id=reader.id, at=datetime.now(UTC) - timedelta(days=31)
+            )
+        )
+        state = store.record_bounce(connection, "voll@example.org", "soft", "452 full", 2, window)
+        assert state == "active"
+    with engine.begin() as connection:
+        state = store.record_bounce(connection, "voll@example.org", "soft", "452 full", 2, window)
+        assert state == "bounced"
+        count = connection.execute(
+            sa.select(subscribers.c.soft_bounces).where(subscribers.c.id == reader.id)
+        ).scalar_one()
+    assert count == 2, "the counter is the soft bounces within the window"
 
 
 def test_suppression_keeps_only_a_salted_hash(engine: sa.Engine) -> None:

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from pipeline.db import webhook_events, webhook_tokens
 from pipeline.send.events import find_delivery, record_event
-from pipeline.send.ledger import cancel_pending_deliveries
+from pipeline.send.reader_changes import SoftBounceRule, bounce_reported
 from pipeline.web.context import WebContext
 from pipeline.web.webhooks.common import (
     EVENT_IDS_KEPT,
@@ -26,7 +26,6 @@ from pipeline.web.webhooks.common import (
     SignedToken,
     Verified,
 )
-from subscribers import store
 from subscribers.addresses import InvalidAddress
 
 log = logging.getLogger(__name__)
@@ -64,13 +63,10 @@ def apply_event(
 ) -> bool:
     if not first_delivery(connection, provider, event, at):
         return False
-    limit = context.config.subscriptions.soft_bounce_limit
-    state = store.record_bounce(connection, event.email, event.kind, event.detail, limit)
-    found = store.find(connection, event.email)
+    rule = SoftBounceRule.of(context.config.subscriptions)
+    found, _state = bounce_reported(connection, event.email, event.kind, event.detail, rule)
     if found is None:
         return True
-    if state in ("bounced", "complained"):
-        cancel_pending_deliveries(connection, found.id)
     delivery_id = find_delivery(connection, found.id, event.delivery_key, event.message_id)
     if delivery_id is not None:
         record_event(connection, delivery_id, provider, event.kind, event.detail, at)
