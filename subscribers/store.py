@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -34,6 +34,17 @@ class Consent:
     """Which version of the sign-up form's consent text the person agreed to."""
     ip: str | None = None
     """The address the form was sent from (form sign-ups only)."""
+
+
+@dataclass(frozen=True, slots=True)
+class NewSubscriber:
+    """A subscriber to add, its address in normal form (see `add_many`)."""
+
+    email: str
+    name: str
+    locale: str
+    topics: tuple[str, ...]
+    consent: Consent
 
 
 def _now() -> datetime:
@@ -101,6 +112,60 @@ def add(
     found = find(connection, email)
     assert found is not None
     return found
+
+
+def known_emails(connection: sa.Connection, normalised_emails: Collection[str]) -> set[str]:
+    """Those of the addresses (in normal form) that the store holds, in one query."""
+    if not normalised_emails:
+        return set()
+    found = connection.execute(
+        sa.select(subscribers.c.email).where(subscribers.c.email.in_(list(normalised_emails)))
+    )
+    return set(found.scalars())
+
+
+def add_many(
+    connection: sa.Connection, new: Sequence[NewSubscriber], *, state: str, key: str
+) -> None:
+    """Insert many subscribers in two statements, each with the history line `add` writes.
+
+    `key` is the store's salt (`suppression.salt`). The caller checks that no address is
+    known and none is suppressed under either of its hashes: so, unlike `add`, no entry
+    of the suppression list needs adopting.
+    """
+    if not new:
+        return
+    moment = _now()
+    connection.execute(
+        sa.insert(subscribers),
+        [
+            {
+                "email": person.email,
+                "email_hash": suppression.digest(key, person.email),
+                "name": person.name,
+                "locale": person.locale,
+                "topics": list(person.topics),
+                "state": state,
+                "created_at": moment,
+                "updated_at": moment,
+                **_consent_columns(person.consent),
+            }
+            for person in new
+        ],
+    )
+    # The history lines are made in the database, from the rows just written.
+    cause = sa.literal("added (") + subscribers.c.consent_source + ": "
+    connection.execute(
+        sa.insert(subscriber_events).from_select(
+            ["subscriber_id", "at", "state", "cause"],
+            sa.select(
+                subscribers.c.id,
+                subscribers.c.created_at,
+                subscribers.c.state,
+                cause + subscribers.c.consent_detail + ")",
+            ).where(subscribers.c.email.in_([person.email for person in new])),
+        )
+    )
 
 
 def _consent_columns(consent: Consent) -> dict[str, object]:
