@@ -19,7 +19,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from subscribers import store, suppression
+from subscribers import bulk, store, suppression
 from subscribers.import_rows import ImportRow, RowProblem, read_chunks
 
 __all__ = ["ImportReport", "ReportedRow", "RowProblem", "import_csv"]
@@ -65,7 +65,8 @@ def import_csv(
     """
     report = ImportReport(path)
     chunks = read_chunks(path, topic_keys=topic_keys, consent_given_by=consent_given_by)
-    with engine.begin() if apply else engine.connect() as connection:
+    transaction = engine.begin() if apply else engine.connect()
+    with transaction as connection, bulk.roomy_cache(connection):
         key = suppression.salt(connection)
         for chunk in chunks:
             report.problems += chunk.problems

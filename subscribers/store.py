@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
-from subscribers import suppression
+from subscribers import bulk, suppression
 from subscribers.addresses import normalise_address
 from subscribers.schema import subscriber_events, subscribers, suppressions
 
@@ -114,14 +114,35 @@ def add(
     return found
 
 
-def known_emails(connection: sa.Connection, normalised_emails: Collection[str]) -> set[str]:
+def known_emails(connection: sa.Connection, normalised_emails: Sequence[str]) -> set[str]:
     """Those of the addresses (in normal form) that the store holds, in one query."""
     if not normalised_emails:
         return set()
+    dialect = connection.dialect.name
     found = connection.execute(
-        sa.select(subscribers.c.email).where(subscribers.c.email.in_(list(normalised_emails)))
+        sa.select(subscribers.c.email).where(
+            subscribers.c.email.in_(bulk.text_list(dialect, "emails"))
+        ),
+        bulk.text_list_params(dialect, "emails", normalised_emails),
     )
     return set(found.scalars())
+
+
+_ADDED_COLUMNS = (
+    "email",
+    "email_hash",
+    "name",
+    "locale",
+    "topics",
+    "state",
+    "created_at",
+    "updated_at",
+    "consent_at",
+    "consent_source",
+    "consent_detail",
+    "consent_text_version",
+    "consent_ip",
+)
 
 
 def add_many(
@@ -136,24 +157,31 @@ def add_many(
     if not new:
         return
     moment = _now()
-    connection.execute(
-        sa.insert(subscribers),
-        [
-            {
-                "email": person.email,
-                "email_hash": suppression.digest(key, person.email),
-                "name": person.name,
-                "locale": person.locale,
-                "topics": list(person.topics),
-                "state": state,
-                "created_at": moment,
-                "updated_at": moment,
-                **_consent_columns(person.consent),
-            }
+    bulk.insert_rows(
+        connection,
+        subscribers,
+        _ADDED_COLUMNS,
+        (
+            (
+                person.email,
+                suppression.digest(key, person.email),
+                person.name,
+                person.locale,
+                list(person.topics),
+                state,
+                moment,
+                moment,
+                person.consent.at,
+                person.consent.source,
+                person.consent.detail,
+                person.consent.text_version,
+                person.consent.ip,
+            )
             for person in new
-        ],
+        ),
     )
     # The history lines are made in the database, from the rows just written.
+    dialect = connection.dialect.name
     cause = sa.literal("added (") + subscribers.c.consent_source + ": "
     connection.execute(
         sa.insert(subscriber_events).from_select(
@@ -163,8 +191,9 @@ def add_many(
                 subscribers.c.created_at,
                 subscribers.c.state,
                 cause + subscribers.c.consent_detail + ")",
-            ).where(subscribers.c.email.in_([person.email for person in new])),
-        )
+            ).where(subscribers.c.email.in_(bulk.text_list(dialect, "emails"))),
+        ),
+        bulk.text_list_params(dialect, "emails", [person.email for person in new]),
     )
 
 

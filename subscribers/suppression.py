@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
+from subscribers import bulk
 from subscribers.addresses import legacy_spelling
 from subscribers.schema import store_salt, suppressions
 
@@ -83,10 +84,12 @@ def reasons_for(
             owners.setdefault(hashed, []).append(address)
     if not owners:
         return {}
+    dialect = connection.dialect.name
     listed = connection.execute(
         sa.select(suppressions.c.email_hash, suppressions.c.reason)
-        .where(suppressions.c.email_hash.in_(list(owners)))
-        .order_by(suppressions.c.at.desc())
+        .where(suppressions.c.email_hash.in_(bulk.text_list(dialect, "hashes")))
+        .order_by(suppressions.c.at.desc()),
+        bulk.text_list_params(dialect, "hashes", list(owners)),
     )
     reasons: dict[str, str] = {}
     for hashed, reason in listed:
