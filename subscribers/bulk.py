@@ -63,14 +63,9 @@ def insert_rows(
 ) -> None:
     """Insert `rows` (values in the order of `columns`) in the open transaction."""
     dialect = connection.dialect
-    processors = [
-        table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns
-    ]
+    converters = [_converter(table.c[name].type, dialect) for name in columns]
     converted = [
-        tuple(
-            value if value is None or process is None else process(value)
-            for value, process in zip(row, processors, strict=True)
-        )
+        tuple(convert(value) for value, convert in zip(row, converters, strict=True))
         for row in rows
     ]
     if not converted:
@@ -91,3 +86,23 @@ def insert_rows(
     marks = ", ".join("?" for _ in columns)
     statement = f"INSERT INTO {quote(table.name)} ({names}) VALUES ({marks})"  # noqa: S608
     connection.exec_driver_sql(statement, converted)
+
+
+def _converter(column_type: sa.types.TypeEngine[Any], dialect: sa.Dialect) -> Any:
+    """The column type's bind conversion, done once for each distinct value of a batch:
+    the moment every row of a batch shares, the few topic choices, the import's consent."""
+    process = column_type.dialect_impl(dialect).bind_processor(dialect)
+    if process is None:
+        return lambda value: value
+    done: dict[Any, Any] = {None: None}
+
+    def convert(value: Any) -> Any:
+        try:
+            return done[value]
+        except KeyError:
+            done[value] = converted = process(value)
+            return converted
+        except TypeError:  # not hashable (a list): converted each time
+            return process(value)
+
+    return convert

@@ -167,7 +167,7 @@ def add_many(
                 suppression.digest(key, person.email),
                 person.name,
                 person.locale,
-                list(person.topics),
+                person.topics,
                 state,
                 moment,
                 moment,
