@@ -25,8 +25,21 @@ then (an erased person's, whose address is gone) still match.
 
 from __future__ import annotations
 
+import functools
+import importlib
+
 import idna
 from email_validator import EmailNotValidError, validate_email
+
+# email-validator checks the domain of every address from scratch, three quarters of its
+# time per address (an import of 200,000 rows spends seconds on a few hundred domains).
+# That check is a pure function of the domain's text and returns a mapping the caller
+# only reads, so it is kept for the domains seen; a domain it refuses is checked again
+# each time (lru_cache keeps no exceptions), with the same error.
+_VALIDATOR = importlib.import_module("email_validator.validate_email")
+_VALIDATOR.validate_email_domain_name = functools.lru_cache(maxsize=4096)(  # type: ignore[attr-defined]
+    _VALIDATOR.validate_email_domain_name
+)
 
 ASCII_CAPITALS = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
@@ -52,7 +65,12 @@ def legacy_spelling(address: str) -> str:
     Only for matching suppression hashes made then; `address` is a normal form.
     """
     local, _, domain = address.rpartition("@")
-    return f"{local}@{idna.decode(domain)}".lower()
+    return f"{local}@{_u_label(domain)}".lower()
+
+
+@functools.lru_cache(maxsize=4096)
+def _u_label(domain: str) -> str:
+    return idna.decode(domain)
 
 
 def listed(address: str, addresses: list[str]) -> str | None:
@@ -75,7 +93,12 @@ def _parts(raw: str) -> tuple[str, str]:
         checked = validate_email(raw.strip(" \t"), check_deliverability=False)
         # The same A-label email-validator computes as `ascii_domain`, made here explicitly
         # with the idna package's IDNA 2008, so that no other IDNA can creep in.
-        domain = idna.encode(checked.domain, uts46=True, transitional=False).decode("ascii")
+        domain = _a_label(checked.domain)
     except (EmailNotValidError, idna.IDNAError, UnicodeError) as exc:
         raise InvalidAddress(str(exc) or "The email address is not valid.") from exc
     return checked.local_part, domain.lower()
+
+
+@functools.lru_cache(maxsize=4096)
+def _a_label(domain: str) -> str:
+    return idna.encode(domain, uts46=True, transitional=False).decode("ascii")

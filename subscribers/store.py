@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
-from subscribers import suppression
+from subscribers import bulk, suppression
 from subscribers.addresses import normalise_address
 from subscribers.schema import soft_bounce_events, subscriber_events, subscribers, suppressions
 
@@ -34,6 +34,17 @@ class Consent:
     """Which version of the sign-up form's consent text the person agreed to."""
     ip: str | None = None
     """The address the form was sent from (form sign-ups only)."""
+
+
+@dataclass(frozen=True, slots=True)
+class NewSubscriber:
+    """A subscriber to add, its address in normal form (see `add_many`)."""
+
+    email: str
+    name: str
+    locale: str
+    topics: tuple[str, ...]
+    consent: Consent
 
 
 def _now() -> datetime:
@@ -101,6 +112,89 @@ def add(
     found = find(connection, email)
     assert found is not None
     return found
+
+
+def known_emails(connection: sa.Connection, normalised_emails: Sequence[str]) -> set[str]:
+    """Those of the addresses (in normal form) that the store holds, in one query."""
+    if not normalised_emails:
+        return set()
+    dialect = connection.dialect.name
+    found = connection.execute(
+        sa.select(subscribers.c.email).where(
+            subscribers.c.email.in_(bulk.text_list(dialect, "emails"))
+        ),
+        bulk.text_list_params(dialect, "emails", normalised_emails),
+    )
+    return set(found.scalars())
+
+
+_ADDED_COLUMNS = (
+    "email",
+    "email_hash",
+    "name",
+    "locale",
+    "topics",
+    "state",
+    "created_at",
+    "updated_at",
+    "consent_at",
+    "consent_source",
+    "consent_detail",
+    "consent_text_version",
+    "consent_ip",
+)
+
+
+def add_many(
+    connection: sa.Connection, new: Sequence[NewSubscriber], *, state: str, key: str
+) -> None:
+    """Insert many subscribers in two statements, each with the history line `add` writes.
+
+    `key` is the store's salt (`suppression.salt`). The caller checks that no address is
+    known and none is suppressed under either of its hashes: so, unlike `add`, no entry
+    of the suppression list needs adopting.
+    """
+    if not new:
+        return
+    moment = _now()
+    bulk.insert_rows(
+        connection,
+        subscribers,
+        _ADDED_COLUMNS,
+        (
+            (
+                person.email,
+                suppression.digest(key, person.email),
+                person.name,
+                person.locale,
+                person.topics,
+                state,
+                moment,
+                moment,
+                person.consent.at,
+                person.consent.source,
+                person.consent.detail,
+                person.consent.text_version,
+                person.consent.ip,
+            )
+            for person in new
+        ),
+    )
+    # The history lines are made in the database, from the rows just written.
+    dialect = connection.dialect.name
+    cause = sa.literal("added (") + subscribers.c.consent_source + ": "
+    connection.execute(
+        sa.insert(subscriber_events).from_select(
+            ["subscriber_id", "at", "state", "cause"],
+            sa.select(
+                subscribers.c.id,
+                subscribers.c.created_at,
+                subscribers.c.state,
+                cause + subscribers.c.consent_detail + ")",
+            ).where(subscribers.c.email.in_(bulk.text_list(dialect, "emails"))),
+        ),
+        bulk.text_list_params(dialect, "emails", [person.email for person in new]),
+    )
 
 
 def _consent_columns(consent: Consent) -> dict[str, object]:

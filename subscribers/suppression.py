@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Collection
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
+from subscribers import bulk
 from subscribers.addresses import legacy_spelling
 from subscribers.schema import store_salt, suppressions
 
@@ -37,12 +39,16 @@ def email_hash(connection: sa.Connection, normalised_email: str) -> str:
 
 
 def _digest(key: str, spelling: str) -> str:
-    return hmac.new(key.encode(), spelling.encode(), hashlib.sha256).hexdigest()
+    return hmac.digest(key.encode(), spelling.encode(), hashlib.sha256).hex()
 
 
-def _digests(connection: sa.Connection, normalised_email: str) -> list[str]:
+def digest(key: str, normalised_email: str) -> str:
+    """The address's hash under `key`, the store's salt (read once for many addresses)."""
+    return _digest(key, normalised_email)
+
+
+def _digests(key: str, normalised_email: str) -> list[str]:
     """The address's hash and, for entries made before 0012, its old spelling's hash."""
-    key = salt(connection)
     return [_digest(key, normalised_email), _digest(key, legacy_spelling(normalised_email))]
 
 
@@ -61,13 +67,35 @@ def suppress(connection: sa.Connection, normalised_email: str, reason: str) -> N
 
 def reason_for(connection: sa.Connection, normalised_email: str) -> str | None:
     """Why the address is suppressed, or None when it is not."""
-    reason: str | None = connection.execute(
-        sa.select(suppressions.c.reason)
-        .where(suppressions.c.email_hash.in_(_digests(connection, normalised_email)))
-        .order_by(suppressions.c.at)
-        .limit(1)
-    ).scalar_one_or_none()
-    return reason
+    return reasons_for(connection, salt(connection), [normalised_email]).get(normalised_email)
+
+
+def reasons_for(
+    connection: sa.Connection, key: str, normalised_emails: Collection[str]
+) -> dict[str, str]:
+    """Why each listed one of the addresses is suppressed, in one query; `key` is the salt.
+
+    An address listed under both its hashes (its own and its old spelling's) takes the
+    reason of the entry listed first.
+    """
+    owners: dict[str, list[str]] = {}
+    for address in normalised_emails:
+        for hashed in _digests(key, address):
+            owners.setdefault(hashed, []).append(address)
+    if not owners:
+        return {}
+    dialect = connection.dialect.name
+    listed = connection.execute(
+        sa.select(suppressions.c.email_hash, suppressions.c.reason)
+        .where(suppressions.c.email_hash.in_(bulk.text_list(dialect, "hashes")))
+        .order_by(suppressions.c.at.desc()),
+        bulk.text_list_params(dialect, "hashes", list(owners)),
+    )
+    reasons: dict[str, str] = {}
+    for hashed, reason in listed:
+        for address in owners[hashed]:
+            reasons[address] = reason  # the earliest entry comes last and stays
+    return reasons
 
 
 def adopt(connection: sa.Connection, normalised_email: str) -> None:
@@ -77,15 +105,15 @@ def adopt(connection: sa.Connection, normalised_email: str) -> None:
     database (`store.active_ids`), so a listed address that becomes a subscriber must be
     listed under the hash the subscriber row carries.
     """
-    digest, old = _digests(connection, normalised_email)
-    if old == digest:
+    current, old = _digests(salt(connection), normalised_email)
+    if old == current:
         return
-    listed = sa.select(suppressions.c.email_hash).where(suppressions.c.email_hash == digest)
+    listed = sa.select(suppressions.c.email_hash).where(suppressions.c.email_hash == current)
     if connection.execute(listed).first() is None:
         connection.execute(
             sa.update(suppressions)
             .where(suppressions.c.email_hash == old)
-            .values(email_hash=digest)
+            .values(email_hash=current)
         )
     else:
         connection.execute(sa.delete(suppressions).where(suppressions.c.email_hash == old))
@@ -94,6 +122,6 @@ def adopt(connection: sa.Connection, normalised_email: str) -> None:
 def lift(connection: sa.Connection, normalised_email: str) -> None:
     connection.execute(
         sa.delete(suppressions).where(
-            suppressions.c.email_hash.in_(_digests(connection, normalised_email))
+            suppressions.c.email_hash.in_(_digests(salt(connection), normalised_email))
         )
     )

@@ -2,26 +2,63 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import sys
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from pipeline.bounces.records import last_bounce
 from pipeline.cli.common import ConfigOption, JsonOption, open_store, out
 from pipeline.errors import NewsletterError
 from pipeline.files import open_private
+from pipeline.logs import LogFormat, configure
 from pipeline.send.ledger import cancel_pending_deliveries
 from subscribers import gdpr, import_csv, store, suppression
 from subscribers.addresses import InvalidAddress, normalise_address
 from subscribers.csv_export import export_csv
+from subscribers.import_rows import count_lines
 from subscribers.store import iter_all
 
+log = logging.getLogger("newsletter.import")
 subscribers_app = typer.Typer(help="The subscriber store.", no_args_is_help=True)
+LogFormatOption = Annotated[
+    str,
+    typer.Option("--log-format", help="`text`, or `json`: one object a line, and no progress bar."),
+]
+
+
+def _log_format(value: str) -> LogFormat:
+    if value not in ("text", "json"):
+        raise typer.BadParameter("must be text or json", param_hint="--log-format")
+    return "json" if value == "json" else "text"
+
+
+@contextlib.contextmanager
+def _import_progress(path: Path, *, shown: bool) -> Iterator[Callable[[int], None]]:
+    """A bar of the sheet's lines on stderr while the import runs, in a terminal only."""
+    terminal = Console(stderr=True)
+    if not shown or not terminal.is_terminal:
+        yield lambda _line: None
+        return
+    columns = (
+        TextColumn(f"importing {path.name}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("lines"),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=terminal, transient=True) as bar:
+        task = bar.add_task("import", total=count_lines(path))
+        yield lambda line: bar.update(task, completed=line)
 
 
 @subscribers_app.command("import")
@@ -32,23 +69,37 @@ def subscribers_import(
     consent_given_by: Annotated[
         str | None, typer.Option(help="Who vouches for the consent of rows without `consent_at`.")
     ] = None,
+    log_format: LogFormatOption = "text",
 ) -> None:
-    """Import subscribers from CSV: a dry run unless --apply."""
+    """Import subscribers from CSV: a dry run unless --apply; one transaction."""
+    chosen = _log_format(log_format)
+    if chosen == "json":
+        configure("json")
     settings, engine = open_store(config)
-    report = import_csv(
-        engine,
-        csv_path,
-        topic_keys=[topic.key for topic in settings.topics],
-        consent_given_by=consent_given_by,
-        apply=apply,
-    )
+    with _import_progress(csv_path, shown=chosen == "text") as progress:
+        report = import_csv(
+            engine,
+            csv_path,
+            topic_keys=[topic.key for topic in settings.topics],
+            consent_given_by=consent_given_by,
+            apply=apply,
+            progress=progress,
+        )
     for problem in report.problems:
-        typer.echo(f"{csv_path}: {problem}", err=True)
-    verb = "Imported" if report.applied else "Would import (dry run; --apply to write)"
-    out.print(
-        f"{verb} {len(report.added)} new subscriber(s) from {csv_path}; "
-        f"{len(report.known)} already known, {len(report.problems)} row(s) refused."
-    )
+        if chosen == "json":
+            where = {"file": str(csv_path), "row": problem.row, "column": problem.column}
+            log.warning("row refused: %s", problem.reason, extra=where)
+        else:
+            typer.echo(f"{csv_path}: {problem}", err=True)
+    counts = {"added": len(report.added), "known": len(report.known), "refused": report.refused}
+    if chosen == "json":
+        typer.echo(json.dumps({"file": str(csv_path), "applied": report.applied, **counts}))
+    else:
+        verb = "Imported" if report.applied else "Would import (dry run; --apply to write)"
+        out.print(
+            f"{verb} {counts['added']} new subscriber(s) from {csv_path}; "
+            f"{counts['known']} already known, {counts['refused']} row(s) refused."
+        )
     if report.problems:
         raise typer.Exit(1)
 
