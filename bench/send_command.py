@@ -63,9 +63,7 @@ ENVIRONMENT = {
 @contextmanager
 def counting_fake(root: Path) -> Iterator[str]:
     port_file = root / "fake.port"
-    fake = subprocess.Popen(
-        [sys.executable, "-m", "bench.counting_fake", str(port_file)], cwd=REPO
-    )
+    fake = subprocess.Popen([sys.executable, "-m", "bench.counting_fake", str(port_file)], cwd=REPO)
     try:
         deadline = time.monotonic() + 20
         while not port_file.exists() or not port_file.read_text():
@@ -79,7 +77,7 @@ def counting_fake(root: Path) -> Iterator[str]:
 
 
 def fake_counts(url: str) -> dict[str, object]:
-    with urllib.request.urlopen(f"{url}/_counts", timeout=10) as answer:  # noqa: S310
+    with urllib.request.urlopen(f"{url}/_counts", timeout=10) as answer:
         counts: dict[str, object] = json.load(answer)
     return counts
 
@@ -107,18 +105,23 @@ def peak_of(pid: int, last: float) -> float:
     return last
 
 
-def run_send(config_path: Path, profile_to: Path | None) -> tuple[float, float, float, float]:
+def run_send(
+    config_path: Path, profile_to: Path | None, code: Path | None
+) -> tuple[float, float, float, float]:
     """(seconds, peak MB, CPU seconds of the command, machine busy share) of one send."""
-    command = [str(REPO / ".venv" / "bin" / "newsletter"), "--config", str(config_path), "send"]
+    script = str(REPO / ".venv" / "bin" / "newsletter")
+    command = [sys.executable, script, "--config", str(config_path), "send"]
     if profile_to is not None:
-        command = [sys.executable, "-m", "cProfile", "-o", str(profile_to), "-m", "pipeline.cli"]
-        command += ["--config", str(config_path), "send"]
+        command[1:1] = ["-m", "cProfile", "-o", str(profile_to)]
+    environment = os.environ | ENVIRONMENT
+    if code is not None:
+        environment["PYTHONPATH"] = str(code)
     output = config_path.parent / "send.out"
     machine = MachineCpu()
     started = time.perf_counter()
     with output.open("wb") as sink:
         process = subprocess.Popen(
-            command, cwd=config_path.parent, env=os.environ | ENVIRONMENT, stdout=sink, stderr=sink
+            command, cwd=config_path.parent, env=environment, stdout=sink, stderr=sink
         )
     peak = 0.0
     while True:
@@ -149,6 +152,12 @@ def main() -> None:
     )
     parser.add_argument("--concurrency", type=int, help="provider.concurrency for every send")
     parser.add_argument("--profile", help="run this provider's send under cProfile")
+    parser.add_argument(
+        "--code",
+        type=Path,
+        help="run the command from this checkout instead (`git archive` of a baseline), "
+        "for before-and-after figures in one run",
+    )
     arguments = parser.parse_args()
     print(f"{arguments.subscribers:,} readers, {os.cpu_count()} cores; click tracking: not built")
     for database in arguments.databases.split(","):
@@ -174,14 +183,15 @@ def one_send(arguments: argparse.Namespace, database: str, provider: str) -> Non
             with counting_fake(root) as fake:
                 configure(config_path, provider, fake, arguments.concurrency)
                 profile_to = root / "send.prof" if arguments.profile == provider else None
-                elapsed, peak, cpu, busy = run_send(config_path, profile_to)
+                elapsed, peak, cpu, busy = run_send(config_path, profile_to, arguments.code)
                 received = fake_counts(fake)
             report(database, provider, arguments.subscribers, elapsed, peak, cpu, busy, received)
             if profile_to is not None:
                 import pstats
 
                 stats = pstats.Stats(str(profile_to))
-                stats.sort_stats(os.environ.get("BENCH_SORT", "tottime")).print_stats(30)
+                stats.sort_stats("cumulative").print_stats(40)
+                stats.sort_stats("tottime").print_stats(30)
         finally:
             if url is not None:
                 drop_database(arguments.database_url, url)
@@ -201,7 +211,8 @@ def report(
     print(
         f"{database:>10} {provider:>8}: {recipients:,} in {elapsed:.1f} s = "
         f"{recipients / elapsed:,.0f} recipients/s end to end; peak RSS {peak:.0f} MB; "
-        f"the command used {cpu:.1f} CPU s, the machine was {busy:.0%} busy; the fake received {received['received']:,} "
+        f"the command used {cpu:.1f} CPU s ({recipients / cpu:,.0f} recipients per CPU s), "
+        f"the machine was {busy:.0%} busy; the fake received {received['received']:,} "
         f"({received['distinct']:,} distinct) in {received['requests']:,} requests "
         f"{received['per_request']}; "
         + ("every recipient exactly once" if exactly_once else "NOT EXACTLY ONCE"),

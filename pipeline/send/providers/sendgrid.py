@@ -41,7 +41,7 @@ def personalization(message: OutgoingMessage) -> dict[str, object]:
     return {
         "to": [to],
         "headers": dict(message.headers),
-        "substitutions": {tag(key): value for key, value in recipient_values(message).items()},
+        "substitutions": recipient_values(message, tag),
         "custom_args": {"delivery_key": message.delivery_key},
     }
 
