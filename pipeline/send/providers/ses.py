@@ -26,6 +26,7 @@ from pipeline.send.providers.http import (
     raise_for_call,
     request,
     retry_after_s,
+    sender_mailbox,
 )
 from pipeline.send.providers.safety import without_bad_headers
 from pipeline.send.providers.sigv4 import JsonPostSigner
@@ -43,7 +44,7 @@ def endpoint(region: str) -> str:
 def request_body(message: OutgoingMessage) -> dict[str, object]:
     utf8 = "UTF-8"
     body: dict[str, object] = {
-        "FromEmailAddress": formataddr((message.from_name, message.from_address)),
+        "FromEmailAddress": sender_mailbox(message.from_name, message.from_address),
         "Destination": {"ToAddresses": [formataddr((message.to_name, message.to_address))]},
         "Content": {
             "Simple": {
