@@ -97,12 +97,17 @@ def one_round(config_path: Path, engine: sa.Engine, url: str, workers: int) -> R
         json.loads(process.communicate()[0].strip().splitlines()[-1]) for process in processes
     ]
     peaks = ", ".join(f"{report['peak_mb']:.0f}" for report in reports)
+    workers_cpu_s = sum(report["cpu_s"] for report in reports)
+    startup_cpu_s = sum(report["startup_cpu_s"] for report in reports)
     shares = ", ".join(f"{report['delivered']:,}" for report in reports)
     figures = Round(built.recipients / elapsed, busy_share, built.recipients / busy_s)
     print(
         f"{workers} worker(s): {built.recipients:,} recipients in {elapsed:.1f} s = "
         f"{figures.rate:,.0f}/s (ledger filled in {ledger_s:.1f} s); machine "
-        f"{busy_share:.0%} busy = {figures.per_cpu_s:,.0f} recipients per CPU-second; "
+        f"{busy_share:.0%} busy = {figures.per_cpu_s:,.0f} recipients per CPU-second "
+        f"(the workers' own CPU: {workers_cpu_s:.1f} s, of which {startup_cpu_s:.1f} s "
+        f"starting up; {(workers_cpu_s - startup_cpu_s) * 1e6 / built.recipients:.0f} µs "
+        "a recipient after start-up); "
         f"delivered per worker: {shares}; peak memory per worker (MB): {peaks}",
         flush=True,
     )
