@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -33,13 +34,39 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bench.send import make_project, requeue_sample_items  # noqa: E402
-from bench.stat import MachineCpu  # noqa: E402
 from pipeline import db  # noqa: E402
 from pipeline.collect import collect  # noqa: E402
 from pipeline.config import load_config  # noqa: E402
 from pipeline.db import issues  # noqa: E402
 from pipeline.issue.build import build_issue  # noqa: E402
 from tests.send.conftest import add_readers, start_loopback  # noqa: E402
+
+TICKS_PER_S = os.sysconf("SC_CLK_TCK")
+
+
+def _ticks() -> tuple[int, int]:
+    """(busy, total) clock ticks of all cores since boot."""
+    fields = [int(n) for n in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle and iowait
+    total = sum(fields[:8])  # guest time is already counted in user
+    return total - idle, total
+
+
+class MachineCpu:
+    """CPU used machine-wide since this object was made."""
+
+    def __init__(self) -> None:
+        self.busy, self.total = _ticks()
+
+    def busy_share(self) -> float:
+        """Busy ticks over all ticks (1.0: every core busy throughout)."""
+        busy, total = _ticks()
+        return (busy - self.busy) / max(1, total - self.total)
+
+    def busy_s(self) -> float:
+        """CPU-seconds used by all processes, summed over the cores."""
+        busy, _total = _ticks()
+        return (busy - self.busy) / TICKS_PER_S
 
 
 def fresh_database(admin_url: str) -> str:

@@ -36,9 +36,8 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bench.scale import drop_database, fresh_database  # noqa: E402
+from bench.scale import MachineCpu, drop_database, fresh_database  # noqa: E402
 from bench.send import make_project  # noqa: E402
-from bench.stat import MachineCpu  # noqa: E402
 from pipeline import db  # noqa: E402
 from pipeline.collect import collect  # noqa: E402
 from pipeline.config import load_config  # noqa: E402
