@@ -40,7 +40,7 @@ def personalization(message: OutgoingMessage) -> dict[str, object]:
         to["name"] = message.to_name
     return {
         "to": [to],
-        "headers": dict(message.headers),
+        "headers": message.headers,  # encoded as it is, never changed
         "substitutions": recipient_values(message, tag),
         "custom_args": {"delivery_key": message.delivery_key},
     }
