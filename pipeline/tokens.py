@@ -60,21 +60,33 @@ class TokenMaker:
     def __init__(self, secret_key: SecretKeys, purpose: str):
         signer = _serializer(secret_key, purpose).make_signer()
         assert isinstance(signer.algorithm, HMACAlgorithm)
-        # Keyed once, copied per link. Not `hmac.digest`: OpenSSL's one-call HMAC lets go
-        # of the interpreter lock, and winning it back from the ledger thread took longer
-        # than the HMAC itself (8 µs against 1 µs in bench/send.py's profile).
-        self._keyed = hmac.new(signer.derive_key(), digestmod=signer.algorithm.digest_method)
+        # HMAC (RFC 2104) from its two keyed hash states, copied per link: the hashlib
+        # objects work in C and hold the interpreter lock for inputs this small, where
+        # `hmac.HMAC.copy` cost 8 µs of Python a link and OpenSSL's one-call `hmac.digest`
+        # let go of the lock, which the ledger thread then held (bench/send_command.py).
+        digest = signer.algorithm.digest_method
+        key = signer.derive_key()
+        block = digest().block_size
+        if len(key) > block:
+            key = digest(key).digest()
+        key = key.ljust(block, b"\0")
+        self._inner = digest(key.translate(_IPAD))
+        self._outer = digest(key.translate(_OPAD))
         self._separator: bytes = signer.sep
 
     def __call__(self, subscriber_id: int) -> str:
         # The serializer's payload for an int: its JSON (the digits), uncompressed (zlib
         # never shortens a few digits), base64url without padding.
         payload = _base64url(str(subscriber_id).encode())
-        mac = self._keyed.copy()
-        mac.update(payload)
-        return (payload + self._separator + _base64url(mac.digest())).decode("ascii")
+        inner = self._inner.copy()
+        inner.update(payload)
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return (payload + self._separator + _base64url(outer.digest())).decode("ascii")
 
 
+_IPAD = bytes(x ^ 0x36 for x in range(256))
+_OPAD = bytes(x ^ 0x5C for x in range(256))
 _URLSAFE = bytes.maketrans(b"+/", b"-_")
 
 

@@ -35,6 +35,10 @@ def problem(name: str, value: str) -> str | None:
         if "\r" in value or "\n" in value:
             return f"line break in header {name} (header injection)"
         return f"header {name} carries characters other than printable ASCII"
+    if len(name) + 2 + len(value) <= MAX_LINE:
+        # The whole field fits on one line, so every word does: the common case, checked
+        # for every message of a send without splitting the value.
+        return None if value.strip() else f"header {name} is empty"
     words = value.split()
     if not words:
         return f"header {name} is empty"

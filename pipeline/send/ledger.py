@@ -41,7 +41,15 @@ class Recipient(NamedTuple):
 
 
 def create_deliveries(connection: sa.Connection, issue_id: int, at: datetime) -> int:
-    """One pending row per active subscriber, filled inside the database (no list in memory)."""
+    """One pending row per active subscriber, filled inside the database (no list in memory).
+
+    The rows are numbered one language's readers after another (in sign-up order within
+    each): a claim takes pending rows in id order, and one API call carries one variant's readers
+    (its body goes once per call), so a claim of mixed variants would become several
+    part-filled calls (SendGrid got 800 German and 200 English readers a call, not 1,000).
+    Only the speed rests on the order; which variant a reader gets is decided when the
+    message is composed.
+    """
     audience = active_ids().subquery()
     connection.execute(
         sa.insert(deliveries).from_select(
@@ -52,7 +60,9 @@ def create_deliveries(connection: sa.Connection, issue_id: int, at: datetime) ->
                 sa.literal("pending"),
                 sa.literal(0),
                 sa.literal(at, UtcDateTime()),
-            ),
+            )
+            .join(subscribers, subscribers.c.id == audience.c.id)
+            .order_by(subscribers.c.locale, audience.c.id),
         )
     )
     # Counted afterwards: drivers disagree on the rowcount of INSERT ... SELECT.

@@ -1,7 +1,7 @@
 """A `newsletter worker` against the loopback mail service, in a process of its own:
 `python -m tests.send.run_worker CONFIG URL`. The same loop as the command; only the
-provider is the loopback one. On SIGTERM it prints, as one JSON line, what it delivered
-and its peak memory."""
+provider is the loopback one. On SIGTERM it prints, as one JSON line, what it delivered,
+its peak memory, and its CPU time with the part spent starting up."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ stop = threading.Event()
 signal.signal(signal.SIGTERM, lambda _signum, _frame: stop.set())
 
 import json  # noqa: E402
+import resource  # noqa: E402
 import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -30,6 +31,7 @@ def main() -> None:
     config = load_config(Path(config_path))
     engine = db.make_engine(config.database.url)
     batch = config.provider.max_batch or 100
+    started = resource.getrusage(resource.RUSAGE_SELF)
     report = run_worker(
         engine,
         config,
@@ -38,7 +40,11 @@ def main() -> None:
         stop,
         poll_s=0.2,
     )
-    print(json.dumps({"delivered": report.delivered, "peak_mb": peak_rss_mb()}))
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    cpu_s = usage.ru_utime + usage.ru_stime
+    startup_s = started.ru_utime + started.ru_stime
+    figures = {"delivered": report.delivered, "peak_mb": peak_rss_mb(), "cpu_s": cpu_s}
+    print(json.dumps(figures | {"startup_cpu_s": startup_s}))
 
 
 if __name__ == "__main__":

@@ -18,8 +18,11 @@ from pipeline.errors import PermanentProviderError
 from pipeline.issue.build import build_issue
 from pipeline.send.dispatcher import DeliverySummary, deliver
 from pipeline.send.message import OutgoingMessage, SendResult
+from pipeline.send.providers.sendgrid import SendGridProvider
 from pipeline.send.retry import RetryPolicy
 from tests.conftest import Project
+from tests.providers.fake_apis import TOKEN, FakeSendGrid
+from tests.providers.fake_http import FakeServer
 from tests.send.conftest import Loopback, add_readers
 from tests.send.loopback_provider import LoopbackProvider
 
@@ -189,3 +192,22 @@ def test_an_unexpected_error_stops_every_worker_and_keeps_what_was_sent(
     # Every message the service accepted is recorded as sent; nothing else is.
     assert states.get("sent", 0) == len(loopback.received())
     assert states.get("sent", 0) + states.get("sending", 0) + states.get("pending", 0) == 2000
+
+
+def test_calls_are_filled_with_one_language_at_a_time(send_project: Project) -> None:
+    """A call carries one variant's body; readers of two languages interleaved in the
+    audience still fill each call (100 a call: German 100, 100 and 40, English 60)."""
+    engine = send_project.engine()
+    add_readers(engine, 300)  # every fifth reader reads English: 240 German, 60 English
+    config = _config(send_project, max_batch=100)
+    issue_id = build_issue(engine, config, db.now()).id
+    api = FakeSendGrid()
+    server = FakeServer(api.handle).start()
+    try:
+        provider = SendGridProvider(TOKEN, base_url=server.url, max_batch=100)
+        summary = deliver(engine, config, issue_id, provider, DEVELOPMENT_SECRET_KEY)
+    finally:
+        server.stop()
+    assert summary.sent == 300
+    assert sorted(len(r.json()["personalizations"]) for r in server.requests) == [40, 60, 100, 100]
+    assert len({d.key for d in api.delivered}) == 300

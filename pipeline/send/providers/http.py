@@ -13,6 +13,8 @@ import time
 import urllib.request
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from email.utils import formataddr
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -116,6 +118,13 @@ def basic_auth(user: str, password: str) -> dict[str, str]:
     """The Authorization header of HTTP Basic authentication (RFC 7617)."""
     pair = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
     return {"Authorization": f"Basic {pair}"}
+
+
+@lru_cache(maxsize=16)
+def sender_mailbox(name: str, address: str) -> str:
+    """`Name <address>` of the sender, the same for every message of a send: encoded once
+    (a name with an umlaut is RFC 2047-encoded, 60 µs a message in bench/send_command.py)."""
+    return formataddr((name, address))
 
 
 JSON_HEADERS = {"Content-Type": "application/json"}

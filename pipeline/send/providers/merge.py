@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
+from functools import cache
 
 from pipeline.errors import PermanentProviderError, RetryableProviderError
 from pipeline.render.personalize import Personalizable, html_escaped
 from pipeline.send.message import OutgoingMessage, SendResult
 
 Tag = Callable[[str], str]
+Names = tuple[str, ...]
 
 
 def tagged(template: Personalizable, tag: Tag) -> str:
@@ -29,13 +31,32 @@ def text_key(name: str) -> str:
     return f"nl_text_{name}"
 
 
-def recipient_values(message: OutgoingMessage) -> dict[str, str]:
+def recipient_values(message: OutgoingMessage, tag: Tag | None = None) -> dict[str, str]:
     """This recipient's values under the html_/text_ keys the tagged bodies refer to
-    (only those the bodies use: Brevo and SendGrid cap the size of per-recipient values)."""
+    (only those the bodies use: Brevo and SendGrid cap the size of per-recipient values),
+    each key in the API's `tag` where one is given."""
     variant, given = message.variant, message.values
-    values = {html_key(name): html_escaped(given[name]) for name in variant.html.distinct_names}
-    values |= {text_key(name): given[name] for name in variant.text.distinct_names}
+    html_keys, text_keys = _value_keys(
+        variant.html.distinct_names, variant.text.distinct_names, tag
+    )
+    values = {key: html_escaped(given[name]) for key, name in html_keys}
+    for key, name in text_keys:
+        values[key] = given[name]
     return values
+
+
+Keys = tuple[tuple[str, str], ...]
+
+
+@cache
+def _value_keys(html_names: Names, text_names: Names, tag: Tag | None) -> tuple[Keys, Keys]:
+    """(key, placeholder) pairs of a variant's HTML and text, made once: a send asks for
+    them once per reader. Keyed by the placeholder names (a handful of sets exist)."""
+    wrap = tag or (lambda key: key)
+    return (
+        tuple((wrap(html_key(name)), name) for name in html_names),
+        tuple((wrap(text_key(name)), name) for name in text_names),
+    )
 
 
 def html_and_text(message: OutgoingMessage, tag: Tag) -> tuple[str, str]:

@@ -22,6 +22,7 @@ from pipeline.send.providers.http import (
     post_json,
     raise_for_call,
     request,
+    sender_mailbox,
 )
 from pipeline.send.providers.merge import chunked_by_size, in_calls
 from pipeline.send.providers.safety import without_bad_headers
@@ -43,7 +44,7 @@ SEARCH_CONCURRENCY = 8
 
 def message_body(message: OutgoingMessage, stream: str) -> dict[str, object]:
     body: dict[str, object] = {
-        "From": formataddr((message.from_name, message.from_address)),
+        "From": sender_mailbox(message.from_name, message.from_address),
         "To": formataddr((message.to_name, message.to_address)),
         "Subject": message.subject,
         "HtmlBody": orjson.Fragment(message.html_json()),

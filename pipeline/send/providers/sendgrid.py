@@ -40,8 +40,8 @@ def personalization(message: OutgoingMessage) -> dict[str, object]:
         to["name"] = message.to_name
     return {
         "to": [to],
-        "headers": dict(message.headers),
-        "substitutions": {tag(key): value for key, value in recipient_values(message).items()},
+        "headers": message.headers,  # encoded as it is, never changed
+        "substitutions": recipient_values(message, tag),
         "custom_args": {"delivery_key": message.delivery_key},
     }
 

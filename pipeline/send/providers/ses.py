@@ -1,8 +1,8 @@
 """Amazon SES v2: `SendEmail`, one message a call, simple content with our own headers.
 
 SES has no per-recipient substitution outside stored templates (SendBulkEmail needs a
-template kept in SES), so each call carries one full message. botocore signs each request
-(SigV4) with the standard AWS credential chain: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY /
+template kept in SES), so each call carries one full message, signed (SigV4, sigv4.py) with
+botocore's standard AWS credential chain: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY /
 AWS_SESSION_TOKEN, a profile, or an instance role.
 """
 
@@ -13,8 +13,6 @@ from email.utils import formataddr
 from urllib.parse import urlsplit
 
 import orjson
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from botocore.session import get_session
 
@@ -28,8 +26,10 @@ from pipeline.send.providers.http import (
     raise_for_call,
     request,
     retry_after_s,
+    sender_mailbox,
 )
 from pipeline.send.providers.safety import without_bad_headers
+from pipeline.send.providers.sigv4 import JsonPostSigner
 
 SERVICE = "Amazon SES"
 PATH = "/v2/email/outbound-emails"
@@ -44,7 +44,7 @@ def endpoint(region: str) -> str:
 def request_body(message: OutgoingMessage) -> dict[str, object]:
     utf8 = "UTF-8"
     body: dict[str, object] = {
-        "FromEmailAddress": formataddr((message.from_name, message.from_address)),
+        "FromEmailAddress": sender_mailbox(message.from_name, message.from_address),
         "Destination": {"ToAddresses": [formataddr((message.to_name, message.to_address))]},
         "Content": {
             "Simple": {
@@ -93,8 +93,9 @@ class SesProvider:
                 "provider.name ses: no AWS credentials found; set AWS_ACCESS_KEY_ID and "
                 "AWS_SECRET_ACCESS_KEY (or AWS_PROFILE) in the environment"
             )
-        self.signer = SigV4Auth(credentials, "ses", region)
         self.base_url = (base_url or endpoint(region)).rstrip("/")
+        url = urlsplit(self.base_url + PATH)
+        self.signer = JsonPostSigner(credentials, "ses", region, url.netloc, url.path)
         self.client = ApiClient(self.base_url, {}, timeout_s)
 
     async def send_batch(self, messages: Sequence[OutgoingMessage]) -> list[SendResult]:
@@ -105,7 +106,7 @@ class SesProvider:
 
     async def _send(self, message: OutgoingMessage) -> SendResult:
         payload = json_bytes(request_body(message))
-        headers = self._signed_headers(payload)
+        headers = self.signer.headers(payload)
         response = await request(
             self.client, SERVICE, "POST", PATH, content=payload, headers=headers
         )
@@ -125,17 +126,6 @@ class SesProvider:
             raise PermanentProviderError(reason)
         raise_for_call(SERVICE, response)
         raise PermanentProviderError(reason)
-
-    def _signed_headers(self, payload: bytes) -> dict[str, str]:
-        url = self.base_url + PATH
-        aws_request = AWSRequest(
-            method="POST",
-            url=url,
-            data=payload,
-            headers={"Content-Type": "application/json", "Host": urlsplit(url).netloc},
-        )
-        self.signer.add_auth(aws_request)
-        return dict(aws_request.headers.items())
 
     async def close(self) -> None:
         await self.client.aclose()
