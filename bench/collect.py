@@ -341,6 +341,7 @@ def main() -> None:
         server.join()
     if not args.only_collect:
         # Imported here: they import this module's server and feeds.
+        sys.path.insert(0, str(REPO))
         from bench import parse, rss2email
 
         print("\n".join(parse.report(200, args.entries)), flush=True)

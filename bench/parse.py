@@ -11,15 +11,20 @@ The feeds are bench/collect.py's (RSS 2.0 with HTML summaries, about 33 KB for 2
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 
 import feedparser
 
-from bench.collect import feed_body
-from pipeline.collect.fast_feed import read_entries
-from pipeline.collect.normalize import FeedSource, parse_feed, parse_with_feedparser
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from bench.collect import feed_body  # noqa: E402
+from pipeline.collect.fast_feed import read_entries  # noqa: E402
+from pipeline.collect.normalize import FeedSource, parse_feed, parse_with_feedparser  # noqa: E402
 
 HEADERS = {
     "content-type": "application/rss+xml; charset=utf-8",

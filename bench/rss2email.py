@@ -7,7 +7,7 @@ and data file, `newsletter collect` with a fresh database (its schema made befor
 untimed). Prints both wall times, the ratio, the machine's cores, and the CPU time each
 used (which depends less on what else the machine is doing).
 
-    .venv/bin/python -m bench.rss2email [--feeds 200] [--entries 20]
+    .venv/bin/python bench/rss2email.py [--feeds 200] [--entries 20]
 """
 
 from __future__ import annotations
@@ -23,9 +23,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.collect import serve, write_config
-
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from bench.collect import serve, write_config  # noqa: E402
+
 RSS2EMAIL = "3.14"
 VENV = REPO / ".tools" / f"rss2email-{RSS2EMAIL}"
 NEWSLETTER = Path(sys.executable).with_name("newsletter")
