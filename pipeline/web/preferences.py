@@ -50,6 +50,7 @@ def _page(request: Request, subscriber: store.Subscriber, *, saved: bool) -> Res
             "topics": context.config.topics,
             "chosen": subscriber.topics,
             "subscriber_locale": subscriber.locale,
+            "address": subscriber.email,
             "saved": saved,
             "unsubscribe_url": f"{site_url}/unsubscribe/{unsubscribe_token}",
         },
