@@ -48,18 +48,24 @@ def accepted_locale(header: str) -> str | None:
         code = language.strip().lower().split("-")[0]
         if code not in LOCALES:
             continue
-        weight = 1.0
-        name, _, value = parameters.strip().partition("=")
-        if name.strip().lower() == "q":
-            try:
-                weight = float(value)
-            except ValueError:
-                continue
-        if weight <= 0:
+        weight = _weight(parameters)
+        if weight is None or weight <= 0:
             continue
         if best is None or (weight, -position) > (best[0], best[1]):
             best = (weight, -position, code)
     return None if best is None else best[2]
+
+
+def _weight(parameters: str) -> float | None:
+    """The `q=` of a language range's parameters, 1 without one; None when unreadable."""
+    for parameter in parameters.split(";"):
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() == "q":
+            try:
+                return float(value)
+            except ValueError:
+                return None
+    return 1.0
 
 
 def language_links(request: Request) -> list[dict[str, str]]:

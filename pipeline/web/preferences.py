@@ -60,9 +60,9 @@ def _page(request: Request, subscriber: store.Subscriber, *, saved: bool) -> Res
 async def save_preferences(request: Request) -> Response:
     context = context_of(request)
     subscriber = await run_in_threadpool(_subscriber, request)
-    locale = page_locale(request)
     if subscriber is None:
-        return invalid_link(request, locale)
+        return invalid_link(request, page_locale(request))
+    locale = page_locale(request, subscriber.locale)
     form = await request.form()
     try:
         check_form_token(
