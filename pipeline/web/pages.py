@@ -85,7 +85,7 @@ def render_page(
     status_code: int = 200,
 ) -> HTMLResponse:
     site = context_of(request).config.site
-    environment = make_environment(locale)
+    environment = make_environment(locale, timezone=site.timezone)
     body = render_template(
         environment,
         f"web/{template}",
