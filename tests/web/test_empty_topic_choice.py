@@ -72,3 +72,15 @@ def test_the_all_topics_button_saves_every_topic(site: Site) -> None:
     boxes = re.findall(r'<input type="checkbox" id="topic-[^"]+" name="topics"[^>]*>', again.text)
     assert len(boxes) == len(site.config.topics) and all("checked" in box for box in boxes)
     assert "Sie erhalten alle Themen, auch später hinzukommende." in again.text
+
+
+def test_the_sign_up_form_says_plainly_what_no_topic_means(site: Site) -> None:
+    with site.client() as client:
+        page = client.get("/subscribe", params={"lang": "de"}).text
+    fieldset = re.search(r'<fieldset aria-describedby="([^"]+)">(.*?)</fieldset>', page, re.S)
+    assert fieldset, page
+    hint = re.search(rf'<p id="{fieldset.group(1)}">([^<]+)</p>', fieldset.group(2))
+    assert hint
+    assert hint.group(1) == (
+        "Ohne angekreuztes Thema erhalten Sie alle Themen, auch später hinzukommende."
+    )
