@@ -118,7 +118,14 @@ class Site(Strict):
         description="Mailbox for the mailto: unsubscribe link; the sender address by default.",
     )
     imprint_url: HttpUrl | None = Field(
-        None, description="The imprint (Impressum) page linked from every footer."
+        None,
+        description="The imprint (Impressum) page linked from every footer and page; "
+        "`serve` needs it.",
+    )
+    privacy_url: HttpUrl | None = Field(
+        None,
+        description="The privacy policy (Datenschutzerklärung) linked from every footer, page "
+        "and the sign-up form's consent; `serve` needs it.",
     )
     logo_url: HttpUrl | None = Field(
         None,

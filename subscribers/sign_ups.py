@@ -107,6 +107,15 @@ def waiting_name(connection: sa.Connection, subscriber_id: int, nonce: str) -> s
     return None if row is None else str(row._mapping["name"])
 
 
+def link_locale(connection: sa.Connection, subscriber_id: int, nonce: str) -> str | None:
+    """The language the link's sign-up chose while it waits, else its reader's own."""
+    row = _pending(connection, subscriber_id, nonce)
+    if row is not None:
+        return str(row._mapping["locale"])
+    subscriber = store.get(connection, subscriber_id)
+    return None if subscriber is None else subscriber.locale
+
+
 def confirm(
     connection: sa.Connection,
     subscriber_id: int,

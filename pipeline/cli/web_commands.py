@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Annotated
 
 import typer
 import uvicorn
 
 from pipeline.cli.common import ConfigOption, keys_for, open_store, out
-from pipeline.config import config_path_from_env
+from pipeline.config import Config, config_path_from_env
 from pipeline.errors import ConfigError
 from pipeline.web.app import create_app
 
@@ -30,6 +31,20 @@ def _reload_every_s() -> float:
     return seconds
 
 
+def _require_legal_pages(settings: Config, path: Path) -> None:
+    """German law expects a sign-up form to link the imprint and the privacy policy."""
+    missing = [
+        f"site.{key}"
+        for key in ("imprint_url", "privacy_url")
+        if getattr(settings.site, key) is None
+    ]
+    if missing:
+        raise ConfigError(
+            f"{path}: {' and '.join(missing)} must be set for `newsletter serve`: every public "
+            "page, the sign-up form and every mail link the imprint and the privacy policy"
+        )
+
+
 def serve(
     config: ConfigOption = None,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
@@ -37,6 +52,7 @@ def serve(
 ) -> None:
     """Serve subscribe, confirm, preferences, unsubscribe, webhooks and the archive."""
     settings, engine = open_store(config, busy_timeout_s=BUSY_TIMEOUT_S)
+    _require_legal_pages(settings, config_path_from_env(config))
     app = create_app(
         settings,
         engine,

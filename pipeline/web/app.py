@@ -111,7 +111,7 @@ def create_app(
     app = Starlette(
         routes=compose_routes(ROUTE_MODULES),
         middleware=[proxies],
-        exception_handlers={sa.exc.OperationalError: database_busy},
+        exception_handlers={sa.exc.OperationalError: database_busy, 404: page_not_found},
         lifespan=lifespan,
     )
     app.state.context = context
@@ -133,4 +133,18 @@ async def database_busy(request: Request, exc: Exception) -> Response:
         gettext("Nothing was changed. Please try again in a moment."),
         status_code=503,
         retry_after_s=BUSY_RETRY_AFTER_S,
+    )
+
+
+async def page_not_found(request: Request, exc: Exception) -> Response:
+    """An address that names no page: say so, and lead to the archive and the sign-up."""
+    locale = page_locale(request)
+    gettext = translations(locale).gettext
+    return message_page(
+        request,
+        locale,
+        gettext("Page not found"),
+        gettext("There is no page at this address."),
+        status_code=404,
+        link=(gettext("To the archive and the sign-up"), f"/archive?lang={locale}"),
     )

@@ -10,21 +10,26 @@ links would be.
 
 from __future__ import annotations
 
+import re
+from html import escape
 from typing import Any
+from urllib.parse import urlencode
 from xml.etree import ElementTree as ET
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from pipeline.db import MAX_ROW_ID, issue_variants, issues
+from pipeline.db import MAX_ROW_ID, issue_items, issue_variants, issues, items
 from pipeline.render.i18n import translations
 from pipeline.render.personalize import Personalizable, html_values
 from pipeline.web.context import WebContext, context_of
 from pipeline.web.pages import (
     ISSUE_HTML_POLICY,
+    LOCALES,
     SECURITY_HEADERS,
     message_page,
     page_locale,
@@ -33,26 +38,65 @@ from pipeline.web.pages import (
 from pipeline.web.published import issue_has_gone_out
 
 ATOM = "http://www.w3.org/2005/Atom"
+# The index names this many of an issue's headlines, and how many more it has.
+HEADLINES_SHOWN = 5
 
 
 def _sent_issues(context: WebContext) -> list[Any]:
     with context.engine.connect() as connection:
         return list(
             connection.execute(
-                sa.select(issues.c.number, issues.c.subject, issues.c.finished_at)
+                sa.select(issues.c.id, issues.c.number, issues.c.subject, issues.c.finished_at)
                 .where(issues.c.state == "sent")
                 .order_by(issues.c.number.desc())
             ).all()
         )
 
 
-async def archive_index(request: Request) -> Response:
-    rows = await run_in_threadpool(_sent_issues, context_of(request))
-    entries = [
-        {"number": r.number, "subject": r.subject, "date": r.finished_at.date().isoformat()}
-        for r in rows
+def _headlines(context: WebContext, issue_ids: list[int]) -> dict[int, list[str]]:
+    """Each issue's item titles in the order the issue shows them."""
+    found: dict[int, list[str]] = {issue_id: [] for issue_id in issue_ids}
+    if not issue_ids:
+        return found
+    with context.engine.connect() as connection:
+        rows = connection.execute(
+            sa.select(issue_items.c.issue_id, items.c.title)
+            .join(items, items.c.id == issue_items.c.item_id)
+            .where(issue_items.c.issue_id.in_(issue_ids))
+            .order_by(issue_items.c.issue_id, issue_items.c.position)
+        ).all()
+    for row in rows:
+        found[row.issue_id].append(row.title)
+    return found
+
+
+def _index_entries(context: WebContext) -> list[dict[str, object]]:
+    rows = _sent_issues(context)
+    headlines = _headlines(context, [row.id for row in rows])
+    timezone = ZoneInfo(context.config.site.timezone)
+    return [
+        {
+            "number": row.number,
+            "subject": row.subject,
+            "finished_at": row.finished_at,
+            "local_date": row.finished_at.astimezone(timezone).date().isoformat(),
+            "headlines": headlines[row.id][:HEADLINES_SHOWN],
+            "more": max(0, len(headlines[row.id]) - HEADLINES_SHOWN),
+        }
+        for row in rows
     ]
+
+
+async def archive_index(request: Request) -> Response:
+    entries = await run_in_threadpool(_index_entries, context_of(request))
     return render_page(request, "archive.html.j2", page_locale(request), {"issues": entries})
+
+
+async def home(request: Request) -> Response:
+    """`/` is the archive, with the sign-up at its top."""
+    lang = request.query_params.get("lang")
+    query = f"?{urlencode({'lang': lang})}" if lang in LOCALES else ""
+    return RedirectResponse(f"/archive{query}", status_code=302)
 
 
 def _web_view(context: WebContext, number: int, locale: str) -> str | None:
@@ -74,7 +118,15 @@ def _web_view(context: WebContext, number: int, locale: str) -> str | None:
         "unsubscribe_url": sign_up,
         "preferences_url": sign_up,
     }
-    return Personalizable.parse(html).fill(html_values(values))
+    filled = Personalizable.parse(html).fill(html_values(values))
+    return without_links_to(filled, f"{context.config.site.url}/archive/{number}")
+
+
+def without_links_to(html: str, url: str) -> str:
+    """The web view is the browser: its "View in browser" links (the one above the header
+    and the footer's, with the separator before it) would only open the page itself."""
+    link = rf'(?: · )?<a href="{re.escape(escape(url, quote=True))}"[^>]*>[^<]*</a>'
+    return re.sub(link, "", html)
 
 
 async def archive_issue(request: Request) -> Response:
@@ -125,6 +177,7 @@ async def archive_feed(request: Request) -> Response:
 
 
 routes = [
+    Route("/", home, methods=["GET"]),
     Route("/archive", archive_index, methods=["GET"]),
     Route("/archive/feed.xml", archive_feed, methods=["GET"]),
     Route("/archive/{number:int}", archive_issue, methods=["GET"]),

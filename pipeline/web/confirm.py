@@ -59,12 +59,12 @@ def _read_link(request: Request, locale: str) -> ConfirmLink | Response:
 
 async def confirm_page(request: Request) -> Response:
     """GET and HEAD: the button, if the link's sign-up still waits. Nothing is written."""
-    locale = page_locale(request)
-    link = _read_link(request, locale)
+    link = _read_link(request, page_locale(request))
     if isinstance(link, Response):
         return link
     context = context_of(request)
-    state, name = await run_in_threadpool(_link_state, context, link)
+    state, name, chosen = await run_in_threadpool(_link_state, context, link)
+    locale = page_locale(request, chosen)
     if state != "waiting":
         return _outcome_page(request, locale, state)
     path = f"{CONFIRM}/{request.path_params['token']}"
@@ -79,11 +79,12 @@ async def confirm_page(request: Request) -> Response:
 
 async def confirm(request: Request) -> Response:
     """POST from the page's button: apply the sign-up and record consent now."""
-    locale = page_locale(request)
-    link = _read_link(request, locale)
+    link = _read_link(request, page_locale(request))
     if isinstance(link, Response):
         return link
     context = context_of(request)
+    _, _, chosen = await run_in_threadpool(_link_state, context, link)
+    locale = page_locale(request, chosen)
     form = await request.form()
     path = f"{CONFIRM}/{request.path_params['token']}"
     try:
@@ -129,12 +130,14 @@ def confirmed_name(typed: str) -> str:
     return " ".join(printable.split())[:200]
 
 
-def _link_state(context: WebContext, link: ConfirmLink) -> tuple[str, str]:
-    """The link's state and, while it waits, the name its sign-up form was given."""
+def _link_state(context: WebContext, link: ConfirmLink) -> tuple[str, str, str | None]:
+    """The link's state; while it waits, the name its sign-up form was given; and the
+    language its reader chose."""
     with context.engine.connect() as connection:
         state = sign_ups.link_state(connection, link.subscriber_id, link.nonce)
         name = sign_ups.waiting_name(connection, link.subscriber_id, link.nonce)
-    return state, name or ""
+        locale = sign_ups.link_locale(connection, link.subscriber_id, link.nonce)
+    return state, name or "", locale
 
 
 def _confirm(context: WebContext, link: ConfirmLink, ip: str, name: str) -> str:

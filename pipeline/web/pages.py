@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
@@ -9,7 +11,8 @@ from pipeline.render.environment import make_environment, render_template
 from pipeline.render.i18n import SOURCE_LOCALE, translations
 from pipeline.web.context import context_of
 
-LOCALES = ("de", "en")
+LOCALE_NAMES = {"de": "Deutsch", "en": "English"}
+LOCALES = tuple(LOCALE_NAMES)
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
     "img-src https: data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
@@ -32,11 +35,46 @@ def page_locale(request: Request, preferred: str | None = None) -> str:
         return asked
     if preferred in LOCALES:
         return preferred
-    for part in request.headers.get("accept-language", "").split(","):
-        language = part.split(";")[0].strip().lower()[:2]
-        if language in LOCALES:
-            return language
-    return context_of(request).config.site.locale or SOURCE_LOCALE
+    accepted = accepted_locale(request.headers.get("accept-language", ""))
+    return accepted or context_of(request).config.site.locale or SOURCE_LOCALE
+
+
+def accepted_locale(header: str) -> str | None:
+    """The locale an Accept-Language header weighs highest (RFC 9110 q-values); None for
+    none of ours. Of equal weights the one named first wins; `q=0` means "not this"."""
+    best: tuple[float, int, str] | None = None
+    for position, part in enumerate(header.split(",")):
+        language, _, parameters = part.partition(";")
+        code = language.strip().lower().split("-")[0]
+        if code not in LOCALES:
+            continue
+        weight = _weight(parameters)
+        if weight is None or weight <= 0:
+            continue
+        if best is None or (weight, -position) > (best[0], best[1]):
+            best = (weight, -position, code)
+    return None if best is None else best[2]
+
+
+def _weight(parameters: str) -> float | None:
+    """The `q=` of a language range's parameters, 1 without one; None when unreadable."""
+    for parameter in parameters.split(";"):
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() == "q":
+            try:
+                return float(value)
+            except ValueError:
+                return None
+    return 1.0
+
+
+def language_links(request: Request) -> list[dict[str, str]]:
+    """The page itself in each language: the switch in every page's footer (no script)."""
+    links = []
+    for code, name in LOCALE_NAMES.items():
+        query = {**request.query_params, "lang": code}
+        links.append({"code": code, "name": name, "url": f"{request.url.path}?{urlencode(query)}"})
+    return links
 
 
 def render_page(
@@ -47,9 +85,11 @@ def render_page(
     status_code: int = 200,
 ) -> HTMLResponse:
     site = context_of(request).config.site
-    environment = make_environment(locale)
+    environment = make_environment(locale, timezone=site.timezone)
     body = render_template(
-        environment, f"web/{template}", {"site": site, "locale": locale, **values}
+        environment,
+        f"web/{template}",
+        {"site": site, "locale": locale, "languages": language_links(request), **values},
     )
     return HTMLResponse(body, status_code=status_code, headers=SECURITY_HEADERS)
 
@@ -61,12 +101,13 @@ def message_page(
     text: str,
     status_code: int = 200,
     retry_after_s: int | None = None,
+    link: tuple[str, str] | None = None,
 ) -> HTMLResponse:
     """A page that says one thing: a confirmation, an expired link, a refused form; with
-    `retry_after_s`, when to come back (a 429 or 503)."""
-    page = render_page(
-        request, "message.html.j2", locale, {"title": title, "text": text}, status_code
-    )
+    `retry_after_s`, when to come back (a 429 or 503); with `link` (text, URL), where to
+    go next."""
+    values: dict[str, object] = {"title": title, "text": text, "link": link}
+    page = render_page(request, "message.html.j2", locale, values, status_code)
     if retry_after_s is not None:
         page.headers["Retry-After"] = str(retry_after_s)
     return page

@@ -16,6 +16,8 @@ from pipeline.web.pages import LOCALES, invalid_link, message_page, page_locale,
 from subscribers import store
 
 FORM_MAX_AGE = timedelta(hours=12)
+# The field of "Receive all topics": an empty choice that means every topic, on purpose.
+ALL_TOPICS = "all_topics"
 
 
 def _subscriber(request: Request) -> store.Subscriber | None:
@@ -50,6 +52,7 @@ def _page(request: Request, subscriber: store.Subscriber, *, saved: bool) -> Res
             "topics": context.config.topics,
             "chosen": subscriber.topics,
             "subscriber_locale": subscriber.locale,
+            "address": subscriber.email,
             "saved": saved,
             "unsubscribe_url": f"{site_url}/unsubscribe/{unsubscribe_token}",
         },
@@ -59,9 +62,9 @@ def _page(request: Request, subscriber: store.Subscriber, *, saved: bool) -> Res
 async def save_preferences(request: Request) -> Response:
     context = context_of(request)
     subscriber = await run_in_threadpool(_subscriber, request)
-    locale = page_locale(request)
     if subscriber is None:
-        return invalid_link(request, locale)
+        return invalid_link(request, page_locale(request))
+    locale = page_locale(request, subscriber.locale)
     form = await request.form()
     try:
         check_form_token(
@@ -81,10 +84,33 @@ async def save_preferences(request: Request) -> Response:
     chosen_locale = str(form.get("locale", subscriber.locale))
     if chosen_locale not in LOCALES:
         chosen_locale = subscriber.locale
+    if not topics and known and form.get(ALL_TOPICS) != "yes":
+        # No box ticked would mean every topic: ask what the reader meant instead.
+        return _no_topic_page(request, subscriber, locale, chosen_locale)
     await run_in_threadpool(_save, context, subscriber.id, topics, chosen_locale)
     updated = await run_in_threadpool(_subscriber, request)
     assert updated is not None
     return _page(request, updated, saved=True)
+
+
+def _no_topic_page(
+    request: Request, subscriber: store.Subscriber, locale: str, chosen_locale: str
+) -> Response:
+    context = context_of(request)
+    unsubscribe_token = make_token(context.secret_key, "unsubscribe", subscriber.id)
+    return render_page(
+        request,
+        "no_topic.html.j2",
+        locale,
+        {
+            "action": request.url.path,
+            "csrf": make_form_token(context.secret_key, request.url.path),
+            "chosen_locale": chosen_locale,
+            "all_topics": ALL_TOPICS,
+            # Relative: the page's policy lets its forms post to this site only.
+            "unsubscribe_action": f"/unsubscribe/{unsubscribe_token}",
+        },
+    )
 
 
 def _save(context: WebContext, subscriber_id: int, topics: list[str], locale: str) -> None:

@@ -31,10 +31,13 @@ FORM_MAX_AGE = timedelta(hours=12)
 # A pending address gets another confirmation mail at most this often, whoever asks.
 RESEND_AFTER = timedelta(minutes=15)
 HONEYPOT = "website"
+MAX_PREFILLED = 320
 
 
 async def subscribe_form(request: Request) -> Response:
-    return _form(request, page_locale(request))
+    # `?email=` comes from "Subscribe again" after unsubscribing; it only fills in the form.
+    email = request.query_params.get("email", "")[:MAX_PREFILLED]
+    return _form(request, page_locale(request), email=email)
 
 
 def _form(

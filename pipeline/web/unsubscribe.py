@@ -7,6 +7,8 @@ The subscriber's pending deliveries are cancelled in the same transaction.
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
@@ -17,8 +19,11 @@ from pipeline.send.reader_changes import unsubscribe as unsubscribe_reader
 from pipeline.tokens import InvalidToken, read_token
 from pipeline.web.context import WebContext, context_of
 from pipeline.web.pages import invalid_link, message_page, page_locale, render_page
+from subscribers import store
 
 ONE_CLICK = "One-Click"
+# A subscriber in these states still gets (or is about to get) issues: the link asks first.
+STILL_RECEIVING = ("active", "pending")
 
 
 def _subscriber_id(request: Request) -> int | None:
@@ -30,22 +35,37 @@ def _subscriber_id(request: Request) -> int | None:
         return None
 
 
+def _load(context: WebContext, subscriber_id: int) -> store.Subscriber | None:
+    with context.engine.connect() as connection:
+        return store.get(connection, subscriber_id)
+
+
 async def unsubscribe_page(request: Request) -> Response:
     subscriber_id = _subscriber_id(request)
-    locale = page_locale(request)
     if subscriber_id is None:
-        return invalid_link(request, locale)
+        return invalid_link(request, page_locale(request))
+    subscriber = await run_in_threadpool(_load, context_of(request), subscriber_id)
+    locale = page_locale(request, subscriber.locale if subscriber else None)
+    if subscriber is None or subscriber.state not in STILL_RECEIVING:
+        gettext = translations(locale).gettext
+        return message_page(
+            request,
+            locale,
+            gettext("You are already unsubscribed"),
+            gettext("This address receives no more issues of this newsletter."),
+            link=_subscribe_again(request, locale, subscriber),
+        )
     return render_page(request, "unsubscribe.html.j2", locale, {"action": request.url.path})
 
 
 async def unsubscribe(request: Request) -> Response:
     subscriber_id = _subscriber_id(request)
-    locale = page_locale(request)
     if subscriber_id is None:
-        return invalid_link(request, locale)
+        return invalid_link(request, page_locale(request))
     form = await request.form()
-    gettext = translations(locale).gettext
     if form.get("List-Unsubscribe") != ONE_CLICK:
+        locale = page_locale(request)
+        gettext = translations(locale).gettext
         return message_page(
             request,
             locale,
@@ -53,18 +73,33 @@ async def unsubscribe(request: Request) -> Response:
             gettext("The request did not ask to unsubscribe."),
             status_code=400,
         )
-    await run_in_threadpool(_unsubscribe, context_of(request), subscriber_id)
+    subscriber = await run_in_threadpool(_unsubscribe, context_of(request), subscriber_id)
+    locale = page_locale(request, subscriber.locale if subscriber else None)
+    gettext = translations(locale).gettext
     return message_page(
         request,
         locale,
         gettext("You are unsubscribed"),
         gettext("You will receive no more issues of this newsletter."),
+        link=_subscribe_again(request, locale, subscriber),
     )
 
 
-def _unsubscribe(context: WebContext, subscriber_id: int) -> None:
+def _subscribe_again(
+    request: Request, locale: str, subscriber: store.Subscriber | None
+) -> tuple[str, str] | None:
+    """The sign-up form with the address filled in: a new double opt-in, nothing more."""
+    if subscriber is None or subscriber.state in ("bounced", "complained"):
+        return None
+    query = urlencode({"email": subscriber.email, "lang": locale})
+    text = translations(locale).gettext("Unsubscribed by mistake? Subscribe again")
+    return text, f"/subscribe?{query}"
+
+
+def _unsubscribe(context: WebContext, subscriber_id: int) -> store.Subscriber | None:
     with context.engine.begin() as connection:
         unsubscribe_reader(connection, subscriber_id, "unsubscribe link")
+        return store.get(connection, subscriber_id)
 
 
 routes = [

@@ -149,6 +149,22 @@ def test_footer_has_address_imprint_why_and_links(config: Config) -> None:
     assert f"{config.site.url}/archive/7" in page
 
 
+def test_footer_links_the_privacy_policy_and_the_sign_up(config: Config) -> None:
+    privacy = "https://netzwerk-quartier.example.org/datenschutz"
+    assert str(config.site.privacy_url) == privacy, "the sample config sets one"
+    variant = render_issue(make_issue(*EVERY_KIND), site=config.site, locale="de", subject="S")
+    page, text = filled(variant, config)
+    page = html.unescape(page)
+    assert re.search(rf'<a href="{privacy}"[^>]*>Datenschutzerklärung</a>', page)
+    assert f"Datenschutzerklärung: {privacy}" in text
+    forward = re.search(r"Leiten Sie diese Ausgabe.*?</div>", page, re.S)
+    assert forward, page
+    assert re.search(
+        rf'<a href="{config.site.url}/subscribe"[^>]*>[^<]*abonnieren</a>', forward.group(0)
+    ), forward.group(0)
+    assert f"{config.site.url}/subscribe" in text
+
+
 def test_logo_and_colours_come_from_config(config: Config) -> None:
     colors = config.site.colors.model_copy(update={"brand": "#123456"})
     site = config.site.model_copy(
