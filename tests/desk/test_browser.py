@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from pipeline.web.desk.pages import SESSION_COOKIE
-from tests.desk.conftest import session_cookie
-from tests.web.browser import chromium
+from tests.desk.conftest import item_id, item_state, session_cookie
+from tests.web.browser import Page, chromium
 from tests.web.conftest import Site
 
 TITLE = "Nachbarschaftsfest am Kanal"
@@ -47,3 +47,42 @@ def test_an_editor_adds_an_event_and_sees_it_in_the_preview(desk: Site, tmp_path
     assert sorted(widths) == [375, 375, 700, 700]
     written = [p for p in desk.project.content_dir.iterdir() if "nachbarschaftsfest" in p.name]
     assert len(written) == 1
+
+
+def _open_desk(page: Page, desk: Site, path: str) -> None:
+    page.call(
+        "Network.setCookie",
+        name=SESSION_COOKIE,
+        value=session_cookie(desk),
+        url=f"{desk.url}/desk",
+        path="/desk",
+        httpOnly=True,
+    )
+    page.call("Page.navigate", url=f"{desk.url}{path}")
+    page.wait_for("document.readyState === 'complete' && !!document.querySelector('main')")
+
+
+def test_an_editor_drops_an_item_confirms_and_undoes_it(desk: Site, tmp_path: Path) -> None:
+    number = item_id(desk, "folder:2027-03-04-werkstatt-wuppertal.md")
+    drop = f"a[href^='/desk/items/{number}/drop']"
+    with chromium(tmp_path / "profile") as page:
+        _open_desk(page, desk, "/desk?lang=de")
+        outline = page.evaluate(f"getComputedStyle(document.querySelector({drop!r})).borderColor")
+        hold = page.evaluate("getComputedStyle(document.querySelector('button.quiet')).borderStyle")
+        page.evaluate(f"document.querySelector({drop!r}).click()")
+        page.wait_for("location.pathname.endsWith('/drop') && document.readyState === 'complete'")
+        asked = page.evaluate("document.querySelector('main').innerText")
+        page.evaluate("document.querySelector('button.danger').click()")
+        page.wait_for("location.pathname === '/desk' && document.readyState === 'complete'")
+        notice = page.evaluate("document.querySelector('[role=status]').innerText")
+        dropped = item_state(desk, number)
+        page.evaluate("document.querySelector('[role=status] button').click()")
+        page.wait_for("location.search.includes('done=restored')")
+        page.wait_for("document.readyState === 'complete'")
+        restored = page.evaluate("document.querySelector('[role=status]').innerText")
+    assert outline == "rgb(163, 32, 27)" and hold == "none"  # drop stands apart, in red
+    assert "Diesen Beitrag verwerfen?" in asked
+    assert dropped == "dropped"
+    assert "Verworfen:" in notice and "Rückgängig" in notice
+    assert "Wiederhergestellt:" in restored
+    assert item_state(desk, number) == "queued"

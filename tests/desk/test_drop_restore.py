@@ -96,3 +96,37 @@ def test_a_notice_never_shows_request_text(desk: Site) -> None:
         unknown = client.get("/desk?lang=en&done=held&item=99999999999999999999").text
     assert "pwned" not in forged and _notice(forged).strip() == ""
     assert _notice(unknown).strip() == ""
+
+
+def test_adding_and_saving_land_on_the_queue_with_a_notice(desk: Site) -> None:
+    partner = item_id(desk, "folder:2022-03-02-partner-wohnen-herne.md")
+    with signed_in(desk) as client:
+        csrf = desk_csrf(client)
+        added = client.post(
+            "/desk/items/new?lang=de",
+            data={
+                "csrf": csrf,
+                "title": "Nachbarschaftsfest am Bahnhof",
+                "summary": "Ein Fest für alle im Quartier.",
+                "kind": "news",
+                "date": "2026-12-01",
+            },
+        )
+        new = item_id(desk, "folder:2026-12-01-nachbarschaftsfest-am-bahnhof.md")
+        assert added.headers["location"] == f"/desk?lang=de&done=added&item={new}"
+        notice = _notice(_follow(client, added).text)
+        assert "Hinzugefügt:" in notice and "Nachbarschaftsfest am Bahnhof" in notice
+
+        saved = client.post(
+            f"/desk/items/{partner}/edit?lang=de",
+            data={
+                "csrf": csrf,
+                "title": "Neuer Partner: Quartierswerk Herne",
+                "summary": "Die Genossenschaft öffnet Ladenlokale.",
+                "kind": "partner",
+                "image_alt": "Ein Ladenlokal",
+            },
+        )
+        notice = _notice(_follow(client, saved).text)
+    assert "Gespeichert:" in notice and "Neuer Partner: Quartierswerk Herne" in notice
+    assert "Rückgängig" not in notice
