@@ -101,16 +101,19 @@ async def add_item(request: Request, editor: str, form: FormData) -> Response:
     translation = translations(page_locale(request))
     values = form_values(form)
     refused = form_errors(values, translation)
-    if refused:
-        return _form(request, editor, values, errors=refused)
     front_matter = new_front_matter(values)
+    if "date" in refused:
+        front_matter["date"] = None  # refused already; the other fields are still checked
     try:
         check(front_matter)
+    except ValidationError as exc:
+        refused = field_errors(exc, translation) | refused
+    if refused:
+        return _form(request, editor, values, errors=refused)
+    try:
         added = await run_in_threadpool(
             _write_new, context.config, context.engine, front_matter, values["body"]
         )
-    except ValidationError as exc:
-        return _form(request, editor, values, errors=field_errors(exc, translation))
     except ContentError as exc:
         return _form(request, editor, values, errors=_content_errors(exc, "title"))
     return back_to(request, DESK, notice_query("added", added))
