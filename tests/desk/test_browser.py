@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from pipeline.web.desk.pages import SESSION_COOKIE
@@ -86,3 +87,44 @@ def test_an_editor_drops_an_item_confirms_and_undoes_it(desk: Site, tmp_path: Pa
     assert "Verworfen:" in notice and "Rückgängig" in notice
     assert "Wiederhergestellt:" in restored
     assert item_state(desk, number) == "queued"
+
+
+BOX = "JSON.stringify(document.querySelector(%r).getBoundingClientRect())"
+
+
+def _box(page: Page, selector: str) -> dict[str, float]:
+    box: dict[str, float] = json.loads(page.evaluate(BOX % selector))
+    return box
+
+
+def test_the_form_puts_labels_above_hints_below_and_events_only_for_events(
+    desk: Site, tmp_path: Path
+) -> None:
+    with chromium(tmp_path / "profile") as page:
+        _open_desk(page, desk, "/desk/items/new?kind=news&lang=en")
+        hidden = page.evaluate("getComputedStyle(document.querySelector('fieldset.event')).display")
+        font = page.evaluate("getComputedStyle(document.querySelector('#summary')).fontFamily")
+        boxes = {
+            selector: _box(page, selector)
+            for selector in ("label[for=title]", "#title", "#summary", "#summary-hint")
+        }
+        page.evaluate("document.querySelector('#kind').value = 'event'")
+        shown = page.evaluate("getComputedStyle(document.querySelector('fieldset.event')).display")
+        for selector in ("label[for=event_start]", "#event_start", "label[for=event_end]"):
+            boxes[selector] = _box(page, selector)
+        page.evaluate("document.querySelector('form[action^=\"/desk/items/new\"]').submit()")
+        page.wait_for("!!document.querySelector('.error-summary')")
+        border = page.evaluate("getComputedStyle(document.querySelector('#title')).borderTopColor")
+        invalid = page.evaluate(
+            "Array.from(document.querySelectorAll('[aria-invalid=true]')).map(e => e.id)"
+        )
+    assert hidden == "none" and shown == "block"
+    assert "monospace" not in font
+    label, title = boxes["label[for=title]"], boxes["#title"]
+    assert label["bottom"] <= title["top"] and label["left"] == title["left"]
+    assert boxes["#summary-hint"]["top"] >= boxes["#summary"]["bottom"]
+    start_label, start = boxes["label[for=event_start]"], boxes["#event_start"]
+    assert start_label["bottom"] <= start["top"] and start_label["left"] == start["left"]
+    assert boxes["label[for=event_end]"]["top"] >= start["bottom"]  # not beside the input
+    assert border == "rgb(180, 69, 31)"
+    assert {"title", "summary", "event_start"} <= set(invalid)
