@@ -130,3 +130,16 @@ def test_adding_and_saving_land_on_the_queue_with_a_notice(desk: Site) -> None:
         notice = _notice(_follow(client, saved).text)
     assert "Gespeichert:" in notice and "Neuer Partner: Quartierswerk Herne" in notice
     assert "Rückgängig" not in notice
+
+
+def test_a_dropped_items_page_offers_restore(desk: Site) -> None:
+    number = item_id(desk, ITEM)
+    with signed_in(desk) as client:
+        csrf = desk_csrf(client)
+        client.post(f"/desk/items/{number}/state/drop", data={"csrf": csrf, "confirm": "yes"})
+        page = client.get(f"/desk/items/{number}/edit?lang=en").text
+        restored = client.post(f"/desk/items/{number}/state/restore", data={"csrf": csrf})
+    assert f'action="/desk/items/{number}/state/restore?lang=en"' in page
+    assert f"/desk/items/{number}/drop" not in page
+    assert restored.status_code == 303
+    assert item_state(desk, number) == "queued"

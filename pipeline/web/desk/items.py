@@ -38,7 +38,7 @@ from pipeline.web.desk.forms import (
 )
 from pipeline.web.desk.notices import notice_query
 from pipeline.web.desk.pages import DESK, action, back_to, page, render
-from pipeline.web.desk.queue import actions_for, item_of
+from pipeline.web.desk.queue import actions_for, item_of, restorable
 from pipeline.web.pages import page_locale
 
 NEW = f"{DESK}/items/new"
@@ -68,7 +68,7 @@ def _form(
         "kinds": KINDS,
         "topics": config.topics,
         "editable": EDITABLE if item else None,
-        "actions": actions_for(item["state"]) if item else [],
+        "actions": actions_for(item["state"], restorable(item)) if item else [],
     }
     return render(
         request, "item_form.html.j2", shown, editor=editor, status_code=400 if errors else 200

@@ -28,9 +28,15 @@ from pipeline.web.pages import page_locale
 KIND_ORDER = ("intro", "report", "partner", "event", "news")
 
 
-def actions_for(state: str) -> list[str]:
-    """The actions the transition table allows from this state (a no-op is not offered)."""
-    return [name for name, (allowed, target) in MOVES.items() if state in allowed]
+def actions_for(state: str, restorable: bool = False) -> list[str]:
+    """The actions the transition table allows from this state (a no-op is not offered);
+    `restore` for an item an editor dropped."""
+    moves: list[str] = [name for name, (allowed, _target) in MOVES.items() if state in allowed]
+    return [*moves, "restore"] if restorable else moves
+
+
+def restorable(item: dict[str, Any]) -> bool:
+    return bool(item["state"] == "dropped" and item["dropped_from"] and not item["duplicate_of"])
 
 
 def queue_groups(rows: list[dict[str, Any]], timezone: str) -> list[dict[str, Any]]:
