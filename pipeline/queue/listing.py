@@ -61,10 +61,11 @@ def list_items(connection: sa.Connection, *, every_state: bool) -> list[dict[str
     return [_as_dict(row, full=False) for row in rows]
 
 
-def list_dropped_by_editors(connection: sa.Connection) -> list[dict[str, Any]]:
-    """The items an editor dropped (and could restore), the latest drop first."""
+def list_dropped_by_editors(connection: sa.Connection, limit: int) -> list[dict[str, Any]]:
+    """The latest `limit` items an editor dropped (and could restore), the latest first."""
     query = sa.select(items).where(items.c.state == "dropped", items.c.dropped_from.is_not(None))
-    rows = connection.execute(query.order_by(items.c.updated_at.desc(), items.c.id.desc()))
+    order = (items.c.updated_at.desc(), items.c.id.desc())
+    rows = connection.execute(query.order_by(*order).limit(limit))
     return [_as_dict(row, full=False) | {"dropped_at": _iso(row.updated_at)} for row in rows]
 
 

@@ -6,7 +6,9 @@ from __future__ import annotations
 import re
 
 import httpx
+import pytest
 
+from pipeline.web.desk import queue
 from tests.desk.conftest import desk_csrf, item_id, item_state, signed_in
 from tests.web.conftest import Site
 
@@ -143,3 +145,19 @@ def test_a_dropped_items_page_offers_restore(desk: Site) -> None:
     assert f"/desk/items/{number}/drop" not in page
     assert restored.status_code == 303
     assert item_state(desk, number) == "queued"
+
+
+def test_the_dropped_list_shows_the_latest_drops(
+    desk: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(queue, "DROPPED_SHOWN", 2)
+    keys = [ITEM, "folder:2022-03-02-partner-wohnen-herne.md", "folder:2022-03-01-editorial.md"]
+    numbers = [item_id(desk, key) for key in keys]
+    with signed_in(desk) as client:
+        csrf = desk_csrf(client)
+        for number in numbers:
+            client.post(f"/desk/items/{number}/state/drop", data={"csrf": csrf, "confirm": "yes"})
+        listed = client.get("/desk?lang=en").text.split('id="dropped"', 1)[1]
+    shown = [int(n) for n in re.findall(r'id="dropped-(\d+)"', listed)]
+    assert shown == [numbers[2], numbers[1]]  # the latest first
+    assert "These are the latest 2;" in listed

@@ -4,7 +4,7 @@ every action lands back on the queue with a notice (`pipeline.web.desk.notices`)
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from itertools import groupby
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -26,6 +26,7 @@ from pipeline.web.desk.pages import DESK, action, back_to, page, render
 from pipeline.web.pages import page_locale
 
 KIND_ORDER = ("intro", "report", "partner", "event", "news")
+DROPPED_SHOWN = 50  # the queue lists the latest drops; `queue list --all` has every one
 
 
 def actions_for(state: str, restorable: bool = False) -> list[str]:
@@ -61,7 +62,7 @@ def queue_groups(rows: list[dict[str, Any]], timezone: str) -> list[dict[str, An
     return groups
 
 
-def _local_day(moment: str, timezone: str) -> object:
+def _local_day(moment: str, timezone: str) -> date:
     return datetime.fromisoformat(moment).astimezone(ZoneInfo(timezone)).date()
 
 
@@ -70,13 +71,14 @@ def queue_page(request: Request, editor: str, error: str = "", status: int = 200
     timezone = context.config.site.timezone
     with context.engine.connect() as connection:
         groups = queue_groups(list_items(connection, every_state=False), timezone)
-        dropped = list_dropped_by_editors(connection)
+        dropped = list_dropped_by_editors(connection, DROPPED_SHOWN)
         notice = None if error else notice_of(request, connection, page_locale(request))
     for entry in dropped:
         entry["day"] = _local_day(entry["dropped_at"], timezone)
     values: dict[str, object] = {
         "groups": groups,
         "dropped": dropped,
+        "dropped_more": len(dropped) == DROPPED_SHOWN,
         "error": error,
         "notice": notice,
     }
