@@ -73,6 +73,9 @@ items = sa.Table(
     sa.Column("url_key", sa.String(2000), index=True),
     sa.Column("title_key", sa.String(500), index=True),
     sa.Column("duplicate_of", sa.Integer, sa.ForeignKey("items.id")),
+    # The state an editor dropped the item from (`queue drop`, the desk); NULL for items
+    # dedup set aside or whose file is gone. Only these can be restored.
+    sa.Column("dropped_from", sa.String(16)),
 )
 
 # One row per configured feed: conditional-GET validators and its health.

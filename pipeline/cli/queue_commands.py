@@ -90,8 +90,14 @@ def queue_release(refs: ItemRefs, config: ConfigOption = None) -> None:
 
 @queue_app.command("drop")
 def queue_drop(refs: ItemRefs, config: ConfigOption = None) -> None:
-    """Take items out of the queue for good."""
+    """Take items out of the queue (`queue restore` brings them back)."""
     _act("drop", refs, config)
+
+
+@queue_app.command("restore")
+def queue_restore(refs: ItemRefs, config: ConfigOption = None) -> None:
+    """Bring back items an editor dropped, in the state they were dropped from."""
+    _act("restore", refs, config)
 
 
 @queue_app.command("approve")

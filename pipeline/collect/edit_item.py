@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
+from pipeline.collect.every_problem import validate_front_matter
 from pipeline.collect.folder import read_item
-from pipeline.collect.front_matter import FrontMatter
 from pipeline.collect.front_matter_edit import edit_front_matter
 from pipeline.errors import ContentError
 
@@ -49,7 +49,7 @@ def update_item_file(
             metadata.pop(key, None)
         else:
             metadata[key] = value
-    FrontMatter.model_validate(metadata)
+    validate_front_matter(metadata)
     changed = {k: v for k, v in changes.items() if original.get(k) != v}
     dumped = edit_front_matter(match["meta"], changed, metadata)
     path.write_text(match["lead"] + dumped + match["close"] + text[match.end() :], encoding="utf-8")

@@ -1,7 +1,9 @@
-"""The editors' actions on queued items: hold, release, drop, approve.
+"""The editors' actions on queued items: hold, release, drop, approve, and restore.
 
 Each action is a move in the table below; anything else is refused with the reason.
-Every action is one transaction.
+A drop remembers the state it left (`dropped_from`); restore returns an item an editor
+dropped to that state. Duplicates dedup set aside and items whose file is gone were not
+dropped by an editor and cannot be restored. Every action is one transaction.
 """
 
 from __future__ import annotations
@@ -14,9 +16,10 @@ import sqlalchemy as sa
 from pipeline.db import MAX_ROW_ID, items
 from pipeline.errors import NewsletterError
 
-Action = Literal["hold", "release", "drop", "approve"]
+Action = Literal["hold", "release", "drop", "approve", "restore"]
+StateAction = Literal["hold", "release", "drop", "approve"]
 
-MOVES: dict[Action, tuple[tuple[str, ...], str]] = {
+MOVES: dict[StateAction, tuple[tuple[str, ...], str]] = {
     "hold": (("queued", "approved"), "held"),
     "release": (("held",), "queued"),
     "drop": (("draft", "queued", "held", "approved"), "dropped"),
@@ -28,7 +31,7 @@ class QueueActionRefused(NewsletterError):
     pass
 
 
-def next_state(state: str, action: Action) -> str:
+def next_state(state: str, action: StateAction) -> str:
     """The state an item moves to, or QueueActionRefused naming why it cannot."""
     allowed, target = MOVES[action]
     if state == target:
@@ -63,21 +66,45 @@ def find_item_id(connection: sa.Connection, ref: str) -> int:
     return int(found)
 
 
+def restored_state(state: str, dropped_from: str | None, duplicate_of: int | None) -> str:
+    """The state a restored item returns to, or QueueActionRefused naming why it cannot."""
+    if state != "dropped":
+        raise QueueActionRefused(f"cannot restore this item: it is {state}, not dropped")
+    if duplicate_of is not None:
+        raise QueueActionRefused(
+            f"cannot restore this item: it repeats item {duplicate_of}, which is kept instead"
+        )
+    if dropped_from is None:
+        raise QueueActionRefused(
+            "cannot restore this item: no editor dropped it (its file left the content folder)"
+        )
+    return dropped_from
+
+
+def _move(connection: sa.Connection, item_id: int, action: Action, at: datetime) -> str:
+    row = connection.execute(
+        sa.select(items.c.state, items.c.title, items.c.dropped_from, items.c.duplicate_of).where(
+            items.c.id == item_id
+        )
+    ).one()
+    try:
+        if action == "restore":
+            target = restored_state(row.state, row.dropped_from, row.duplicate_of)
+        else:
+            target = next_state(row.state, action)
+    except QueueActionRefused as exc:
+        raise QueueActionRefused(f"item {item_id} ({row.title}): {exc}") from exc
+    values: dict[str, object] = {"state": target, "updated_at": at}
+    if action == "restore":
+        values["dropped_from"] = None
+    elif action == "drop" and row.state != target:
+        values["dropped_from"] = row.state
+    if target != row.state:
+        connection.execute(sa.update(items).where(items.c.id == item_id).values(**values))
+    return f"{item_id} {row.state} -> {target}: {row.title}"
+
+
 def apply_action(engine: sa.Engine, refs: list[str], action: Action, at: datetime) -> list[str]:
     """Move every named item, or none of them; returns one line per item."""
-    lines = []
     with engine.begin() as connection:
-        for ref in refs:
-            item_id = find_item_id(connection, ref)
-            row = connection.execute(
-                sa.select(items.c.state, items.c.title).where(items.c.id == item_id)
-            ).one()
-            try:
-                target = next_state(row.state, action)
-            except QueueActionRefused as exc:
-                raise QueueActionRefused(f"item {item_id} ({row.title}): {exc}") from exc
-            connection.execute(
-                sa.update(items).where(items.c.id == item_id).values(state=target, updated_at=at)
-            )
-            lines.append(f"{item_id} {row.state} -> {target}: {row.title}")
-    return lines
+        return [_move(connection, find_item_id(connection, ref), action, at) for ref in refs]

@@ -24,6 +24,7 @@ def _as_dict(row: sa.Row[Any], full: bool) -> dict[str, Any]:
         "link": m["link"],
         "published_at": m["published_at"].isoformat(),
         "duplicate_of": m["duplicate_of"],
+        "dropped_from": m["dropped_from"],
     }
     if full:
         entry |= {
@@ -58,6 +59,14 @@ def list_items(connection: sa.Connection, *, every_state: bool) -> list[dict[str
     order = sa.case({state: rank for rank, state in enumerate(STATE_ORDER)}, value=items.c.state)
     rows = connection.execute(query.order_by(order, items.c.published_at.desc(), items.c.id))
     return [_as_dict(row, full=False) for row in rows]
+
+
+def list_dropped_by_editors(connection: sa.Connection, limit: int) -> list[dict[str, Any]]:
+    """The latest `limit` items an editor dropped (and could restore), the latest first."""
+    query = sa.select(items).where(items.c.state == "dropped", items.c.dropped_from.is_not(None))
+    order = (items.c.updated_at.desc(), items.c.id.desc())
+    rows = connection.execute(query.order_by(*order).limit(limit))
+    return [_as_dict(row, full=False) | {"dropped_at": _iso(row.updated_at)} for row in rows]
 
 
 def show_item(connection: sa.Connection, item_id: int) -> dict[str, Any]:

@@ -7,6 +7,8 @@
     (any open state) ──expires, event started, too old──> expired
 
 Sent items are history: a later edit or deletion of their source never changes them.
+A dropped folder item whose file is edited returns (queued, or draft per its file): the
+edit says the editor wants it after all. Duplicates and dropped feed items stay dropped.
 A newly collected item that tells a story already queued is stored as dropped, pointing at
 the one kept (`duplicate_of`), so it is never collected twice; see `pipeline.queue.dedup`.
 """
@@ -66,6 +68,8 @@ def _columns(item: CollectedItem) -> dict[str, object]:
 
 def _state_after_edit(state: str, ready: bool) -> str:
     """An edited item needs to be approved again; a draft stays out of issues."""
+    if state == "dropped":
+        return "queued" if ready else "draft"
     if not ready:
         return "draft" if state in ("queued", "approved", "draft") else state
     if state in ("draft", "approved"):
@@ -223,7 +227,9 @@ def upsert_groups(
             batch.append((group_counts, item, _columns(item)))
     existing: dict[str, sa.Row[Any]] = {}
     for chunk in _chunks([item.key for _, item, _ in batch]):
-        query = sa.select(items.c.id, items.c.key, items.c.state, items.c.content_hash)
+        query = sa.select(
+            items.c.id, items.c.key, items.c.state, items.c.content_hash, items.c.duplicate_of
+        )
         existing.update(
             {row.key: row for row in connection.execute(query.where(items.c.key.in_(chunk)))}
         )
@@ -232,17 +238,26 @@ def upsert_groups(
         known = existing.get(item.key)
         if known is None:
             continue
-        if known.state in FINAL_STATES or known.content_hash == values["content_hash"]:
+        if known.content_hash == values["content_hash"] or (
+            known.state in FINAL_STATES and not _returns(known, item)
+        ):
             group_counts.unchanged += 1
         else:
             if item.undated:
                 del values["published_at"]  # keep when it was first seen
             state = _state_after_edit(known.state, item.ready)
             connection.execute(
-                _UPDATE, values | {"_id": known.id, "state": state, "updated_at": at}
+                _UPDATE,
+                values | {"_id": known.id, "state": state, "dropped_from": None, "updated_at": at},
             )
             group_counts.updated += 1
     return counts
+
+
+def _returns(known: sa.Row[Any], item: CollectedItem) -> bool:
+    """Whether an edited item in a final state comes back: a dropped folder item does,
+    unless dedup set it aside."""
+    return known.state == "dropped" and item.from_folder and known.duplicate_of is None
 
 
 def drop_missing(

@@ -75,7 +75,9 @@ def test_hold_release_approve_and_drop_move_the_item(desk: Site) -> None:
             ("approve", "approved"),
             ("drop", "dropped"),
         ]:
-            answer = client.post(f"/desk/items/{number}/state/{action}", data={"csrf": csrf})
+            # A drop is confirmed on its own page, which posts `confirm`.
+            data = {"csrf": csrf, "confirm": "yes"} if action == "drop" else {"csrf": csrf}
+            answer = client.post(f"/desk/items/{number}/state/{action}", data=data)
             assert answer.status_code == 303, answer.text
             assert item_state(desk, number) == state
         refused = client.post(f"/desk/items/{number}/state/release?lang=en", data={"csrf": csrf})

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from pipeline.web.desk.pages import SESSION_COOKIE
-from tests.desk.conftest import session_cookie
-from tests.web.browser import chromium
+from tests.desk.conftest import item_id, item_state, session_cookie
+from tests.web.browser import Page, chromium
 from tests.web.conftest import Site
 
 TITLE = "Nachbarschaftsfest am Kanal"
@@ -47,3 +48,83 @@ def test_an_editor_adds_an_event_and_sees_it_in_the_preview(desk: Site, tmp_path
     assert sorted(widths) == [375, 375, 700, 700]
     written = [p for p in desk.project.content_dir.iterdir() if "nachbarschaftsfest" in p.name]
     assert len(written) == 1
+
+
+def _open_desk(page: Page, desk: Site, path: str) -> None:
+    page.call(
+        "Network.setCookie",
+        name=SESSION_COOKIE,
+        value=session_cookie(desk),
+        url=f"{desk.url}/desk",
+        path="/desk",
+        httpOnly=True,
+    )
+    page.call("Page.navigate", url=f"{desk.url}{path}")
+    page.wait_for("document.readyState === 'complete' && !!document.querySelector('main')")
+
+
+def test_an_editor_drops_an_item_confirms_and_undoes_it(desk: Site, tmp_path: Path) -> None:
+    number = item_id(desk, "folder:2027-03-04-werkstatt-wuppertal.md")
+    drop = f"a[href^='/desk/items/{number}/drop']"
+    with chromium(tmp_path / "profile") as page:
+        _open_desk(page, desk, "/desk?lang=de")
+        outline = page.evaluate(f"getComputedStyle(document.querySelector({drop!r})).borderColor")
+        hold = page.evaluate("getComputedStyle(document.querySelector('button.quiet')).borderStyle")
+        page.evaluate(f"document.querySelector({drop!r}).click()")
+        page.wait_for("location.pathname.endsWith('/drop') && document.readyState === 'complete'")
+        asked = page.evaluate("document.querySelector('main').innerText")
+        page.evaluate("document.querySelector('button.danger').click()")
+        page.wait_for("location.pathname === '/desk' && document.readyState === 'complete'")
+        notice = page.evaluate("document.querySelector('[role=status]').innerText")
+        dropped = item_state(desk, number)
+        page.evaluate("document.querySelector('[role=status] button').click()")
+        page.wait_for("location.search.includes('done=restored')")
+        page.wait_for("document.readyState === 'complete'")
+        restored = page.evaluate("document.querySelector('[role=status]').innerText")
+    assert outline == "rgb(163, 32, 27)" and hold == "none"  # drop stands apart, in red
+    assert "Diesen Beitrag verwerfen?" in asked
+    assert dropped == "dropped"
+    assert "Verworfen:" in notice and "Rückgängig" in notice
+    assert "Wiederhergestellt:" in restored
+    assert item_state(desk, number) == "queued"
+
+
+BOX = "JSON.stringify(document.querySelector(%r).getBoundingClientRect())"
+
+
+def _box(page: Page, selector: str) -> dict[str, float]:
+    box: dict[str, float] = json.loads(page.evaluate(BOX % selector))
+    return box
+
+
+def test_the_form_puts_labels_above_hints_below_and_events_only_for_events(
+    desk: Site, tmp_path: Path
+) -> None:
+    with chromium(tmp_path / "profile") as page:
+        _open_desk(page, desk, "/desk/items/new?kind=news&lang=en")
+        hidden = page.evaluate("getComputedStyle(document.querySelector('fieldset.event')).display")
+        font = page.evaluate("getComputedStyle(document.querySelector('#summary')).fontFamily")
+        boxes = {
+            selector: _box(page, selector)
+            for selector in ("label[for=title]", "#title", "#summary", "#summary-hint")
+        }
+        page.evaluate("document.querySelector('#kind').value = 'event'")
+        shown = page.evaluate("getComputedStyle(document.querySelector('fieldset.event')).display")
+        for selector in ("label[for=event_start]", "#event_start", "label[for=event_end]"):
+            boxes[selector] = _box(page, selector)
+        page.evaluate("document.querySelector('form[action^=\"/desk/items/new\"]').submit()")
+        page.wait_for("!!document.querySelector('.error-summary')")
+        border = page.evaluate("getComputedStyle(document.querySelector('#title')).borderTopColor")
+        invalid = page.evaluate(
+            "Array.from(document.querySelectorAll('[aria-invalid=true]')).map(e => e.id)"
+        )
+    assert hidden == "none" and shown == "block"
+    assert "monospace" not in font
+    label, title = boxes["label[for=title]"], boxes["#title"]
+    assert label["bottom"] <= title["top"] and label["left"] == title["left"]
+    assert boxes["#summary-hint"]["top"] >= boxes["#summary"]["bottom"]
+    start_label, start = boxes["label[for=event_start]"], boxes["#event_start"]
+    assert start_label["bottom"] <= start["top"] and start_label["left"] == start["left"]
+    assert boxes["label[for=event_end]"]["top"] >= start["bottom"]  # not beside the input
+    assert border == "rgb(180, 69, 31)"
+    assert {"title", "summary", "event_start"} <= set(invalid)

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from pydantic import ValidationError
 from starlette.datastructures import FormData
 
-from pipeline.collect.front_matter import FrontMatter
+from pipeline.collect.every_problem import validate_front_matter
 
 KINDS = ("intro", "report", "partner", "event", "news")
 TEXT_FIELDS = ("title", "summary", "kind", "date", "link", "image", "image_alt", "body")
@@ -130,8 +130,9 @@ def form_errors(values: Mapping[str, Any], translation: gettext.NullTranslations
 
 
 def check(front_matter: dict[str, Any]) -> None:
-    """Raise ValidationError as the content folder would (empty values left out)."""
-    FrontMatter.model_validate({k: v for k, v in front_matter.items() if v not in (None, [])})
+    """Raise ValidationError as the content folder would (empty values left out), with
+    every problem at once."""
+    validate_front_matter({k: v for k, v in front_matter.items() if v not in (None, [])})
 
 
 def _field(location: list[str], message: str) -> str:

@@ -7,7 +7,6 @@ store matches the file; a feed item is edited at its source, so only its state c
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,8 +22,7 @@ from pipeline.collect.edit_item import update_item_file
 from pipeline.collect.new_item import write_item_file
 from pipeline.config import Config
 from pipeline.errors import ContentError
-from pipeline.queue.actions import MAX_ITEM_ID
-from pipeline.queue.listing import show_item
+from pipeline.queue.actions import find_item_id
 from pipeline.render.i18n import translations
 from pipeline.web.context import context_of
 from pipeline.web.desk.forms import (
@@ -38,8 +36,9 @@ from pipeline.web.desk.forms import (
     new_front_matter,
     values_of_item,
 )
+from pipeline.web.desk.notices import notice_query
 from pipeline.web.desk.pages import DESK, action, back_to, page, render
-from pipeline.web.desk.queue import actions_for
+from pipeline.web.desk.queue import actions_for, item_of, restorable
 from pipeline.web.pages import page_locale
 
 NEW = f"{DESK}/items/new"
@@ -69,7 +68,7 @@ def _form(
         "kinds": KINDS,
         "topics": config.topics,
         "editable": EDITABLE if item else None,
-        "actions": actions_for(item["state"]) if item else [],
+        "actions": actions_for(item["state"], restorable(item)) if item else [],
     }
     return render(
         request, "item_form.html.j2", shown, editor=editor, status_code=400 if errors else 200
@@ -81,7 +80,8 @@ async def new_item_form(request: Request, editor: str) -> Response:
     return _form(request, editor, _blank(request.query_params.get("kind", "news")))
 
 
-def _write_new(config: Config, engine: sa.Engine, front_matter: dict[str, Any], body: str) -> Path:
+def _write_new(config: Config, engine: sa.Engine, front_matter: dict[str, Any], body: str) -> int:
+    """Write and collect the new item; returns its number in the queue."""
     path = write_item_file(
         config.sources.content_dir,
         front_matter,
@@ -90,7 +90,9 @@ def _write_new(config: Config, engine: sa.Engine, front_matter: dict[str, Any], 
         topic_keys={topic.key for topic in config.topics},
     )
     collect_folder(config, engine)
-    return path
+    key = "folder:" + path.relative_to(config.sources.content_dir).as_posix()
+    with engine.connect() as connection:
+        return find_item_id(connection, key)
 
 
 @action
@@ -99,35 +101,27 @@ async def add_item(request: Request, editor: str, form: FormData) -> Response:
     translation = translations(page_locale(request))
     values = form_values(form)
     refused = form_errors(values, translation)
-    if refused:
-        return _form(request, editor, values, errors=refused)
     front_matter = new_front_matter(values)
+    if "date" in refused:
+        front_matter["date"] = None  # refused already; the other fields are still checked
     try:
         check(front_matter)
-        await run_in_threadpool(
+    except ValidationError as exc:
+        refused = field_errors(exc, translation) | refused
+    if refused:
+        return _form(request, editor, values, errors=refused)
+    try:
+        added = await run_in_threadpool(
             _write_new, context.config, context.engine, front_matter, values["body"]
         )
-    except ValidationError as exc:
-        return _form(request, editor, values, errors=field_errors(exc, translation))
     except ContentError as exc:
         return _form(request, editor, values, errors=_content_errors(exc, "title"))
-    return back_to(request, DESK)
+    return back_to(request, DESK, notice_query("added", added))
 
 
 def _content_errors(exc: ContentError, otherwise: str) -> dict[str, str]:
     """A file's error next to the field it names, else next to `otherwise`."""
     return {(exc.field or otherwise).replace(".", "_"): exc.reason}
-
-
-def _item(request: Request) -> dict[str, Any] | None:
-    item_id = int(request.path_params["item"])
-    if item_id > MAX_ITEM_ID:  # more than a database integer holds
-        return None
-    with context_of(request).engine.connect() as connection:
-        try:
-            return show_item(connection, item_id)
-        except sa.exc.NoResultFound:
-            return None
 
 
 def _not_found(request: Request, editor: str) -> Response:
@@ -138,7 +132,7 @@ def _not_found(request: Request, editor: str) -> Response:
 
 @page
 async def edit_item_form(request: Request, editor: str) -> Response:
-    item = await run_in_threadpool(_item, request)
+    item = await run_in_threadpool(item_of, request)
     if item is None:
         return _not_found(request, editor)
     values = values_of_item(item, context_of(request).config.site.timezone)
@@ -163,7 +157,7 @@ def _write_back(config: Config, engine: sa.Engine, key: str, changes: dict[str, 
 @action
 async def edit_item(request: Request, editor: str, form: FormData) -> Response:
     context = context_of(request)
-    item = await run_in_threadpool(_item, request)
+    item = await run_in_threadpool(item_of, request)
     if item is None:
         return _not_found(request, editor)
     translation = translations(page_locale(request))
@@ -185,7 +179,7 @@ async def edit_item(request: Request, editor: str, form: FormData) -> Response:
         return _form(request, editor, values, item=item, errors=errors)
     except ContentError as exc:
         return _form(request, editor, values, item=item, errors=_content_errors(exc, "form"))
-    return back_to(request, DESK)
+    return back_to(request, DESK, notice_query("saved", item["id"]))
 
 
 routes = [

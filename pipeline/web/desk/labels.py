@@ -33,5 +33,6 @@ def labels(locale: str) -> dict[str, dict[str, str]]:
             "release": _("Release"),
             "drop": _("Drop"),
             "approve": _("Approve"),
+            "restore": _("Restore"),
         },
     }

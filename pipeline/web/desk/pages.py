@@ -170,5 +170,7 @@ def message(request: Request, title: str, text: str, status_code: int = 200) -> 
     return render(request, "message.html.j2", values, editor=None, status_code=status_code)
 
 
-def back_to(request: Request, path: str) -> RedirectResponse:
-    return RedirectResponse(f"{path}?lang={page_locale(request)}", status_code=303)
+def back_to(request: Request, path: str, query: str = "") -> RedirectResponse:
+    """Redirect to a desk page in the same language; `query` names its notice."""
+    extra = f"&{query}" if query else ""
+    return RedirectResponse(f"{path}?lang={page_locale(request)}{extra}", status_code=303)
