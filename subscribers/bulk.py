@@ -17,7 +17,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from psycopg import sql as psycopg_sql
 from sqlalchemy.dialects.postgresql import ARRAY
 
 SQLITE_BULK_CACHE_KIB = 32 * 1024
@@ -71,6 +70,10 @@ def insert_rows(
     if not converted:
         return
     if dialect.name == "postgresql":
+        # Here, not at the top: every command imports this package, and psycopg costs
+        # 90 ms of start-up that a SQLite site (or a collect) never uses.
+        from psycopg import sql as psycopg_sql
+
         copy_in = psycopg_sql.SQL("COPY {} ({}) FROM STDIN").format(
             psycopg_sql.Identifier(table.name),
             psycopg_sql.SQL(", ").join(psycopg_sql.Identifier(name) for name in columns),
