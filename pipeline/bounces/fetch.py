@@ -31,7 +31,14 @@ from pipeline import db
 from pipeline.bounces import records
 from pipeline.bounces.apply import Applied, apply_verdict
 from pipeline.bounces.forward import ReplyForwarder, make_forwarder
-from pipeline.bounces.mailbox import MailboxReader, mailbox_name, open_mailbox
+from pipeline.bounces.mailbox import (
+    MAX_MESSAGE_BYTES,
+    Destination,
+    MailboxReader,
+    Oversized,
+    mailbox_name,
+    open_mailbox,
+)
 from pipeline.bounces.verdict import Verdict
 from pipeline.config import BounceMailbox, Config
 from pipeline.environment import bounce_password
@@ -143,11 +150,15 @@ def _read(
         if stored is not None:
             _refile(reader, uid, stored, listed_at, engine, forwarder, report)
             continue
-        raw = reader.fetch(uid)
-        if raw is None:
+        fetched = reader.fetch(uid)
+        if fetched is None:
             continue  # filed by another reader since the listing
-        verdict = _classified(raw, uid, secret_key, bounce_address, classifier)
-        row = _store_retried(engine, reader.name, uid, raw, verdict, rule, report)
+        if isinstance(fetched, Oversized):
+            raw, verdict, filed = fetched.header, _oversized(fetched), fetched.destination
+        else:
+            raw, filed = fetched, None
+            verdict = _classified(raw, uid, secret_key, bounce_address, classifier)
+        row = _store_retried(engine, reader.name, uid, raw, verdict, rule, report, filed)
         if row is None:
             continue
         applied = row.applied
@@ -158,8 +169,10 @@ def _read(
             applied = forwarded
         reader.file(uid, applied.destination)
         report.counts[verdict.kind] += 1
-        report.unrecognised += applied.destination == "unrecognised"
-        report.kept += applied.destination == "kept"
+        report.unrecognised += (
+            verdict.kind == "unrecognised" or applied.destination == "unrecognised"
+        )
+        report.kept += verdict.kind == "reply" and applied.destination == "kept"
         report.actions.append(f"{uid}: {verdict.kind}: {applied.action}")
         log.info("bounces: %s %s: %s", reader.name, uid, applied.action)
 
@@ -178,6 +191,7 @@ def _store_retried(
     verdict: Verdict,
     rule: SoftBounceRule,
     report: FetchReport,
+    filed: Destination | None,
 ) -> StoredRow | None:
     """Store and apply the message; None when it is left (taken by another reader, or a
     conflict twice). A conflict with another reader's transaction (both suppressing one
@@ -185,7 +199,7 @@ def _store_retried(
     left in the mailbox for the next read, with a warning; the read goes on."""
     for attempt in (1, 2):
         try:
-            return _store(engine, mailbox, uid, raw, verdict, rule)
+            return _store(engine, mailbox, uid, raw, verdict, rule, filed)
         except (sa.exc.IntegrityError, sa.exc.OperationalError) as exc:
             with engine.connect() as connection:
                 if records.is_claimed(connection, mailbox, uid, records.claim_key(raw)):
@@ -209,12 +223,16 @@ def _store(
     raw: bytes,
     verdict: Verdict,
     rule: SoftBounceRule,
+    filed: Destination | None,
 ) -> StoredRow:
-    """One transaction: the claim (with the bytes), the verdict's effects, what was done."""
+    """One transaction: the claim (with the bytes), the verdict's effects, what was done.
+    `filed`: where the reader files it, whatever the verdict (an oversized message)."""
     at = db.now()
     with engine.begin() as connection:
         row_id = records.claim(connection, mailbox, records.claim_key(raw), uid, raw, at)
         applied = apply_verdict(connection, verdict, rule, at)
+        if filed is not None:
+            applied = Applied(filed, None, "; ".join(verdict.notes))
         records.complete(
             connection,
             row_id,
@@ -254,6 +272,15 @@ def _forward(
     return Applied("processed", None, action)
 
 
+def _oversized(message: Oversized) -> Verdict:
+    where = "left on the server" if message.destination == "kept" else "filed as unrecognised"
+    note = (
+        f"{message.size} bytes, over the {MAX_MESSAGE_BYTES} a message may have: not read, "
+        f"its header alone stored; {where}"
+    )
+    return Verdict("unrecognised", detector="size", notes=(note,))
+
+
 def _classified(
     raw: bytes,
     uid: str,
@@ -282,6 +309,8 @@ def _refile(
     """File a message whose verdict is stored already: a kept reply stays, or is forwarded
     now when an earlier forward failed; one that a crash between the commit and the move
     left is filed once its reader is surely gone."""
+    if stored.filed == "kept" and stored.kind != "reply":
+        return  # an oversized message POP3 leaves on the server; `status` counts it
     if stored.filed == "kept":
         if forwarder is not None and _retry_forward(engine, forwarder, stored, uid, report):
             reader.file(uid, "processed")

@@ -107,6 +107,7 @@ def take_forward(
         sa.update(bounce_messages)
         .where(
             bounce_messages.c.id == row_id,
+            bounce_messages.c.kind == "reply",
             bounce_messages.c.filed == "kept",
             bounce_messages.c.processed_at < at - idle,
             bounce_messages.c.raw.is_not(None),
@@ -208,7 +209,11 @@ def mailbox_health(connection: sa.Connection, mailbox: str) -> MailboxHealth:
     }
     unrecognised: int = connection.execute(
         sa.select(sa.func.count()).where(
-            bounce_messages.c.mailbox == mailbox, bounce_messages.c.filed == "unrecognised"
+            bounce_messages.c.mailbox == mailbox,
+            sa.or_(
+                bounce_messages.c.filed == "unrecognised",
+                bounce_messages.c.kind == "unrecognised",
+            ),
         )
     ).scalar_one()
     return MailboxHealth(
