@@ -189,7 +189,15 @@ def test_every_bounce_fixture_ends_its_reader_in_the_right_state(
     inbox = dovecot.folder(sent_issue.user, "INBOX")
     processed = dovecot.folder(sent_issue.user, "processed")
     unrecognised_folder = dovecot.folder(sent_issue.user, "unrecognised")
-    assert len(inbox) + len(processed) + len(unrecognised_folder) == len(EXPECTED)
+    kept = sorted(raw for raw, _flags in inbox + processed + unrecognised_folder)
+    assert kept == sorted(sent_issue.raw.values()), "every message kept, byte for byte, once"
+    folder_of = {raw: "INBOX" for raw, _flags in inbox}
+    folder_of |= {raw: "processed" for raw, _flags in processed}
+    folder_of |= {raw: "unrecognised" for raw, _flags in unrecognised_folder}
+    for name, raw in sent_issue.raw.items():
+        kind = EXPECTED[name]
+        expected_folder = {"reply": "INBOX", "unrecognised": "unrecognised"}.get(kind, "processed")
+        assert (name, folder_of[raw]) == (name, expected_folder)
     replies = [name for name, kind in EXPECTED.items() if kind == "reply"]
     assert len(inbox) == len(replies)
     assert all("\\Seen" not in flags for _raw, flags in inbox), "the reply is still unread"
