@@ -248,6 +248,7 @@ def test_status_and_subscribers_show_tell_what_the_mailbox_did(sent_issue: SentI
     report = json.loads(project.run("status", "--json").stdout)
     [issue] = report["issues"]
     assert issue["blocked"] == sum(1 for kind in EXPECTED.values() if kind == "block")
+    assert issue["complaints"] == sum(1 for kind in EXPECTED.values() if kind == "complaint")
     assert issue["bounced"] == sum(1 for k in EXPECTED.values() if k in ("hard", "complaint"))
     status = report["bounces"]
     assert status["state"] == "ok" and status["last_error"] is None
