@@ -254,6 +254,11 @@ def test_status_and_subscribers_show_tell_what_the_mailbox_did(sent_issue: SentI
     assert status["state"] == "ok" and status["last_error"] is None
     assert status["counts"]["hard"] == sum(1 for kind in EXPECTED.values() if kind == "hard")
     assert status["unrecognised"] == sum(1 for k in EXPECTED.values() if k == "unrecognised")
+    text_status = " ".join(project.run("status").stdout.split())
+    assert f"Bounce mailbox {status['mailbox']}: ok, last read" in text_status, text_status
+    hard = sum(1 for kind in EXPECTED.values() if kind == "hard")
+    unrecognised = sum(1 for kind in EXPECTED.values() if kind == "unrecognised")
+    assert f"{hard} hard" in text_status and f"; {unrecognised} unrecognised" in text_status
     address, _delivery_id = sent_issue.by_fixture["rfc3464-hard"]
     shown = json.loads(project.run("subscribers", "show", address, "--json").stdout)
     assert shown["state"] == "bounced"
