@@ -48,8 +48,9 @@ from pipeline.tokens import SecretKeys
 
 log = logging.getLogger("newsletter.bounces")
 REFILE_AFTER = timedelta(minutes=10)
-FORWARD_RETRY_AFTER = timedelta(minutes=2)
-"""Longer than a forward can take (the relay's timeout), so no other reader is at it."""
+FORWARD_RETRY_AFTER = timedelta(minutes=10)
+"""Longer than a forward can take (each step of the SMTP session may wait 30 s), so no
+other reader is forwarding it still."""
 
 Classifier = Callable[[bytes, SecretKeys, str | None], Verdict]
 
