@@ -35,6 +35,7 @@ from pipeline.bounces.mailbox import (
     MAX_MESSAGE_BYTES,
     Destination,
     MailboxReader,
+    MessageUnreadable,
     Oversized,
     mailbox_name,
     open_mailbox,
@@ -151,7 +152,12 @@ def _read(
         if stored is not None:
             _refile(reader, uid, stored, listed_at, engine, forwarder, report)
             continue
-        fetched = reader.fetch(uid)
+        try:
+            fetched = reader.fetch(uid)
+        except MessageUnreadable as exc:  # this message alone; the rest are read
+            report.problems.append(f"{uid}: {exc}")
+            log.warning("bounces: %s %s: %s", reader.name, uid, exc)
+            continue
         if fetched is None:
             continue  # filed by another reader since the listing
         if isinstance(fetched, Oversized):

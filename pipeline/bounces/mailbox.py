@@ -47,6 +47,10 @@ MAX_MESSAGE_BYTES = 10 * 1024 * 1024
 poplib._MAXLINE = 1_000_000  # type: ignore[attr-defined]
 
 
+class MessageUnreadable(MailboxError):
+    """The server refused one message (a broken file on its side); the others can be read."""
+
+
 @dataclass(frozen=True)
 class Oversized:
     """A message over MAX_MESSAGE_BYTES: its header alone, and where it is to be filed
@@ -157,7 +161,8 @@ class ImapReader:
     def _peek(self, message_id: str, part: str) -> bytes | None:
         status, data = self._box.client.uid("fetch", self._uid(message_id), f"({part})")
         if status != "OK":
-            raise MailboxError(f"bounce mailbox {self.name}: FETCH {message_id}: {data!r}")
+            answer = b" ".join(d for d in data if isinstance(d, bytes)).decode("ascii", "replace")
+            raise MessageUnreadable(f"the server refused to give the message: {answer[:200]}")
         for part in data:
             if isinstance(part, tuple):
                 return bytes(part[1])
@@ -262,7 +267,9 @@ class Pop3Reader:
         except poplib.error_proto as exc:
             if "no such message" in str(exc).lower():
                 return None
-            raise
+            answer = exc.args[0].decode("ascii", "replace") if exc.args else ""
+            refused = f"the server refused to give the message: {answer[:200]}"
+            raise MessageUnreadable(refused) from exc
         return b"\r\n".join(lines) + b"\r\n"
 
     def file(self, message_id: str, destination: Destination) -> None:
