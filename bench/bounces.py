@@ -1,11 +1,13 @@
 """How fast `newsletter bounces fetch` reads a bounce mailbox, on a real Dovecot.
 
-    PYTHONPATH=. .venv/bin/python bench/bounces.py [N] [imap|pop3]
+    PYTHONPATH=. .venv/bin/python bench/bounces.py [N] [imap|pop3] [MB]
 
 Puts N bounces (RFC 3464 reports of N deliveries, one reader each) into a Dovecot of its
 own with IMAP APPEND, then times the whole command as a process, start to exit, beside
 the read itself in this process (`fetch_bounces`) on a second mailbox of the same size.
-SQLite, plain-text IMAP (or POP3) on loopback.
+SQLite, plain-text IMAP (or POP3) on loopback. With MB, each mailbox also holds one
+message of MB megabytes (over the 10 MB cap: its header alone is read); the command's
+peak memory (max RSS) is printed either way.
 """
 
 from __future__ import annotations
@@ -45,7 +47,27 @@ def _project(root: Path, server: Dovecot, user: MailUser, protocol: str, name: s
     return config_path
 
 
-def _fill(config_path: Path, server: Dovecot, user: MailUser, count: int) -> None:
+# Started from a small process: a child forked from this one (which held the big message
+# to append it) would count this one's memory as its own peak.
+_MEASURE = """
+import os, subprocess, sys, time
+started = time.perf_counter()
+child = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+_pid, status, usage = os.wait4(child.pid, 0)
+seconds = time.perf_counter() - started
+if os.waitstatus_to_exitcode(status) != 0:
+    sys.exit("bounces fetch failed")
+print(seconds, usage.ru_maxrss)
+"""
+
+
+def _huge(megabytes: int) -> bytes:
+    line = b"A" * 76 + b"\r\n"
+    header = b"Subject: Fotos\r\nMessage-ID: <fotos@example.net>\r\n\r\n"
+    return header + line * (megabytes * 1024 * 1024 // len(line))
+
+
+def _fill(config_path: Path, server: Dovecot, user: MailUser, count: int, megabytes: int) -> None:
     engine = db.make_engine(load_config(config_path).database.url)
     db.upgrade(engine)
     bounces = []
@@ -54,31 +76,35 @@ def _fill(config_path: Path, server: Dovecot, user: MailUser, count: int) -> Non
         token = make_delivery_token(KEY, sent.delivery_id)
         bounces.append(dsn(token, f"r{number}@example.org", "5.1.1", "550 user unknown"))
     server.append(user, *bounces)
+    if megabytes:
+        server.append(user, _huge(megabytes))
     engine.dispose()
 
 
-def main(count: int, protocol: Literal["imap", "pop3"] = "imap") -> None:
+def main(count: int, protocol: Literal["imap", "pop3"] = "imap", megabytes: int = 0) -> None:
     root = Path(tempfile.mkdtemp(prefix="bench-bounces-"))
     server = start_dovecot(tls=False)
     try:
         by_command, in_process = server.new_user(), server.new_user()
         command_config = _project(root, server, by_command, protocol, "command")
         module_config = _project(root, server, in_process, protocol, "module")
-        _fill(command_config, server, by_command, count)
-        _fill(module_config, server, in_process, count)
+        _fill(command_config, server, by_command, count, megabytes)
+        _fill(module_config, server, in_process, count, megabytes)
         environment = {
             **{k: v for k, v in os.environ.items() if not k.startswith("NEWSLETTER_")},
             "NEWSLETTER_SECRET_KEY": KEY,
             "NEWSLETTER_BOUNCE_PASSWORD": by_command.password,
         }
-        started = time.perf_counter()
-        subprocess.run(
-            [NEWSLETTER, "bounces", "fetch", "--config", str(command_config)],
+        measured = subprocess.run(
+            [sys.executable, "-c", _MEASURE, NEWSLETTER, "bounces", "fetch", "--config",
+             str(command_config)],
             env=environment,
             check=True,
             capture_output=True,
-        )
-        command_s = time.perf_counter() - started
+            text=True,
+        )  # fmt: skip
+        command_s, peak_kb = (float(x) for x in measured.stdout.split())
+        peak_mb = peak_kb / 1024
 
         os.environ["NEWSLETTER_BOUNCE_PASSWORD"] = in_process.password
         config = load_config(module_config)
@@ -87,9 +113,11 @@ def main(count: int, protocol: Literal["imap", "pop3"] = "imap") -> None:
         report = fetch_bounces(config, engine, KEY, default_classifier())
         module_s = time.perf_counter() - started
         assert report.counts["hard"] == count, report.counts
-        print(f"bounces fetch ({protocol}, {count} hard bounces, SQLite):")
+        large = f", one message of {megabytes} MB" if megabytes else ""
+        print(f"bounces fetch ({protocol}, {count} hard bounces{large}, SQLite):")
         print(f"  the command, start to exit: {command_s:6.2f} s  ({count / command_s:6.1f} /s)")
         print(f"  fetch_bounces in-process:   {module_s:6.2f} s  ({count / module_s:6.1f} /s)")
+        print(f"  the command's peak memory:  {peak_mb:6.0f} MB (max RSS)")
     finally:
         remove(server)
         shutil.rmtree(root)
@@ -99,4 +127,5 @@ if __name__ == "__main__":
     main(
         int(sys.argv[1]) if len(sys.argv) > 1 else 500,
         "pop3" if len(sys.argv) > 2 and sys.argv[2] == "pop3" else "imap",
+        int(sys.argv[3]) if len(sys.argv) > 3 else 0,
     )

@@ -5,6 +5,7 @@ Secrets never live in the file; see `pipeline.environment` for those.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from ipaddress import ip_network
@@ -348,7 +349,14 @@ class Topic(Strict):
     label: TopicLabel = Field(description="What subscribers see.")
 
 
-LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
+def is_loopback(host: str) -> bool:
+    """`localhost`, or an address of the loopback network (127.0.0.0/8, ::1)."""
+    if host.lower().rstrip(".") == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 class BounceMailbox(Strict):
@@ -378,7 +386,7 @@ class BounceMailbox(Strict):
 
     @model_validator(mode="after")
     def _tls_off_only_on_loopback(self) -> BounceMailbox:
-        if self.tls == "none" and self.host.lower() not in LOOPBACK_HOSTS:
+        if self.tls == "none" and not is_loopback(self.host):
             raise ValueError(
                 f"tls: none sends the mailbox password in clear text; it is allowed only for "
                 f"a loopback host, not {self.host!r}"

@@ -70,16 +70,12 @@ def apply_verdict(
     verdict: Verdict,
     rule: SoftBounceRule,
     at: datetime,
-    *,
-    forwarded_to: str | None = None,
 ) -> Applied:
-    """Act on the verdict in the caller's transaction. `forwarded_to`: where a reply has
-    been forwarded (then it is filed as processed rather than kept)."""
+    """Act on the verdict in the caller's transaction. A reply is kept: forwarding it,
+    when asked, is done after the commit (`fetch`), with no transaction open."""
     named = existing_deliveries(connection, verdict.delivery_ids)
     first = next(iter(named), None)
     if verdict.kind == "reply":
-        if forwarded_to is not None:
-            return Applied("processed", first, f"a reply, forwarded to {forwarded_to}")
         return Applied("kept", first, "a reply, left unread in the mailbox")
     if verdict.kind == "unrecognised":
         return Applied("unrecognised", first, "not recognised; nobody touched")

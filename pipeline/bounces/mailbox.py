@@ -6,6 +6,11 @@ the unrecognised folder (made when missing), never deleted, and fetched with BOD
 that a reply left in the folder stays unread; POP3 has no folders, so a filed message is
 deleted (the deletion takes effect at QUIT) and a kept one is left alone.
 
+A message over MAX_MESSAGE_BYTES (the sizes come with the listing: IMAP's RFC822.SIZE,
+POP3's LIST) is not read whole: only its header is fetched, and it is `Oversized`. No
+bounce is that big (a bounce returns the headers, or a mail we sent, a few hundred KB at
+most); one that is, is someone's attachment, for a person to look at.
+
 Ids are stable across sessions: IMAP's `UIDVALIDITY/UID`, POP3's UIDL. Every failure of
 the server or the connection becomes a MailboxError naming the server; the password
 appears in none of them.
@@ -15,9 +20,11 @@ from __future__ import annotations
 
 import imaplib
 import poplib
+import re
 import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from imap_tools import BaseMailBox, MailBox, MailBoxStartTls, MailBoxUnencrypted
@@ -34,9 +41,25 @@ from pipeline.errors import MailboxError
 
 Destination = Literal["processed", "unrecognised", "kept"]
 TIMEOUT_S = 30.0
+MAX_MESSAGE_BYTES = 10 * 1024 * 1024
 # poplib refuses a line over 2048 bytes ("line too long") and loses the session with it;
 # a bounce returning an HTML mail has longer ones. imaplib allows 1,000,000: so does this.
 poplib._MAXLINE = 1_000_000  # type: ignore[attr-defined]
+
+
+class MessageUnreadable(MailboxError):
+    """The server refused one message (a broken file on its side); the others can be read."""
+
+
+@dataclass(frozen=True)
+class Oversized:
+    """A message over MAX_MESSAGE_BYTES: its header alone, and where it is to be filed
+    (over IMAP the unrecognised folder; POP3 leaves it on the server, never deleting what
+    it did not read whole)."""
+
+    size: int
+    header: bytes
+    destination: Destination
 
 
 class MailboxReader(Protocol):
@@ -46,8 +69,9 @@ class MailboxReader(Protocol):
         """The ids of the messages in the mailbox (the folder, over IMAP), oldest first."""
         ...
 
-    def fetch(self, message_id: str) -> bytes | None:
-        """The message's bytes; None when it is gone (another reader filed it meanwhile)."""
+    def fetch(self, message_id: str) -> bytes | Oversized | None:
+        """The message's bytes (its header only, if Oversized); None when it is gone
+        (another reader filed it meanwhile)."""
         ...
 
     def file(self, message_id: str, destination: Destination) -> None: ...
@@ -86,6 +110,9 @@ def _reason(exc: BaseException) -> str:
 
 # IMAP
 
+_IMAP_UID = re.compile(rb"\bUID (\d+)")
+_IMAP_SIZE = re.compile(rb"\bRFC822\.SIZE (\d+)")
+
 
 class ImapReader:
     def __init__(self, box: BaseMailBox, settings: BounceMailbox):
@@ -95,9 +122,27 @@ class ImapReader:
         status = box.folder.status(settings.folder, ["UIDVALIDITY"])
         self._validity = str(status["UIDVALIDITY"])
         self._made: set[str] = set()
+        self._sizes: dict[str, int] = {}
 
     def ids(self) -> list[str]:
-        return [f"{self._validity}/{uid}" for uid in self._box.uids("ALL")]
+        uids = self._box.uids("ALL")
+        if uids:
+            self._sizes = self._listed_sizes()
+        return [f"{self._validity}/{uid}" for uid in uids]
+
+    def _listed_sizes(self) -> dict[str, int]:
+        status, data = self._box.client.uid("fetch", "1:*", "(RFC822.SIZE)")
+        if status != "OK":
+            raise MailboxError(f"bounce mailbox {self.name}: FETCH RFC822.SIZE: {data!r}")
+        sizes = {}
+        for item in data:
+            line = item[0] if isinstance(item, tuple) else item
+            if not isinstance(line, bytes):
+                continue
+            uid, size = _IMAP_UID.search(line), _IMAP_SIZE.search(line)
+            if uid is not None and size is not None:
+                sizes[uid.group(1).decode()] = int(size.group(1))
+        return sizes
 
     def _uid(self, message_id: str) -> str:
         validity, _, uid = message_id.partition("/")
@@ -105,10 +150,19 @@ class ImapReader:
             raise MailboxError(f"bounce mailbox {self.name}: {message_id!r} is not of this folder")
         return uid
 
-    def fetch(self, message_id: str) -> bytes | None:
-        status, data = self._box.client.uid("fetch", self._uid(message_id), "(BODY.PEEK[])")
+    def fetch(self, message_id: str) -> bytes | Oversized | None:
+        uid = self._uid(message_id)
+        size = self._sizes.get(uid, 0)
+        if size > MAX_MESSAGE_BYTES:
+            header = self._peek(message_id, "BODY.PEEK[HEADER]")
+            return None if header is None else Oversized(size, header, "unrecognised")
+        return self._peek(message_id, "BODY.PEEK[]")
+
+    def _peek(self, message_id: str, part: str) -> bytes | None:
+        status, data = self._box.client.uid("fetch", self._uid(message_id), f"({part})")
         if status != "OK":
-            raise MailboxError(f"bounce mailbox {self.name}: FETCH {message_id}: {data!r}")
+            answer = b" ".join(d for d in data if isinstance(d, bytes)).decode("ascii", "replace")
+            raise MessageUnreadable(f"the server refused to give the message: {answer[:200]}")
         for part in data:
             if isinstance(part, tuple):
                 return bytes(part[1])
@@ -190,20 +244,32 @@ class Pop3Reader:
         for line in listing:
             number, _, uidl = line.decode("ascii", errors="replace").partition(" ")
             self._numbers[uidl.strip()] = number
+        _response, sizes, _octets = client.list()
+        self._sizes: dict[str, int] = {}
+        for line in sizes:
+            number, _, size = line.decode("ascii", errors="replace").partition(" ")
+            if size.strip().isdigit():
+                self._sizes[number] = int(size)
 
     def ids(self) -> list[str]:
         return list(self._numbers)
 
-    def fetch(self, message_id: str) -> bytes | None:
+    def fetch(self, message_id: str) -> bytes | Oversized | None:
         number = self._numbers.get(message_id)
         if number is None:
             return None
+        size = self._sizes.get(number, 0)
         try:
+            if size > MAX_MESSAGE_BYTES:
+                _response, lines, _octets = self._client.top(int(number), 0)
+                return Oversized(size, b"\r\n".join(lines) + b"\r\n", "kept")
             _response, lines, _octets = self._client.retr(int(number))
         except poplib.error_proto as exc:
             if "no such message" in str(exc).lower():
                 return None
-            raise
+            answer = exc.args[0].decode("ascii", "replace") if exc.args else ""
+            refused = f"the server refused to give the message: {answer[:200]}"
+            raise MessageUnreadable(refused) from exc
         return b"\r\n".join(lines) + b"\r\n"
 
     def file(self, message_id: str, destination: Destination) -> None:

@@ -38,6 +38,7 @@ def claim_key(raw: bytes) -> str:
 
 @dataclass(frozen=True)
 class Stored:
+    row_id: int
     kind: str
     filed: Destination
     processed_at: datetime
@@ -47,13 +48,14 @@ def seen(connection: sa.Connection, mailbox: str) -> dict[str, Stored]:
     """The mailbox's messages read before, by their UID/UIDL: what they were, where filed."""
     rows = connection.execute(
         sa.select(
+            bounce_messages.c.id,
             bounce_messages.c.uid,
             bounce_messages.c.kind,
             bounce_messages.c.filed,
             bounce_messages.c.processed_at,
         ).where(bounce_messages.c.mailbox == mailbox)
     ).all()
-    return {row.uid: Stored(row.kind, row.filed, row.processed_at) for row in rows}
+    return {row.uid: Stored(row.id, row.kind, row.filed, row.processed_at) for row in rows}
 
 
 def is_claimed(connection: sa.Connection, mailbox: str, uid: str, key: str) -> bool:
@@ -94,6 +96,30 @@ def complete(connection: sa.Connection, row_id: int, **values: object) -> None:
     connection.execute(
         sa.update(bounce_messages).where(bounce_messages.c.id == row_id).values(**values)
     )
+
+
+def take_forward(
+    connection: sa.Connection, row_id: int, at: datetime, idle: timedelta
+) -> bytes | None:
+    """Take a kept reply's forward: its bytes when it has been left alone for `idle` (so no
+    reader is forwarding it now) and this reader moved its processed_at on; else None."""
+    taken = connection.execute(
+        sa.update(bounce_messages)
+        .where(
+            bounce_messages.c.id == row_id,
+            bounce_messages.c.kind == "reply",
+            bounce_messages.c.filed == "kept",
+            bounce_messages.c.processed_at < at - idle,
+            bounce_messages.c.raw.is_not(None),
+        )
+        .values(processed_at=at)
+    )
+    if taken.rowcount != 1:
+        return None
+    raw: bytes | None = connection.execute(
+        sa.select(bounce_messages.c.raw).where(bounce_messages.c.id == row_id)
+    ).scalar_one()
+    return raw
 
 
 def prune_raw(connection: sa.Connection, keep_days: float, at: datetime) -> int:
@@ -183,7 +209,11 @@ def mailbox_health(connection: sa.Connection, mailbox: str) -> MailboxHealth:
     }
     unrecognised: int = connection.execute(
         sa.select(sa.func.count()).where(
-            bounce_messages.c.mailbox == mailbox, bounce_messages.c.filed == "unrecognised"
+            bounce_messages.c.mailbox == mailbox,
+            sa.or_(
+                bounce_messages.c.filed == "unrecognised",
+                bounce_messages.c.kind == "unrecognised",
+            ),
         )
     ).scalar_one()
     return MailboxHealth(

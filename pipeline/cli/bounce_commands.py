@@ -125,5 +125,7 @@ def print_report(report: FetchReport) -> None:
         typer.echo(f"  the bytes of {report.pruned} old message(s) dropped (bounces.keep_days)")
     for problem in report.problems:
         typer.echo(f"warning: {problem} (left in the mailbox for the next read)", err=True)
+    for warning in report.warnings:
+        typer.echo(f"warning: {warning}", err=True)
     if report.forwarding_off:
         typer.echo(f"warning: {report.forwarding_off}", err=True)

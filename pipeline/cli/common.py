@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
@@ -12,7 +11,7 @@ import typer
 from rich.console import Console
 
 from pipeline import db
-from pipeline.config import Config, config_path_from_env, load_config
+from pipeline.config import Config, config_path_from_env, is_loopback, load_config
 from pipeline.environment import SigningKeys, signing_keys
 
 out = Console()
@@ -47,15 +46,6 @@ class GlobalOptions:
 
 
 options = GlobalOptions()
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def keys_for(config: Config, *, serving_on: str | None = None) -> SigningKeys:

@@ -125,6 +125,7 @@ def _print_issues(records: list[IssueRecord]) -> None:
         "failed",
         "bounced",
         "blocked",
+        "complaints",
         "unsettled",
         "per s",
         title="Last issues",
@@ -140,6 +141,7 @@ def _print_issues(records: list[IssueRecord]) -> None:
             str(d.get("failed", 0)),
             str(record.bounced),
             str(record.blocked),
+            str(record.complaints),
             str(d.get("unsettled", 0)),
             "" if rate is None else f"{rate:,.0f}",
         )

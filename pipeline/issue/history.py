@@ -23,6 +23,8 @@ class IssueRecord:
     """Sent to readers whose address has since bounced or complained."""
     blocked: int = 0
     """Deliveries refused by policy (5.7.x, spam, reputation): our mail, not the address."""
+    complaints: int = 0
+    """Deliveries their reader reported as spam (a webhook's or the mailbox's complaint)."""
 
     @property
     def per_second(self) -> float | None:
@@ -42,6 +44,7 @@ class IssueRecord:
             "deliveries": self.deliveries,
             "bounced": self.bounced,
             "blocked": self.blocked,
+            "complaints": self.complaints,
             "per_second": self.per_second,
         }
 
@@ -70,17 +73,8 @@ def last_issues(connection: sa.Connection, limit: int = 5) -> list[IssueRecord]:
                 .group_by(deliveries.c.issue_id)
             ).all()
         )
-    blocked: dict[int, int] = dict.fromkeys(counts, 0)
-    if counts:
-        blocked |= {
-            issue_id: count
-            for issue_id, count in connection.execute(
-                sa.select(deliveries.c.issue_id, sa.func.count(sa.distinct(deliveries.c.id)))
-                .join(delivery_events, delivery_events.c.delivery_id == deliveries.c.id)
-                .where(deliveries.c.issue_id.in_(counts), delivery_events.c.kind == "block")
-                .group_by(deliveries.c.issue_id)
-            )
-        }
+    blocked = _with_event(connection, list(counts), "block")
+    complaints = _with_event(connection, list(counts), "complaint")
     return [
         IssueRecord(
             row.number,
@@ -91,6 +85,23 @@ def last_issues(connection: sa.Connection, limit: int = 5) -> list[IssueRecord]:
             counts[row.id],
             bounced[row.id],
             blocked[row.id],
+            complaints[row.id],
         )
         for row in rows
     ]
+
+
+def _with_event(connection: sa.Connection, issue_ids: list[int], kind: str) -> dict[int, int]:
+    """{issue id: its deliveries with at least one delivery event of `kind`}."""
+    found: dict[int, int] = dict.fromkeys(issue_ids, 0)
+    if issue_ids:
+        found |= {
+            issue_id: count
+            for issue_id, count in connection.execute(
+                sa.select(deliveries.c.issue_id, sa.func.count(sa.distinct(deliveries.c.id)))
+                .join(delivery_events, delivery_events.c.delivery_id == deliveries.c.id)
+                .where(deliveries.c.issue_id.in_(issue_ids), delivery_events.c.kind == kind)
+                .group_by(deliveries.c.issue_id)
+            )
+        }
+    return found

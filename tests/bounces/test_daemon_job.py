@@ -3,6 +3,9 @@ mailbox that cannot be reached is a failed run in `status`, never the daemon's e
 
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 import pytest
 import sqlalchemy as sa
 
@@ -35,6 +38,21 @@ def test_the_bounces_job_is_planned_only_with_a_mailbox(ready_project: Project) 
     use_mailbox(ready_project, _closed_mailbox())
     ready_project.edit_config(lambda raw: raw["schedule"].update(bounces="*/7 * * * *"))
     assert _planned(ready_project)["bounces"] == "scheduled"
+
+
+def test_by_default_the_mailbox_is_read_every_five_minutes(ready_project: Project) -> None:
+    use_mailbox(ready_project, _closed_mailbox())
+    config = ready_project.config()
+    scheduler = make_scheduler(ready_project.engine(), config)
+    plan_jobs(scheduler, config, ready_project.config_path, ready_project.engine(), db.now())
+    job = scheduler.get_job("bounces")
+    assert job is not None
+    start = datetime(2026, 12, 7, 9, 58, 30, tzinfo=ZoneInfo(config.site.timezone))
+    fires, previous = [], None
+    for _ in range(4):
+        previous = job.trigger.get_next_fire_time(previous, previous or start)
+        fires.append(previous.strftime("%H:%M"))
+    assert fires == ["10:00", "10:05", "10:10", "10:15"]
 
 
 def test_an_unreachable_mailbox_is_a_failed_run_not_an_error(

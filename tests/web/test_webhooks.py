@@ -27,10 +27,15 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import NameOID
 
 from pipeline import db
+from pipeline.bounces.apply import apply_verdict
+from pipeline.bounces.verdict import Verdict
 from pipeline.collect import collect
+from pipeline.db import deliveries, issues
 from pipeline.issue.build import build_issue
+from pipeline.send.reader_changes import SoftBounceRule
 from pipeline.web.webhooks.ses import string_to_sign
 from subscribers import suppression
+from subscribers.schema import soft_bounce_events
 from tests.conftest import Project
 from tests.web.conftest import Site, make_site
 
@@ -245,6 +250,54 @@ def test_soft_bounces_suppress_after_the_configured_number(hooks: Site) -> None:
     now = int(datetime.now(UTC).timestamp())
     _post(hooks, "mailgun", _mailgun(_soft_bounce("soft-2"), now))
     assert hooks.state("alice@example.com") == "bounced"
+    _assert_suppressed(hooks, "alice@example.com", "soft_bounces")
+
+
+def _old_soft_bounces(site: Site, address: str, *days_ago: int) -> None:
+    reader = site.subscriber(address)
+    with site.engine.begin() as connection:
+        for days in days_ago:
+            connection.execute(
+                sa.insert(soft_bounce_events).values(
+                    subscriber_id=reader.id, at=db.now() - timedelta(days=days)
+                )
+            )
+
+
+def test_soft_bounces_older_than_soft_bounce_days_no_longer_count(hooks: Site) -> None:
+    """The window is `subscriptions.soft_bounce_days` (30), the bounce mailbox's too."""
+    hooks.add_active("alice@example.com")
+    _old_soft_bounces(hooks, "alice@example.com", 45, 40, 31)
+    for n in range(2):
+        now = int(datetime.now(UTC).timestamp())
+        assert _post(hooks, "mailgun", _mailgun(_soft_bounce(f"soft-{n}"), now)).status_code == 200
+        assert hooks.state("alice@example.com") == "active", "the old ones are outside"
+    now = int(datetime.now(UTC).timestamp())
+    _post(hooks, "mailgun", _mailgun(_soft_bounce("soft-2"), now))
+    assert hooks.state("alice@example.com") == "bounced"
+
+
+def test_soft_bounces_by_webhook_and_by_mail_count_together(hooks: Site) -> None:
+    reader = hooks.add_active("alice@example.com")
+    for n in range(2):
+        now = int(datetime.now(UTC).timestamp())
+        assert _post(hooks, "mailgun", _mailgun(_soft_bounce(f"soft-{n}"), now)).status_code == 200
+    at = db.now()
+    with hooks.engine.begin() as connection:
+        issue_id = connection.execute(
+            sa.insert(issues)
+            .values(number=7, subject="Ausgabe", state="sent", created_at=at)
+            .returning(issues.c.id)
+        ).scalar_one()
+        delivery_id = connection.execute(
+            sa.insert(deliveries)
+            .values(issue_id=issue_id, subscriber_id=reader.id, state="sent", updated_at=at)
+            .returning(deliveries.c.id)
+        ).scalar_one()
+        rule = SoftBounceRule.of(hooks.config.subscriptions)
+        mailed = Verdict("soft", (delivery_id,), "4.2.2", "452 mailbox full")
+        apply_verdict(connection, mailed, rule, at)
+    assert hooks.state("alice@example.com") == "bounced", "the third, from the bounce mailbox"
     _assert_suppressed(hooks, "alice@example.com", "soft_bounces")
 
 
