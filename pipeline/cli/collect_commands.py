@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import textwrap
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
-from pipeline.cli.common import ConfigOption, open_store, out
+from pipeline.cli.common import ConfigOption, open_store
+
+if TYPE_CHECKING:
+    from pipeline.collect import SourceReport
+
+NAME_WIDTH = 26
+"""With five counts of 8 and the longest result (`not modified`): 26 + 40 + 2 + 12 = 80."""
+COLUMNS = ("new", "updated", "same", "dupl.", "removed")
+"""Counted items per source: new, updated, unchanged, duplicates, removed."""
 
 
 def collect(
@@ -28,25 +36,10 @@ def collect(
 
     settings, engine = open_store(config)
     report = run_collect(settings, engine, retry_gone=retry_gone)
-    table = Table("source", "new", "updated", "unchanged", "duplicates", "removed", "result")
-    for source in report.sources:
-        c = source.counts
-        if source.errors:
-            result = f"[red]failed[/red]: {'; '.join(_reason(e) for e in source.errors)}"
-        else:
-            result = source.note or "ok"
-        table.add_row(
-            source.name,
-            str(c.new),
-            str(c.updated),
-            str(c.unchanged),
-            str(c.duplicates),
-            str(c.removed),
-            result,
-        )
-    out.print(table)
+    for line in report_lines(report.sources):
+        typer.echo(line)
     if report.expired:
-        out.print(f"{report.expired} item(s) expired (past their date, or their event began).")
+        typer.echo(f"{report.expired} item(s) expired (past their date, or their event began).")
     for source in report.sources:
         for warning in source.warnings:
             typer.echo(f"warning: {warning}", err=True)
@@ -56,6 +49,30 @@ def collect(
         raise typer.Exit(1)
 
 
-def _reason(error: Exception) -> str:
-    text = str(error)
-    return text.split("): ", 1)[1] if "): " in text else text
+def report_lines(sources: list[SourceReport]) -> list[str]:
+    """A table whose rows fit 80 columns (names shortened, the result in a word or two),
+    then each shortened name whole and each source's note, wrapped at 80 too.
+
+    Plain text, not a rich table: a collect of 500 sources spent 0.3 s laying one out.
+    Errors follow on stderr, each on its own line with the source's name and URL.
+    """
+    header = f"{'source':<{NAME_WIDTH}}" + "".join(f"{c:>8}" for c in COLUMNS) + "  result"
+    lines = [header]
+    below: list[str] = []
+    for source in sources:
+        c = source.counts
+        name = _shortened(source.name)
+        counts = (c.new, c.updated, c.unchanged, c.duplicates, c.removed)
+        lines.append(
+            f"{name:<{NAME_WIDTH}}" + "".join(f"{n:>8}" for n in counts) + f"  {source.result}"
+        )
+        if name != source.name:
+            below.append(f"{name}: {source.name}")
+        if source.note and source.result != "not modified":  # the row says it all
+            below.append(f"{source.name}: {source.note}")
+    wrapped = [part for line in below for part in textwrap.wrap(line, 80, subsequent_indent="  ")]
+    return lines + (["", *wrapped] if wrapped else [])
+
+
+def _shortened(name: str) -> str:
+    return name if len(name) <= NAME_WIDTH - 1 else name[: NAME_WIDTH - 2] + "…"

@@ -34,6 +34,9 @@ class SourceReport:
     note: str | None = None
     """Why nothing was read, when that is not a failure (not modified, waiting, disabled)."""
     warnings: list[str] = field(default_factory=list)
+    result: str = "ok"
+    """The outcome in a word or two, for a table: ok, not modified, waiting, disabled,
+    gone, failed."""
 
 
 @dataclass
@@ -74,7 +77,12 @@ def collect_folder(config: Config, engine: sa.Engine) -> SourceReport:
         if config.sources.content_dir.is_dir():
             present = {item.key for item in result.items} | result.failed_keys
             counts.removed = drop_missing(connection, "folder:", present, at)
-    return SourceReport(name=SOURCE_NAME, counts=counts, errors=list(result.errors))
+    return SourceReport(
+        name=SOURCE_NAME,
+        counts=counts,
+        errors=list(result.errors),
+        result="failed" if result.errors else "ok",
+    )
 
 
 def collect_from_feeds(
@@ -134,8 +142,10 @@ def _record(
             items_found=len(outcome.items) if outcome.status == "fetched" else None,
         )
         if outcome.status == "not_modified":
+            report.result = "not modified"
             report.note = "not modified since the last collect"
     elif outcome.status in ("failed", "gone"):
+        report.result = outcome.status
         reason = outcome.error or "failed"
         record_failure(
             connection,
@@ -148,6 +158,7 @@ def _record(
         )
         report.errors.append(FeedError(f"{source.name} ({source.url}): {reason}"))
     else:
+        report.result = outcome.status
         report.note = outcome.error
     if outcome.warning:
         report.warnings.append(f"{source.name} ({source.url}): {outcome.warning}")

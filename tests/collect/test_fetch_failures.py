@@ -188,3 +188,25 @@ def test_cli_prints_a_summary_per_source_and_exits_1_when_one_failed(feeds: Feed
     assert states(feeds.project) == {GOOD: "queued"}
     feeds.server.routes["/boom.xml"] = Route.feed("atom10.xml")
     assert feeds.project.run("collect", check=False).returncode == 0
+
+
+def test_the_summary_fits_80_columns_and_names_a_shortened_source_whole(
+    feeds: FeedProject,
+) -> None:
+    """An operator's terminal: long partner names and a long error do not wrap the table."""
+    long_name = "Stadtteilbüro Nordstadt – Neuigkeiten aus dem Quartier und der Nachbarschaft"
+    feeds.server.routes["/boom.xml"] = Route(status=500)
+    _with_good_feed(feeds, {long_name: "/boom.xml"})
+
+    first = feeds.project.run("collect", check=False)
+    second = feeds.project.run("collect", check=False)
+
+    for result in (first, second):
+        lines = result.stdout.splitlines()
+        assert all(len(line) <= 80 for line in lines), result.stdout
+        table = lines[: lines.index("")]
+        (row,) = [line for line in table if line.startswith("Stadtteilbüro Nordstadt")]
+        assert row.endswith("  failed")
+        below = " ".join(line.strip() for line in lines[lines.index("") :])
+        assert f"{row.split('  ')[0]}: {long_name}" in below  # the shortened name, whole
+        assert f"{long_name} (" in result.stderr and "HTTP 500" in result.stderr
