@@ -99,6 +99,20 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
+def smtp_relay(handler: object) -> Iterator[int]:
+    """aiosmtpd serving `handler` on 127.0.0.1 and a free port, which it yields."""
+    from aiosmtpd.controller import Controller
+
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield port
+    finally:
+        controller.stop()
+
+
+@contextlib.contextmanager
 def serve_command(
     project: Project, *extra: str, secrets: dict[str, str] | None = None
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:

@@ -25,15 +25,11 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.conftest import free_port
+
 DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
 NOBODY = 65534
 STARTUP_S = 15
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass(frozen=True)
@@ -195,10 +191,10 @@ def start_dovecot(*, tls: bool) -> Dovecot:
     log when it cannot."""
     root = Path(tempfile.mkdtemp(prefix="newsletter-dovecot-"))
     root.chmod(0o755)  # the mail user (nobody, as root) reads its home under it
-    server = Dovecot(root, _free_port(), _free_port())
+    server = Dovecot(root, free_port(), free_port())
     key = None
     if tls:
-        server.imaps_port, server.pop3s_port = _free_port(), _free_port()
+        server.imaps_port, server.pop3s_port = free_port(), free_port()
         server.certificate, key = _certificate(root)
     (root / "home").mkdir()
     server.passwd_dir.mkdir()

@@ -8,7 +8,6 @@ import email
 import email.policy
 import json
 import re
-import socket
 import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -16,7 +15,6 @@ from email.message import EmailMessage
 
 import pytest
 import sqlalchemy as sa
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP as SMTPServer
 from aiosmtpd.smtp import Envelope, Session
 
@@ -34,7 +32,7 @@ from tests.bounces.helpers import (
     reader_with_delivery,
     use_mailbox,
 )
-from tests.conftest import TEST_SECRET_KEY, Project
+from tests.conftest import TEST_SECRET_KEY, Project, smtp_relay
 from tests.send.conftest import add_readers
 
 BOUNCE_LOCAL, _, BOUNCE_DOMAIN = BOUNCE_ADDRESS.partition("@")
@@ -56,15 +54,8 @@ class Sink:
 @pytest.fixture
 def sink() -> Iterator[tuple[Sink, int]]:
     handler = Sink()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
+    with smtp_relay(handler) as port:
         yield handler, port
-    finally:
-        controller.stop()
 
 
 @dataclass

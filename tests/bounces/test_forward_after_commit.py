@@ -7,14 +7,12 @@ from __future__ import annotations
 
 import email
 import email.policy
-import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP as SMTPServer
 from aiosmtpd.smtp import Envelope, Session
 
@@ -25,7 +23,7 @@ from pipeline.db import bounce_messages
 from tests.bounces.dovecot import Dovecot, MailUser
 from tests.bounces.fixtures import bounce_for
 from tests.bounces.helpers import mailbox_settings, reader_with_delivery, use_mailbox
-from tests.conftest import TEST_SECRET_KEY, Project
+from tests.conftest import TEST_SECRET_KEY, Project, smtp_relay
 
 EDITORS = "redaktion@netzwerk-quartier.example.org"
 
@@ -75,15 +73,8 @@ def _impatient_engine(url: str) -> sa.Engine:
 @pytest.fixture
 def relay(database_url: str) -> Iterator[tuple[ProbingRelay, int]]:
     handler = ProbingRelay(database_url)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
+    with smtp_relay(handler) as port:
         yield handler, port
-    finally:
-        controller.stop()
 
 
 def _with_a_reply(

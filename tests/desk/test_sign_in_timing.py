@@ -11,11 +11,10 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP as SMTPServer
 from aiosmtpd.smtp import Envelope, Session
 
-from tests.conftest import Project, free_port, serve_command
+from tests.conftest import Project, serve_command, smtp_relay
 from tests.desk.conftest import EDITOR
 from tests.web.conftest import csrf_of
 
@@ -37,11 +36,8 @@ class SlowMailbox:
 @pytest.fixture
 def slow_smtp() -> Iterator[tuple[SlowMailbox, int]]:
     mailbox = SlowMailbox()
-    port = free_port()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield mailbox, port
-    controller.stop()
+    with smtp_relay(mailbox) as port:
+        yield mailbox, port
 
 
 def test_the_sign_in_answer_does_not_wait_for_the_mail(

@@ -5,21 +5,19 @@ from __future__ import annotations
 
 import re
 import signal
-import socket
 import time
 from collections import Counter
 from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP as SMTPServer
 from aiosmtpd.smtp import Envelope, Session
 
 from pipeline import db
 from pipeline.db import deliveries, issues
 from pipeline.issue.build import build_issue
-from tests.conftest import Project
+from tests.conftest import Project, smtp_relay
 from tests.schedule.test_daemon import _start_daemon, _stop
 from tests.send.conftest import add_readers
 
@@ -45,15 +43,8 @@ class CountingMailbox:
 @pytest.fixture
 def mailbox() -> Iterator[tuple[CountingMailbox, int]]:
     handler = CountingMailbox()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
+    with smtp_relay(handler) as port:
         yield handler, port
-    finally:
-        controller.stop()
 
 
 def _issue_state(engine: sa.Engine) -> str:

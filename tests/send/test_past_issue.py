@@ -14,7 +14,6 @@ from datetime import date
 
 import pytest
 import sqlalchemy as sa
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP as SMTPServer
 from aiosmtpd.smtp import Envelope, Session
 
@@ -22,7 +21,7 @@ from pipeline import db
 from pipeline.cli import EXIT_REFUSED
 from pipeline.db import deliveries, issues
 from pipeline.issue.build import build_issue
-from tests.conftest import Project, free_port
+from tests.conftest import Project, smtp_relay
 
 REFUSED = {"j.kowalski@example.org", "mehmet.yilmaz@example.org"}
 
@@ -48,15 +47,10 @@ class Relay:
 @pytest.fixture
 def relay(ready_project: Project) -> Iterator[Relay]:
     handler = Relay()
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    smtp = {"host": "127.0.0.1", "port": port, "tls": "none"}
-    ready_project.edit_config(lambda raw: raw["provider"].update(name="smtp", smtp=smtp))
-    try:
+    with smtp_relay(handler) as port:
+        smtp = {"host": "127.0.0.1", "port": port, "tls": "none"}
+        ready_project.edit_config(lambda raw: raw["provider"].update(name="smtp", smtp=smtp))
         yield handler
-    finally:
-        controller.stop()
 
 
 def _said(output: str) -> str:

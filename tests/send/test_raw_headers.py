@@ -22,7 +22,6 @@ import dkim
 import httpx
 import pytest
 import sqlalchemy as sa
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP as SMTPServer
 from aiosmtpd.smtp import Envelope, Session
 
@@ -30,7 +29,7 @@ from pipeline.config import MAX_BASE_URL, Site
 from pipeline.send.compose import ReaderLinks, unsubscribe_headers
 from pipeline.send.headers import fold, problem
 from pipeline.send.providers.outbox import OutboxProvider
-from tests.conftest import Project, free_port, serve_command
+from tests.conftest import Project, serve_command, smtp_relay
 from tests.providers.conftest import make_messages, run
 
 SAMPLE_BOUNCES = "bounces@netzwerk-quartier.example.org"
@@ -156,17 +155,12 @@ def test_smtp_sends_list_unsubscribe_folded_and_dkim_still_verifies(
 ) -> None:
     key, txt = _dkim_key(tmp_path)
     mailbox = Mailbox()
-    port = free_port()
-    smtp = {"host": "127.0.0.1", "port": port, "tls": "none"}
-    smtp |= {"dkim_selector": "news", "dkim_domain": "netzwerk-quartier.example.org"}
-    smtp["dkim_key_file"] = str(key)
-    long_url_project.edit_config(lambda raw: raw["provider"].update(name="smtp", smtp=smtp))  # type: ignore[attr-defined]
-    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
+    with smtp_relay(mailbox) as port:
+        smtp = {"host": "127.0.0.1", "port": port, "tls": "none"}
+        smtp |= {"dkim_selector": "news", "dkim_domain": "netzwerk-quartier.example.org"}
+        smtp["dkim_key_file"] = str(key)
+        long_url_project.edit_config(lambda raw: raw["provider"].update(name="smtp", smtp=smtp))  # type: ignore[attr-defined]
         long_url_project.run("send")
-    finally:
-        controller.stop()
     assert len(mailbox.received) == 4
     for data in mailbox.received:
         assert_one_click_headers(data)

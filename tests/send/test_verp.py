@@ -14,7 +14,6 @@ from pathlib import Path
 import dkim
 import pytest
 import sqlalchemy as sa
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP as SMTPServer
 from aiosmtpd.smtp import Envelope, Session
 
@@ -25,7 +24,7 @@ from pipeline.tokens import (
     make_delivery_token,
     read_delivery_token,
 )
-from tests.conftest import TEST_SECRET_KEY, Project, free_port
+from tests.conftest import TEST_SECRET_KEY, Project, smtp_relay
 from tests.send.test_raw_headers import _dkim_key, header_lines, raw_fields
 
 SENDER = "newsletter@netzwerk-quartier.example.org"
@@ -53,14 +52,11 @@ def relay(ready_project: Project, tmp_path: Path) -> Iterator[tuple[Recorder, by
     the DKIM key's DNS record."""
     key, txt = _dkim_key(tmp_path)
     recorder = Recorder()
-    port = free_port()
-    smtp = {"host": "127.0.0.1", "port": port, "tls": "none", "dkim_key_file": str(key)}
-    smtp |= {"dkim_selector": "news", "dkim_domain": "netzwerk-quartier.example.org"}
-    ready_project.edit_config(lambda raw: raw["provider"].update(name="smtp", smtp=smtp))  # type: ignore[attr-defined]
-    controller = Controller(recorder, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield recorder, txt
-    controller.stop()
+    with smtp_relay(recorder) as port:
+        smtp = {"host": "127.0.0.1", "port": port, "tls": "none", "dkim_key_file": str(key)}
+        smtp |= {"dkim_selector": "news", "dkim_domain": "netzwerk-quartier.example.org"}
+        ready_project.edit_config(lambda raw: raw["provider"].update(name="smtp", smtp=smtp))  # type: ignore[attr-defined]
+        yield recorder, txt
 
 
 def delivery_of(project: Project, address: str) -> tuple[int, int]:
