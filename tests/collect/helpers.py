@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 
+from pipeline.collect.item import CollectedItem
 from pipeline.db import feeds as feeds_table
 from pipeline.db import items
 from tests.conftest import Project
@@ -36,3 +39,25 @@ def states_of(project: Project, title: str) -> list[str]:
                 sa.select(items.c.state).where(items.c.title == title).order_by(items.c.id)
             ).scalars()
         )
+
+
+def news_item(
+    key: str, source: str, title: str, link: str | None, published_at: datetime, **changes: object
+) -> CollectedItem:
+    """A collected news item as a feed or the folder gives it, with `changes` on top."""
+    item = CollectedItem(
+        key=key,
+        source=source,
+        kind="news",
+        title=title,
+        summary="Zusammenfassung",
+        body_html="<p>Text</p>",
+        link=link,
+        image=None,
+        image_alt=None,
+        topics=(),
+        published_at=published_at,
+        event=None,
+        ready=True,
+    )
+    return replace(item, **changes)  # type: ignore[arg-type]

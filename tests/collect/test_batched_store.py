@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,28 +11,15 @@ from pipeline import db
 from pipeline.collect.item import CollectedItem
 from pipeline.db import items
 from pipeline.queue.store import UpsertCounts, upsert, upsert_groups
+from tests.collect.helpers import news_item
 
 AT = datetime(2026, 11, 25, 12, tzinfo=UTC)
 STORY = "https://example.org/programm"
 
 
 def _item(feed: str, guid: str, title: str, link: str | None, **changes: object) -> CollectedItem:
-    item = CollectedItem(
-        key=f"feed:https://{feed}.example.org/feed#{guid}",
-        source=feed,
-        kind="news",
-        title=title,
-        summary="Zusammenfassung",
-        body_html="<p>Text</p>",
-        link=link,
-        image=None,
-        image_alt=None,
-        topics=(),
-        published_at=AT - timedelta(days=1),
-        event=None,
-        ready=True,
-    )
-    return replace(item, **changes)  # type: ignore[arg-type]
+    key = f"feed:https://{feed}.example.org/feed#{guid}"
+    return news_item(key, feed, title, link, AT - timedelta(days=1), **changes)
 
 
 def _groups(edited: bool) -> list[list[CollectedItem]]:

@@ -13,6 +13,7 @@ from pipeline.collect.health import feed_health, record_failure, record_success
 from pipeline.collect.item import CollectedItem
 from pipeline.db import items
 from pipeline.queue.store import expire_items, upsert
+from tests.collect.helpers import news_item
 
 AT = datetime(2026, 11, 25, 12, tzinfo=UTC)
 
@@ -25,22 +26,8 @@ def engine(database_url: str) -> sa.Engine:
 
 
 def _item(key: str, title: str, link: str | None, **changes: object) -> CollectedItem:
-    item = CollectedItem(
-        key=key,
-        source="Feed A" if key.startswith("feed:") else "content folder",
-        kind="news",
-        title=title,
-        summary="Zusammenfassung",
-        body_html="<p>Text</p>",
-        link=link,
-        image=None,
-        image_alt=None,
-        topics=(),
-        published_at=AT - timedelta(days=1),
-        event=None,
-        ready=True,
-    )
-    return replace(item, **changes)  # type: ignore[arg-type]
+    source = "Feed A" if key.startswith("feed:") else "content folder"
+    return news_item(key, source, title, link, AT - timedelta(days=1), **changes)
 
 
 def _states(engine: sa.Engine) -> dict[str, tuple[str, str | None]]:
