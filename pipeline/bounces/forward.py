@@ -12,57 +12,51 @@ reader's From, so answering it answers the reader.
 
 from __future__ import annotations
 
-import smtplib
-import ssl
+import asyncio
+import contextlib
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.parser import BytesHeaderParser
 from email.policy import SMTP, default
 from email.utils import make_msgid
 
+import aiosmtplib
+
 from pipeline.config import Config
-from pipeline.environment import provider_token
-from pipeline.errors import MailboxError
+from pipeline.errors import MailboxError, ProviderError
+from pipeline.send.providers import smtp_server
+from pipeline.send.providers.smtp import connect
 
 MAX_SUBJECT = 200
 
 
 class ReplyForwarder:
-    def __init__(self, config: Config, to: str, timeout_s: float = 30):
+    def __init__(self, config: Config, to: str):
         self.to = to
-        self._smtp = config.provider.smtp
+        self._server = smtp_server(config.provider)
         self._sender = config.site.sender
-        self._timeout_s = timeout_s
 
     def forward(self, raw: bytes) -> None:
-        """Send it; MailboxError when the relay refuses (the reply then stays unfiled and
-        is tried again on the next read)."""
+        """Send it over the relay the issues go through (same TLS, same login); MailboxError
+        when the relay refuses (the reply then stays unfiled and is tried again later)."""
         message = self._wrap(raw)
-        smtp = self._smtp
+        server = self._server
         try:
-            client: smtplib.SMTP
-            if smtp.tls == "tls":
-                client = smtplib.SMTP_SSL(
-                    smtp.host,
-                    smtp.port,
-                    timeout=self._timeout_s,
-                    context=ssl.create_default_context(),
-                )
-            else:
-                client = smtplib.SMTP(smtp.host, smtp.port, timeout=self._timeout_s)
-            with client:
-                if smtp.tls == "starttls":
-                    client.starttls(context=ssl.create_default_context())
-                token = provider_token()
-                if smtp.username and token:
-                    client.login(smtp.username, token)
-                client.send_message(
-                    message, from_addr=str(self._sender.address), to_addrs=[self.to]
-                )
-        except (OSError, smtplib.SMTPException) as exc:
+            asyncio.run(self._send(message))
+        except (ProviderError, aiosmtplib.SMTPException, OSError) as exc:
             raise MailboxError(
-                f"forwarding a reply to {self.to} through {smtp.host}:{smtp.port} failed: {exc}"
+                f"forwarding a reply to {self.to} through {server.host}:{server.port} failed: {exc}"
             ) from exc
+
+    async def _send(self, message: EmailMessage) -> None:
+        client = await connect(self._server)
+        try:
+            await client.send_message(
+                message, sender=str(self._sender.address), recipients=[self.to]
+            )
+        finally:
+            with contextlib.suppress(aiosmtplib.SMTPException, OSError):
+                await client.quit()
 
     def _wrap(self, raw: bytes) -> EmailMessage:
         original = BytesHeaderParser(policy=default).parsebytes(raw)
