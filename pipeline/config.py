@@ -443,6 +443,36 @@ class Bounces(Strict):
         return address
 
 
+class Analytics(Strict):
+    clicks: bool = Field(
+        True,
+        description="Send the issue's links through `/r/<token>` on `serve` and count the "
+        "clicks (anonymously, unless a reader agreed to personalised statistics).",
+    )
+    opens: bool = Field(
+        False,
+        description="Put a 1x1 image in each mail and count its loads. Off by default: "
+        "privacy proxies (Apple Mail) load every image, so opens say little.",
+    )
+    scanner_window_s: float = Field(
+        10,
+        ge=0,
+        description="A click sooner than this after its batch was sent counts as a link "
+        "scanner's, not a reader's, seconds.",
+    )
+    retention_days: int = Field(
+        395,
+        ge=1,
+        description="Days clicks and opens keep the reader who agreed to personalised "
+        "statistics; after that they count on anonymously.",
+    )
+    consent_text_version: str = Field(
+        "1",
+        min_length=1,
+        description="Version of the personalised statistics consent text, recorded.",
+    )
+
+
 class Config(Strict):
     site: Site = Field(description="Who sends, and where its pages live.")
     database: Database = Field(
@@ -468,6 +498,9 @@ class Config(Strict):
     )
     bounces: Bounces = Field(
         Bounces(), description="The bounce mailbox of SMTP senders, and its VERP address."
+    )
+    analytics: Analytics = Field(
+        Analytics(), description="What is counted after the send: clicks, opens, consent."
     )
 
     @field_validator("editors")

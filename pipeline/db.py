@@ -453,6 +453,63 @@ bounce_messages = sa.Table(
     sa.Index("ix_bounce_messages_processed_at", "processed_at"),
 )
 
+# Each link an issue's variant tracks, numbered within the variant: `/r/<token>.<position>`
+# finds its destination here, never in the request. `variant_no` is the variant's number
+# within the issue, which the click token carries instead of its key.
+issue_links = sa.Table(
+    "issue_links",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("issue_id", sa.Integer, sa.ForeignKey("issues.id"), nullable=False),
+    sa.Column("variant_no", sa.Integer, nullable=False),
+    sa.Column("variant", sa.String(100), nullable=False),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("url", sa.Text, nullable=False),
+    sa.Column("item_id", sa.Integer, sa.ForeignKey("items.id")),
+    # `link` (the item's own link and "read more"), `online` (an event's meeting), `calendar`.
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.UniqueConstraint("issue_id", "variant_no", "position", name="uq_issue_links_position"),
+)
+
+# One row a counted click. Anonymous unless the reader agreed to personalised statistics
+# (then `subscriber_id`, cleared after `analytics.retention_days`). `machine` says why a
+# click was a link scanner's (head, early, sweep, crowd, agent); NULL for a reader's.
+clicks = sa.Table(
+    "clicks",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("issue_id", sa.Integer, sa.ForeignKey("issues.id"), nullable=False),
+    sa.Column("link_id", sa.Integer, sa.ForeignKey("issue_links.id"), nullable=False),
+    sa.Column("clicked_at", UtcDateTime(), nullable=False),
+    sa.Column("machine", sa.String(16)),
+    sa.Column(
+        "subscriber_id",
+        sa.Integer,
+        sa.ForeignKey(subscribers.c.id, ondelete="CASCADE"),
+        index=True,
+    ),
+    sa.Index("ix_clicks_issue_link", "issue_id", "link_id"),
+    sa.Index("ix_clicks_clicked_at", "clicked_at"),
+)
+
+# One row a counted load of an issue's 1x1 image (`analytics.opens`), as clicks are kept.
+opens = sa.Table(
+    "opens",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("issue_id", sa.Integer, sa.ForeignKey("issues.id"), nullable=False, index=True),
+    sa.Column("variant_no", sa.Integer, nullable=False),
+    sa.Column("opened_at", UtcDateTime(), nullable=False),
+    sa.Column("machine", sa.String(16)),
+    sa.Column(
+        "subscriber_id",
+        sa.Integer,
+        sa.ForeignKey(subscribers.c.id, ondelete="CASCADE"),
+        index=True,
+    ),
+    sa.Index("ix_opens_opened_at", "opened_at"),
+)
+
 # The bounce mailbox's health for `status`: when it was last read, and the last error.
 bounce_mailboxes = sa.Table(
     "bounce_mailboxes",

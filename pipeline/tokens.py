@@ -13,6 +13,8 @@ import base64
 import binascii
 import hashlib
 import hmac
+import os
+import struct
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
@@ -57,7 +59,11 @@ class TokenMaker:
     """Signs the tokens of one purpose for a whole send: the same tokens as `make_token`,
     with the key derived once instead of once per link (a send signs two per reader)."""
 
-    def __init__(self, secret_key: SecretKeys, purpose: str):
+    def __init__(self, secret_key: SecretKeys, purpose: str, *, issue: int | None = None):
+        """`issue` (an issue's number) goes into every token, after the subscriber's id:
+        `read_link` gives it back, so an unsubscribe is counted for the issue it came from."""
+        self._suffix = b"" if issue is None else b",%d]" % issue
+        self._prefix = b"" if issue is None else b"["
         signer = _serializer(secret_key, purpose).make_signer()
         assert isinstance(signer.algorithm, HMACAlgorithm)
         # HMAC (RFC 2104) from its two keyed hash states, copied per link: the hashlib
@@ -77,7 +83,7 @@ class TokenMaker:
     def __call__(self, subscriber_id: int) -> str:
         # The serializer's payload for an int: its JSON (the digits), uncompressed (zlib
         # never shortens a few digits), base64url without padding.
-        payload = _base64url(str(subscriber_id).encode())
+        payload = _base64url(self._prefix + str(subscriber_id).encode() + self._suffix)
         inner = self._inner.copy()
         inner.update(payload)
         outer = self._outer.copy()
@@ -95,14 +101,29 @@ def _base64url(data: bytes) -> bytes:
     return binascii.b2a_base64(data, newline=False).translate(_URLSAFE).rstrip(b"=")
 
 
-def read_token(secret_key: SecretKeys, purpose: str, token: str) -> int:
+@dataclass(frozen=True)
+class ReaderLink:
+    subscriber_id: int
+    issue: int | None
+    """The number of the issue whose mail carried the link; None for links made before
+    links named their issue, and for those from confirmation and preference pages."""
+
+
+def read_link(secret_key: SecretKeys, purpose: str, token: str) -> ReaderLink:
     try:
         value = _serializer(secret_key, purpose).loads(token)
     except BadSignature as exc:
         raise InvalidToken("the link is not valid") from exc
-    if not isinstance(value, int):
-        raise InvalidToken("the link is not valid")
-    return value
+    match value:
+        case int(subscriber_id) if not isinstance(subscriber_id, bool):
+            return ReaderLink(subscriber_id, None)
+        case [int(subscriber_id), int(issue)] if not isinstance(subscriber_id, bool):
+            return ReaderLink(subscriber_id, issue)
+    raise InvalidToken("the link is not valid")
+
+
+def read_token(secret_key: SecretKeys, purpose: str, token: str) -> int:
+    return read_link(secret_key, purpose, token).subscriber_id
 
 
 @dataclass(frozen=True)
@@ -226,3 +247,80 @@ def read_delivery_token(secret_key: SecretKeys, token: str) -> int:
     if not any(hmac.compare_digest(_delivery_mac(key, payload), mac) for key in _keys(secret_key)):
         raise InvalidToken("the delivery token's signature does not match")
     return int.from_bytes(payload, "big")
+
+
+CLICK_MAC_BYTES = 8
+_CLICK_NONCE_BYTES = 6
+_CLICK_ANONYMOUS = struct.Struct(">IHI6s")
+"""issue id, variant number, minute of the batch (Unix minutes), the message's nonce."""
+_CLICK_PERSONAL = struct.Struct(">IHI6sI")
+"""The same, and the id of a reader who agreed to personalised statistics."""
+
+
+@dataclass(frozen=True)
+class ClickToken:
+    """What one mail's tracked links carry (`/r/<token>.<position>`, `/o/<token>.gif`).
+
+    The nonce is random per message and stored nowhere: it tells one mail's clicks apart
+    (a scanner's sweep) without naming whose mail it was. `subscriber_id` is set only for
+    a reader who agreed to personalised statistics.
+    """
+
+    issue_id: int
+    variant_no: int
+    minute: int
+    nonce: bytes
+    subscriber_id: int | None = None
+
+
+def _click_key(key: str) -> bytes:
+    return hmac.new(key.encode(), b"newsletter.click", hashlib.sha256).digest()
+
+
+class ClickTokenMaker:
+    """Signs one token per message for a whole send; each of its links appends only its
+    position, so a mail costs one MAC however many links it has. The position needs no
+    signature of its own: the redirect looks it up among the links of the issue and
+    variant the signed part names, which are all in the very mail that carried it."""
+
+    def __init__(self, secret_key: SecretKeys):
+        self._keyed = hmac.new(_click_key(_keys(secret_key)[-1]), digestmod=hashlib.sha256)
+
+    def __call__(
+        self, issue_id: int, variant_no: int, minute: int, subscriber_id: int | None = None
+    ) -> str:
+        nonce = os.urandom(_CLICK_NONCE_BYTES)
+        if subscriber_id is None:
+            payload = _CLICK_ANONYMOUS.pack(issue_id, variant_no, minute, nonce)
+        else:
+            payload = _CLICK_PERSONAL.pack(issue_id, variant_no, minute, nonce, subscriber_id)
+        mac = self._keyed.copy()
+        mac.update(payload)
+        return _base64url(payload + mac.digest()[:CLICK_MAC_BYTES]).decode("ascii")
+
+
+def read_click_token(secret_key: SecretKeys, token: str) -> ClickToken:
+    """What a click token names; InvalidToken when it is not one of ours."""
+    if len(token) > 48:
+        raise InvalidToken("not a click token")
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+    except (binascii.Error, ValueError) as exc:
+        raise InvalidToken("not a click token") from exc
+    payload, mac = raw[:-CLICK_MAC_BYTES], raw[-CLICK_MAC_BYTES:]
+    if len(payload) not in (_CLICK_ANONYMOUS.size, _CLICK_PERSONAL.size):
+        raise InvalidToken("not a click token")
+    if _base64url(raw).decode("ascii") != token:  # one spelling only: no padding games
+        raise InvalidToken("not a click token")
+    if not any(
+        hmac.compare_digest(
+            hmac.new(_click_key(key), payload, hashlib.sha256).digest()[:CLICK_MAC_BYTES], mac
+        )
+        for key in _keys(secret_key)
+    ):
+        raise InvalidToken("the click token's signature does not match")
+    if len(payload) == _CLICK_ANONYMOUS.size:
+        issue_id, variant_no, minute, nonce = _CLICK_ANONYMOUS.unpack(payload)
+        return ClickToken(issue_id, variant_no, minute, nonce)
+    issue_id, variant_no, minute, nonce, subscriber_id = _CLICK_PERSONAL.unpack(payload)
+    return ClickToken(issue_id, variant_no, minute, nonce, subscriber_id)

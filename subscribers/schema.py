@@ -57,6 +57,10 @@ subscribers = sa.Table(
     sa.Column("consent_detail", sa.String(400)),
     sa.Column("consent_text_version", sa.String(40)),
     sa.Column("consent_ip", sa.String(45)),
+    # The separate, optional consent to personalised statistics (clicks kept per reader);
+    # NULL when not given or withdrawn.
+    sa.Column("stats_consent_at", UtcDateTime()),
+    sa.Column("stats_consent_text_version", sa.String(40)),
     sa.Column("email_hash", sa.String(64), index=True),
     # Soft bounces within `soft_bounce_days` as of the last one (soft_bounce_events has each).
     sa.Column("soft_bounces", sa.Integer, nullable=False, server_default="0"),
@@ -80,6 +84,10 @@ subscriber_events = sa.Table(
     sa.Column("at", UtcDateTime(), nullable=False),
     sa.Column("state", sa.String(16), nullable=False),
     sa.Column("cause", sa.String(400), nullable=False),
+    # The issue whose link caused the change (an unsubscribe), for its report; no foreign
+    # key, as the subscriber store knows nothing of the pipeline's tables.
+    sa.Column("issue_id", sa.Integer),
+    sa.Index("ix_subscriber_events_issue_state", "issue_id", "state"),
 )
 
 # Each soft bounce of a reader and when it came: `subscriptions.soft_bounce_limit` counts
@@ -133,6 +141,8 @@ sign_ups = sa.Table(
     sa.Column("locale", sa.String(8), nullable=False),
     sa.Column("topics", sa.JSON, nullable=False),
     sa.Column("consent_text_version", sa.String(40)),
+    # Set when the optional personalised statistics box was ticked on the form.
+    sa.Column("stats_consent_text_version", sa.String(40)),
     sa.Column("ip", sa.String(45)),
     sa.Column("requested_at", UtcDateTime(), nullable=False, index=True),
 )
