@@ -3,6 +3,7 @@
     NewsletterError
      ├── ConfigError          config.yaml is missing, malformed or invalid (names the key)
      ├── ContentError         an item in the content folder is invalid (names file, line, field)
+     │    └── ContentProblems  every problem of one file at once
      ├── FeedError            a feed could not be fetched or parsed (names the feed)
      ├── FetchRefused         a fetch stopped by the pipeline's own rules (pipeline/net/)
      │    ├── AddressRefused   it would reach a non-public address
@@ -12,7 +13,7 @@
      │    ├── RetryableProviderError   try again later (429, 5xx, timeouts)
      │    └── PermanentProviderError   stop the send (bad credentials, rejected content)
      ├── SendRefused          a send cannot start now (an unfinished issue, nothing new)
- ├── MailboxError         the bounce mailbox cannot be reached or read (names the server)
+     ├── MailboxError         the bounce mailbox cannot be reached or read (names the server)
      └── SchemaOutOfDate      the database needs `newsletter db upgrade`
 
 The CLI turns each into one line on stderr and a non-zero exit code; nothing else
@@ -43,6 +44,27 @@ class ContentError(NewsletterError):
         where = path if line is None else f"{path}:{line}"
         what = reason if field is None else f"{field}: {reason}"
         super().__init__(f"{where}: {what}")
+
+    @property
+    def problems(self) -> list[ContentError]:
+        """Each problem on its own: this one, or those of ContentProblems."""
+        return [self]
+
+
+class ContentProblems(ContentError):
+    """Every problem of one item file, found in one reading (the first gives the message)."""
+
+    def __init__(self, problems: list[ContentError]):
+        assert problems
+        self._problems = problems
+        first = problems[0]
+        super().__init__(first.path, first.reason, line=first.line, field=first.field)
+        if len(problems) > 1:
+            self.args = ("\n".join(str(problem) for problem in problems),)
+
+    @property
+    def problems(self) -> list[ContentError]:
+        return list(self._problems)
 
 
 class FeedError(NewsletterError):

@@ -84,9 +84,75 @@ def test_missing_field_unknown_field_and_bad_yaml_are_each_reported(project: Pro
     project.run("db", "upgrade")
     stderr = project.run("collect", check=False).stderr
     assert "ohne-titel.md: title: required but missing" in stderr
-    assert "tippfehler.md:6: sumary: unknown field" in stderr
+    assert "tippfehler.md:6: unknown field sumary, did you mean summary?" in stderr
     assert "yaml.md:" in stderr and "not valid YAML" in stderr
     assert "kein-front-matter.md:1: no front matter" in stderr
+    assert set(_titles(project)) == SAMPLE_TITLES
+
+
+def test_queue_check_names_every_problem_of_a_file_with_its_cure(project: Project) -> None:
+    _write(
+        project.content_dir,
+        "drei-fehler.md",
+        """
+        ---
+        title: "Drei Fehler"
+        kind: reprot
+        date: 2026-12-01
+        sumary: Tippfehler
+        event:
+          strat: 2026-12-10 18:00
+        ---
+        """,
+    )
+    (project.content_dir / "doppelpunkt.md").write_text(
+        "\n---\ntitle: Auftakt: Quartier Nord\nkind: report\ndate: 2026-12-01\nsummary: x\n---\n",
+        encoding="utf-8",
+    )
+    _write(
+        project.content_dir,
+        "datum.md",
+        "---\ntitle: Datum\nkind: news\ndate: 2026-13-01\nsummary: x\n---\n",
+    )
+    result = project.run("queue", "check", check=False, in_process=False)
+    assert result.returncode == 1
+    lines = result.stderr.splitlines()
+    broken = str(project.content_dir / "drei-fehler.md")
+    assert (
+        f"error: {broken}:3: kind: Input should be 'intro', 'report', 'partner', 'event' or "
+        "'news'; did you mean report?"
+        in lines
+    )
+    assert f"error: {broken}: summary: required but missing" in lines
+    assert f"error: {broken}:5: unknown field sumary, did you mean summary?" in lines
+    assert f"error: {broken}:7: unknown field event.strat, did you mean event.start?" in lines
+    # The YAML error at the file's own line (a blank line comes before its `---`), and the cure.
+    assert (
+        f"error: {project.content_dir / 'doppelpunkt.md'}:3: the front matter is not valid YAML: "
+        "mapping values are not allowed in this context; a value with a colon in it needs "
+        'quotes: title: "Auftakt: Quartier Nord"'
+    ) in lines
+    # A date that is no day of the calendar is a problem of its line, not a traceback.
+    assert (
+        f"error: {project.content_dir / 'datum.md'}:4: the front matter is not valid YAML: "
+        "'2026-13-01' is not a valid date (month must be in 1..12)"
+    ) in lines
+    assert "Traceback" not in result.stderr
+    assert result.stdout.strip().endswith("6 valid item file(s), 3 with errors.")
+
+
+def test_a_date_no_calendar_has_stops_neither_collect_nor_the_other_files(project: Project) -> None:
+    _write(
+        project.content_dir,
+        "datum.md",
+        "---\ntitle: Datum\nkind: news\ndate: 2026-02-30\nsummary: x\n---\n",
+    )
+    project.run("db", "upgrade")
+    result = project.run("collect", check=False)
+    assert result.returncode == 1
+    assert (
+        f"{project.content_dir / 'datum.md'}:4: the front matter is not valid YAML" in result.stderr
+    )
     assert set(_titles(project)) == SAMPLE_TITLES
 
 

@@ -175,7 +175,8 @@ def queue_check(config: ConfigOption = None) -> None:
     )
     for error in result.errors:
         typer.echo(f"error: {error}", err=True)
-    problems = f", {len(result.errors)} with errors" if result.errors else ""
+    files_with_errors = len({error.path for error in result.errors})
+    problems = f", {files_with_errors} with errors" if result.errors else ""
     typer.echo(f"{settings.sources.content_dir}: {len(result.items)} valid item file(s){problems}.")
     if result.errors:
         raise typer.Exit(1)

@@ -15,9 +15,10 @@ from zoneinfo import ZoneInfo
 import yaml
 
 from pipeline.collect.every_problem import validate_front_matter
-from pipeline.collect.folder import read_item
+from pipeline.collect.folder import read_item, yaml_problem
 from pipeline.collect.front_matter_edit import edit_front_matter
 from pipeline.errors import ContentError
+from pipeline.yaml_text import load_yaml
 
 _PARTS = re.compile(r"\A(?P<lead>\s*---[ \t]*\r?\n)(?P<meta>.*?)(?P<close>^---[ \t]*(\r?\n|\Z))",
                     re.DOTALL | re.MULTILINE)  # fmt: skip
@@ -40,7 +41,10 @@ def update_item_file(
     match = _PARTS.match(text)
     if match is None:
         raise ContentError(str(path), "no front matter between `---` lines", line=1)
-    metadata = yaml.safe_load(match["meta"]) or {}
+    try:
+        metadata = load_yaml(match["meta"]) or {}
+    except yaml.YAMLError as exc:
+        raise yaml_problem(str(path), text, exc, match["lead"].count("\n") + 1) from exc
     if not isinstance(metadata, dict):
         raise ContentError(str(path), "the front matter is not a mapping of keys", line=2)
     original = dict(metadata)

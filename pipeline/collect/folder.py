@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import frontmatter
 import yaml
+from frontmatter.default_handlers import YAMLHandler
 from markdown_it import MarkdownIt
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
-from pipeline.collect.front_matter import FrontMatter
+from pipeline.collect.every_problem import validate_front_matter
+from pipeline.collect.front_matter import EventFields, FrontMatter
 from pipeline.collect.item import CollectedItem, Event
 from pipeline.collect.sanitize import sanitise_html
-from pipeline.errors import ContentError
+from pipeline.errors import ContentError, ContentProblems
+from pipeline.yaml_text import load_yaml
 
 SOURCE_NAME = "content folder"
 _markdown = MarkdownIt("commonmark", {"html": True, "linkify": False})
@@ -51,7 +57,7 @@ def read_folder(content_dir: Path, *, timezone: str, topic_keys: Iterable[str]) 
         try:
             result.items.append(read_item(path, content_dir, ZoneInfo(timezone), known_topics))
         except ContentError as error:
-            result.errors.append(error)
+            result.errors.extend(error.problems)
             result.failed_keys.add(item_key(path.relative_to(content_dir)))
     return result
 
@@ -71,15 +77,16 @@ def read_item(
     if not text.lstrip().startswith("---"):
         raise ContentError(shown, "no front matter: the file must start with a `---` line", line=1)
     try:
-        post = frontmatter.loads(text)
+        post = frontmatter.loads(text, handler=_FRONT_MATTER)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 2 if mark is not None else None  # +1 for 1-based, +1 for `---`
-        raise ContentError(shown, f"front matter is not valid YAML ({exc})", line=line) from exc
+        # The YAML's first line is the rest of the opening `---` line.
+        raise yaml_problem(shown, text, exc, text[: text.index("---")].count("\n") + 1) from exc
+    if not isinstance(post.metadata, dict):
+        raise ContentError(shown, "the front matter is not a mapping of keys", line=2)
     try:
-        fields = FrontMatter.model_validate(post.metadata)
+        fields = validate_front_matter(post.metadata)
     except ValidationError as exc:
-        raise _describe(shown, text, exc) from exc
+        raise ContentProblems([_describe(shown, text, error) for error in exc.errors()]) from exc
     unknown = [topic for topic in fields.topics if topic not in known_topics]
     if unknown:
         raise ContentError(
@@ -92,8 +99,15 @@ def read_item(
     return _to_item(fields, post.content, path.relative_to(content_dir), zone)
 
 
-def _describe(path: str, text: str, exc: ValidationError) -> ContentError:
-    error = exc.errors()[0]
+class _FrontMatterYaml(YAMLHandler):
+    def load(self, fm: str, **kwargs: object) -> Any:
+        return load_yaml(fm)
+
+
+_FRONT_MATTER = _FrontMatterYaml()
+
+
+def _describe(path: str, text: str, error: ErrorDetails) -> ContentError:
     location = [str(part) for part in error["loc"]]
     message = error["msg"].removeprefix("Value error, ")
     if not location and ": " in message:
@@ -101,14 +115,47 @@ def _describe(path: str, text: str, exc: ValidationError) -> ContentError:
         name, message = message.split(": ", 1)
         location = [name]
     field_name = ".".join(location) or None
-    if error["type"] == "missing":
-        message = "required but missing"
-    elif error["type"] == "extra_forbidden":
-        message = "unknown field"
     line = _line_of(text, location[-1]) if location else None
     if line is None and location:
         line = _line_of(text, location[0])
+    if error["type"] == "missing":
+        message = "required but missing"
+    elif error["type"] == "extra_forbidden":
+        return ContentError(path, _unknown_field(location), line=line)
+    elif error["type"] == "literal_error" and isinstance(error["input"], str):
+        allowed = re.findall(r"'([^']*)'", error.get("ctx", {}).get("expected", ""))
+        close = difflib.get_close_matches(error["input"], allowed, n=1, cutoff=0.6)
+        if close:
+            message = f"{message}; did you mean {close[0]}?"
     return ContentError(path, message, line=line, field=field_name)
+
+
+def _unknown_field(location: list[str]) -> str:
+    """`unknown field sumary, did you mean summary?`: typos are what unknown fields are."""
+    known = EventFields.model_fields if location[:1] == ["event"] else FrontMatter.model_fields
+    name = ".".join(location)
+    close = difflib.get_close_matches(location[-1], list(known), n=1, cutoff=0.6)
+    if not close:
+        return f"unknown field {name}; the fields are {', '.join(known)}"
+    return f"unknown field {name}, did you mean {'.'.join([*location[:-1], close[0]])}?"
+
+
+def yaml_problem(path: str, text: str, exc: yaml.YAMLError, first_line: int) -> ContentError:
+    """A YAML error at the file's own line, with the usual cure where there is one.
+
+    `first_line` is the file's line number (from 1) of the YAML text's first line."""
+    mark = getattr(exc, "problem_mark", None)
+    if mark is None:
+        return ContentError(path, f"the front matter is not valid YAML ({exc})")
+    line = first_line + mark.line
+    problem = getattr(exc, "problem", None) or str(exc)
+    reason = f"the front matter is not valid YAML: {problem}"
+    source = text.splitlines()[line - 1] if line <= len(text.splitlines()) else ""
+    key, colon, value = source.partition(":")
+    if problem.startswith("mapping values are not allowed") and colon:
+        quoted = value.strip().replace('"', '\\"')
+        reason += f'; a value with a colon in it needs quotes: {key.strip()}: "{quoted}"'
+    return ContentError(path, reason, line=line)
 
 
 def _line_of(text: str, key: str) -> int | None:
