@@ -120,8 +120,7 @@ def test_queue_check_names_every_problem_of_a_file_with_its_cure(project: Projec
     broken = str(project.content_dir / "drei-fehler.md")
     assert (
         f"error: {broken}:3: kind: Input should be 'intro', 'report', 'partner', 'event' or "
-        "'news'; did you mean report?"
-        in lines
+        "'news'; did you mean report?" in lines
     )
     assert f"error: {broken}: summary: required but missing" in lines
     assert f"error: {broken}:5: unknown field sumary, did you mean summary?" in lines
