@@ -88,6 +88,7 @@ def command_environment(secrets: dict[str, str] | None = None) -> dict[str, str]
     """The caller's environment with its NEWSLETTER_ settings replaced by `secrets`, by
     default the tests' signing key alone."""
     kept = {k: v for k, v in os.environ.items() if not k.startswith("NEWSLETTER_")}
+    kept["COLUMNS"] = "80"  # a terminal as wide as a pipe's default, whoever runs the tests
     return kept | ({"NEWSLETTER_SECRET_KEY": TEST_SECRET_KEY} if secrets is None else secrets)
 
 

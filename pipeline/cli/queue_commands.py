@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -14,6 +16,7 @@ from pipeline.cli.common import ConfigOption, JsonOption, open_store, out, read_
 from pipeline.db import now
 from pipeline.queue.actions import Action, apply_action, find_item_id
 from pipeline.queue.listing import list_items, show_item
+from pipeline.render.dates import listed_when, numeric_moment
 
 queue_app = typer.Typer(help="The editors' item queue.", no_args_is_help=True)
 ItemRefs = Annotated[list[str], typer.Argument(help="Item numbers (from `queue list`) or keys.")]
@@ -28,26 +31,63 @@ def queue_list(
     ] = False,
 ) -> None:
     """The items waiting for the next issue (with --all: every item in every state)."""
-    _settings, engine = open_store(config)
+    settings, engine = open_store(config)
     with engine.connect() as connection:
         rows = list_items(connection, every_state=every_state)
     if as_json:
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
-    table = Table("#", "state", "kind", "date", "title", "source")
-    for row in rows:
-        title = row["title"]
-        if row["duplicate_of"]:
-            title += f" [dim](duplicate of #{row['duplicate_of']})[/dim]"
-        table.add_row(
+    locale, timezone = settings.site.locale, settings.site.timezone
+    listed = [
+        (
             str(row["id"]),
             row["state"],
             row["kind"],
-            row["published_at"][:10],
-            title,
+            listed_when(
+                datetime.fromisoformat(row["published_at"]),
+                _moment(row["event_start"]),
+                locale,
+                timezone,
+            ),
+            row["title"]
+            + (f" (duplicate of #{row['duplicate_of']})" if row["duplicate_of"] else ""),
             row["source"],
         )
-    out.print(table)
+        for row in rows
+    ]
+    for line in listing_lines(listed, shutil.get_terminal_size().columns):
+        typer.echo(line)
+
+
+LISTING_HEADINGS = ("#", "state", "kind", "date", "title", "source")
+SOURCE_WIDTH = 18
+"""The source column's width, shown when the terminal has room for it and a title of 40."""
+
+
+def listing_lines(rows: Sequence[tuple[str, ...]], width: int) -> list[str]:
+    """One line an item, within `width` columns: a title too long ends in "…" (`queue
+    show` has it whole); the source column only where the terminal is wide enough."""
+    width = max(width, 60)
+    fixed = [
+        max(len(heading), *(len(row[column]) for row in rows)) if rows else len(heading)
+        for column, heading in enumerate(LISTING_HEADINGS[:4])
+    ]
+    used = sum(fixed) + 2 * len(fixed)
+    with_source = width - used >= 40 + 2 + SOURCE_WIDTH
+    title_width = width - used - (2 + SOURCE_WIDTH if with_source else 0)
+
+    def line(cells: tuple[str, ...]) -> str:
+        parts = [cell.ljust(size) for cell, size in zip(cells[:4], fixed, strict=True)]
+        parts.append(_cut(cells[4], title_width).ljust(title_width if with_source else 0))
+        if with_source:
+            parts.append(_cut(cells[5], SOURCE_WIDTH))
+        return "  ".join(parts).rstrip()
+
+    return [line(LISTING_HEADINGS), *(line(row) for row in rows)]
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 @queue_app.command("show")
@@ -57,7 +97,7 @@ def queue_show(
     as_json: JsonOption = False,
 ) -> None:
     """Everything stored about one item."""
-    _settings, engine = open_store(config)
+    settings, engine = open_store(config)
     with engine.connect() as connection:
         details = show_item(connection, find_item_id(connection, item))
     if as_json:
@@ -65,9 +105,32 @@ def queue_show(
         return
     table = Table("field", "value", show_header=False)
     for name, value in details.items():
-        if value not in (None, [], ""):
-            table.add_row(name, ", ".join(value) if isinstance(value, list) else str(value))
+        if value in (None, [], ""):
+            continue
+        if name in MOMENTS:
+            value = numeric_moment(
+                datetime.fromisoformat(value), settings.site.locale, settings.site.timezone
+            )
+        table.add_row(name, ", ".join(value) if isinstance(value, list) else str(value))
     out.print(table)
+
+
+MOMENTS = frozenset(
+    {
+        "published_at",
+        "event_start",
+        "event_end",
+        "publish_after",
+        "expires",
+        "created_at",
+        "updated_at",
+    }
+)
+"""The fields `queue show` writes in the site's time zone (`--json` keeps them in UTC)."""
+
+
+def _moment(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value)
 
 
 def _act(action: Action, refs: list[str], config: Path | None) -> None:

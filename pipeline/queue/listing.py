@@ -25,6 +25,7 @@ def _as_dict(row: sa.Row[Any], full: bool) -> dict[str, Any]:
         "published_at": m["published_at"].isoformat(),
         "duplicate_of": m["duplicate_of"],
         "dropped_from": m["dropped_from"],
+        "event_start": _iso(m["event_start"]),
     }
     if full:
         entry |= {
@@ -34,7 +35,6 @@ def _as_dict(row: sa.Row[Any], full: bool) -> dict[str, Any]:
             "image_alt": m["image_alt"],
             "topics": list(m["topics"] or ()),
             "categories": list(m["categories"] or ()),
-            "event_start": _iso(m["event_start"]),
             "event_end": _iso(m["event_end"]),
             "event_location": m["event_location"],
             "event_online_url": m["event_online_url"],

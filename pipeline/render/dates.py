@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_interval, format_time
@@ -10,6 +10,8 @@ from babel.dates import format_date, format_interval, format_time
 DATE_FORMATS = {"de": "EEEE, d. MMMM y", "en": "EEEE, MMMM d, y"}
 TIME_FORMATS = {"de": "HH:mm 'Uhr'", "en": "h:mm a"}
 INTERVAL_SKELETONS = {"de": "Hm", "en": "hm"}
+NUMERIC_DATE_FORMATS = {"de": "dd.MM.y", "en": "d MMM y"}
+LIST_TIME_FORMATS = {"de": "HH:mm", "en": "HH:mm"}
 
 
 def long_date(moment: datetime, locale: str, timezone: str) -> str:
@@ -45,3 +47,24 @@ def event_when(start: datetime, end: datetime | None, locale: str, timezone: str
         f"{day}, {clock_time(start, locale, timezone)} – "
         f"{long_date(end, locale, timezone)}, {clock_time(end, locale, timezone)}"
     )
+
+
+def numeric_date(day: date, locale: str) -> str:
+    """`07.12.2026` / `7 Dec 2026`: a day in a list or a table."""
+    return format_date(day, NUMERIC_DATE_FORMATS[locale], locale=locale)
+
+
+def numeric_moment(moment: datetime, locale: str, timezone: str) -> str:
+    """`07.12.2026, 18:00` / `7 Dec 2026, 18:00`, in the site's time zone."""
+    local = moment.astimezone(ZoneInfo(timezone))
+    clock = format_time(local.timetz(), LIST_TIME_FORMATS[locale], locale=locale)
+    return f"{numeric_date(local.date(), locale)}, {clock}"
+
+
+def listed_when(
+    published_at: datetime, event_start: datetime | None, locale: str, timezone: str
+) -> str:
+    """An item's date in a list: an event's start with its time, else the day it appeared."""
+    if event_start is not None:
+        return numeric_moment(event_start, locale, timezone)
+    return numeric_date(published_at.astimezone(ZoneInfo(timezone)).date(), locale)

@@ -51,6 +51,27 @@ def test_list_shows_open_items_and_all_shows_every_state(ready_project: Project)
     assert "queued" in table and "dropped" not in table
 
 
+def test_list_writes_local_dates_as_germans_do_and_fits_80_columns(ready_project: Project) -> None:
+    lines = ready_project.run("queue", "list", in_process=False).stdout.splitlines()
+    assert lines[0].split() == ["#", "state", "kind", "date", "title"]  # no room for source
+    assert all(len(line) <= 80 for line in lines), lines
+    by_title = {line.split("  ")[-1].strip(): line for line in lines[1:]}
+    # Dated 2022-03-01 in Berlin: UTC's day before must not show.
+    assert "01.03.2022" in by_title[EDITORIAL]
+    assert "04.03.2027, 18:00" in next(line for line in lines if "Quartierswerkstatt" in line)
+    jahresauftakt = next(line for line in lines if "Jahresauftakt" in line)
+    assert jahresauftakt.endswith("…") and "Quintessenzpapier" not in jahresauftakt
+
+
+def test_show_writes_times_in_the_site_time_zone(ready_project: Project) -> None:
+    item = next(
+        row["id"] for row in _listed(ready_project) if row["title"].startswith("Quartierswerkstatt")
+    )
+    shown = ready_project.run("queue", "show", str(item), in_process=False).stdout
+    assert "04.03.2027, 18:00" in shown and "04.03.2027, 20:00" in shown
+    assert "17:00" not in shown  # the event's start in UTC
+
+
 def test_show_prints_one_item(ready_project: Project) -> None:
     shown = json.loads(
         ready_project.run("queue", "show", _id_of(ready_project, EDITORIAL), "--json").stdout

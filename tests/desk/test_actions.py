@@ -89,12 +89,17 @@ def test_hold_release_approve_and_drop_move_the_item(desk: Site) -> None:
 def test_the_queue_shows_state_kind_source_and_date(desk: Site) -> None:
     with signed_in(desk) as client:
         page = client.get("/desk?lang=en").text
+        german = client.get("/desk?lang=de").text
     assert "Queued" in page
     assert "Event" in page
     assert "Content folder" in page
     assert "2027-03-04-werkstatt-wuppertal.md" in page
-    assert "2027-03-04" in page
-    assert ">2022-03-01<" in page  # the local day of a file dated 2022-03-01, not UTC's
+    # The local day of a file dated 2022-03-01 (not UTC's day before), and an event's start
+    # with its local time, as each language writes them.
+    assert '<time datetime="2022-03-01">1 Mar 2022</time>' in page
+    assert '<time datetime="2027-03-04T18:00+01:00">4 Mar 2027, 18:00</time>' in page
+    assert '<time datetime="2022-03-01">01.03.2022</time>' in german
+    assert '<time datetime="2027-03-04T18:00+01:00">04.03.2027, 18:00</time>' in german
 
 
 def test_signing_out_ends_the_session(desk: Site) -> None:

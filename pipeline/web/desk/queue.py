@@ -19,6 +19,7 @@ from starlette.routing import Route
 from pipeline.db import now
 from pipeline.queue.actions import MAX_ITEM_ID, MOVES, QueueActionRefused, apply_action
 from pipeline.queue.listing import list_dropped_by_editors, list_items, show_item
+from pipeline.render.dates import listed_when, numeric_date
 from pipeline.render.i18n import translations
 from pipeline.web.context import context_of
 from pipeline.web.desk.notices import ACTION_DONE, notice_of, notice_query
@@ -40,9 +41,9 @@ def restorable(item: dict[str, Any]) -> bool:
     return bool(item["state"] == "dropped" and item["dropped_from"] and not item["duplicate_of"])
 
 
-def queue_groups(rows: list[dict[str, Any]], timezone: str) -> list[dict[str, Any]]:
+def queue_groups(rows: list[dict[str, Any]], timezone: str, locale: str) -> list[dict[str, Any]]:
     """Items grouped by state (in listing order), each group sorted by kind, then date;
-    dates are the site's local days."""
+    dates are the site's local days, as the desk's language writes them."""
     zone = ZoneInfo(timezone)
     groups = []
     for state, members in groupby(rows, key=lambda row: row["state"]):
@@ -57,7 +58,14 @@ def queue_groups(rows: list[dict[str, Any]], timezone: str) -> list[dict[str, An
             entry["from_folder"] = entry["key"].startswith("folder:")
             entry["file"] = entry["key"].removeprefix("folder:") if entry["from_folder"] else ""
             entry["actions"] = actions_for(state)
-            entry["day"] = datetime.fromisoformat(entry["published_at"]).astimezone(zone).date()
+            published = datetime.fromisoformat(entry["published_at"])
+            start = entry["event_start"] and datetime.fromisoformat(entry["event_start"])
+            entry["when"] = listed_when(published, start, locale, timezone)
+            entry["when_iso"] = (
+                start.astimezone(zone).isoformat(timespec="minutes")
+                if start
+                else published.astimezone(zone).date().isoformat()
+            )
         groups.append({"state": state, "items": entries})
     return groups
 
@@ -68,13 +76,14 @@ def _local_day(moment: str, timezone: str) -> date:
 
 def queue_page(request: Request, editor: str, error: str = "", status: int = 200) -> Response:
     context = context_of(request)
-    timezone = context.config.site.timezone
+    timezone, locale = context.config.site.timezone, page_locale(request)
     with context.engine.connect() as connection:
-        groups = queue_groups(list_items(connection, every_state=False), timezone)
+        groups = queue_groups(list_items(connection, every_state=False), timezone, locale)
         dropped = list_dropped_by_editors(connection, DROPPED_SHOWN)
-        notice = None if error else notice_of(request, connection, page_locale(request))
+        notice = None if error else notice_of(request, connection, locale)
     for entry in dropped:
         entry["day"] = _local_day(entry["dropped_at"], timezone)
+        entry["when"] = numeric_date(entry["day"], locale)
     values: dict[str, object] = {
         "groups": groups,
         "dropped": dropped,
