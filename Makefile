@@ -5,6 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LOCK := requirements.lock
 PRISM := .tools/prism/node_modules/.bin/prism
+AXE := .tools/axe/node_modules/axe-core/axe.min.js
 
 .PHONY: demo test test-full corpus lint typecheck screenshots chromium dovecot messages lock clean
 
@@ -47,12 +48,20 @@ $(PRISM): tests/prism/package.json tests/prism/package-lock.json
 	cd .tools/prism && npm ci --ignore-scripts --no-audit --no-fund
 	touch $(PRISM)
 
-test: lint typecheck chromium dovecot $(PRISM) corpus
+# axe-core, the accessibility checker tests/web/test_accessibility.py runs in Chromium.
+$(AXE): tests/a11y/package.json tests/a11y/package-lock.json
+	mkdir -p .tools/axe
+	cp tests/a11y/package.json tests/a11y/package-lock.json .tools/axe/
+	cd .tools/axe && npm ci --ignore-scripts --no-audit --no-fund
+	touch $(AXE)
+
+test: lint typecheck chromium dovecot $(PRISM) $(AXE) corpus
 	$(BIN)/pytest
 
-# The same, with the fast feed path checked against all of feedparser's corpus, not a sample.
-test-full: lint typecheck chromium dovecot $(PRISM) corpus
-	CORPUS_FULL=1 $(BIN)/pytest
+# The same, with the fast feed path checked against all of feedparser's corpus, not a
+# sample, and axe-core over every page in both languages.
+test-full: lint typecheck chromium dovecot $(PRISM) $(AXE) corpus
+	CORPUS_FULL=1 A11Y_FULL=1 $(BIN)/pytest
 
 # feedparser's own test corpus (from its sdist on PyPI) into .tools/, for tests/collect/test_fast_feed.py.
 corpus: $(STAMP)

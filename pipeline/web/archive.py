@@ -119,7 +119,14 @@ def _web_view(context: WebContext, number: int, locale: str) -> str | None:
         "preferences_url": sign_up,
     }
     filled = Personalizable.parse(html).fill(html_values(values))
-    return without_links_to(filled, f"{context.config.site.url}/archive/{number}")
+    return as_page(without_links_to(filled, f"{context.config.site.url}/archive/{number}"))
+
+
+def as_page(html: str) -> str:
+    """The mail's body as the page's main landmark: a screen reader's "skip to main"
+    lands on the issue, as on every other page of the site."""
+    html = re.sub(r"(<body\b[^>]*>)", r"\1<main>", html, count=1)
+    return html.replace("</body>", "</main></body>", 1)
 
 
 def without_links_to(html: str, url: str) -> str:

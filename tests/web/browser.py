@@ -21,6 +21,8 @@ import httpx
 from websockets.sync.client import ClientConnection, connect
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+AXE = Path(__file__).resolve().parents[2] / ".tools/axe/node_modules/axe-core/axe.min.js"
+"""axe-core, installed by `make test` from tests/a11y/package.json."""
 FLAGS = (
     "--headless",
     "--no-sandbox",
@@ -89,3 +91,24 @@ def chromium(profile: Path) -> Iterator[Page]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def axe_violations(page: Page, url: str) -> list[str]:
+    """What axe-core finds wrong on the page at `url` once loaded, one line a rule: the
+    rule, its impact, and (up to three of) the elements it found."""
+    assert AXE.exists(), f"axe-core is not installed: run `make {AXE.relative_to(Path.cwd())}`"
+    page.call("Page.navigate", url=url)
+    page.wait_for("document.readyState === 'complete'")
+    page.evaluate(AXE.read_text(encoding="utf-8"))
+    result = page.call(
+        "Runtime.evaluate",
+        expression="axe.run(document, {resultTypes: ['violations']})"
+        ".then(r => JSON.stringify(r.violations))",
+        awaitPromise=True,
+        returnByValue=True,
+    )
+    return [
+        f"{found['id']} ({found['impact']}): {found['help']} at "
+        + ", ".join(" ".join(node["target"]) for node in found["nodes"][:3])
+        for found in json.loads(result["result"]["value"])
+    ]
