@@ -128,3 +128,45 @@ def test_the_form_puts_labels_above_hints_below_and_events_only_for_events(
     assert boxes["label[for=event_end]"]["top"] >= start["bottom"]  # not beside the input
     assert border == "rgb(180, 69, 31)"
     assert {"title", "summary", "event_start"} <= set(invalid)
+
+
+def test_on_a_phone_the_queue_is_a_list_of_cards_without_sideways_scrolling(
+    desk: Site, tmp_path: Path
+) -> None:
+    with chromium(tmp_path / "profile") as page:
+        page.call(
+            "Emulation.setDeviceMetricsOverride",
+            width=375,
+            height=812,
+            deviceScaleFactor=2,
+            mobile=True,
+        )
+        _open_desk(page, desk, "/desk?lang=de")
+        page_width = page.evaluate("document.documentElement.scrollWidth")
+        row = "tr[id^=item-]"
+        card = _box(page, row)
+        cells = json.loads(
+            page.evaluate(
+                f"JSON.stringify(Array.from(document.querySelector({row!r}).cells)"
+                ".map(c => [c.getBoundingClientRect().top, c.getBoundingClientRect().width,"
+                " getComputedStyle(c, '::before').content]))"
+            )
+        )
+        roles = page.evaluate(
+            f"Array.from(document.querySelector({row!r}).cells).map(c => c.getAttribute('role'))"
+        )
+        other_widths = {}
+        for path in ("/desk/items/new?kind=event", "/desk/issue", "/desk/sessions"):
+            page.call("Page.navigate", url=f"{desk.url}{path}")
+            page.wait_for("document.readyState === 'complete' && !!document.querySelector('main')")
+            other_widths[path] = page.evaluate("document.documentElement.scrollWidth")
+    assert page_width <= 375  # nothing sticks out: no sideways scrolling
+    assert {path: width for path, width in other_widths.items() if width > 375} == {}
+    assert card["width"] <= 375 - 16
+    tops = [top for top, _width, _label in cells]
+    assert tops == sorted(tops) and len(set(tops)) == len(tops)  # stacked, one under another
+    assert all(width >= card["width"] - 40 for _top, width, _label in cells)
+    # Each cell says what it is, as the column's heading did on a wide screen.
+    assert [label for _top, _width, label in cells][:3] == ['"Art: "', '"Titel: "', '"Quelle: "']
+    # The cells keep their table roles for screen readers, whatever CSS does to them.
+    assert set(roles) == {"cell"}
