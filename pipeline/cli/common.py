@@ -48,10 +48,14 @@ class GlobalOptions:
 options = GlobalOptions()
 
 
-def keys_for(config: Config, *, serving_on: str | None = None) -> SigningKeys:
-    """The keys a command signs and verifies with. Only a development site may go without:
-    `--dev`, or the outbox provider behind `serve` on a loopback address."""
+def is_development_site(config: Config, *, serving_on: str | None = None) -> bool:
+    """`--dev`, or the outbox provider behind `serve` on a loopback address."""
     demo_server = (
         config.provider.name == "outbox" and serving_on is not None and is_loopback(serving_on)
     )
-    return signing_keys(development=options.development or demo_server)
+    return options.development or demo_server
+
+
+def keys_for(config: Config, *, serving_on: str | None = None) -> SigningKeys:
+    """The keys a command signs and verifies with. Only a development site may go without."""
+    return signing_keys(development=is_development_site(config, serving_on=serving_on))

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 import uvicorn
 
-from pipeline.cli.common import ConfigOption, keys_for, open_store, out
+from pipeline.cli.common import ConfigOption, is_development_site, keys_for, open_store, out
 from pipeline.config import Config, config_path_from_env
 from pipeline.errors import ConfigError
 from pipeline.web.app import create_app
@@ -53,13 +53,35 @@ def serve(
     """Serve subscribe, confirm, preferences, unsubscribe, webhooks and the archive."""
     settings, engine = open_store(config, busy_timeout_s=BUSY_TIMEOUT_S)
     _require_legal_pages(settings, config_path_from_env(config))
+    url = f"http://{f'[{host}]' if ':' in host else host}:{port}"
+    development = is_development_site(settings, serving_on=host)
+    shows_links = development and settings.provider.name == "outbox"
     app = create_app(
         settings,
         engine,
         keys_for(settings, serving_on=host),
         config_path=config_path_from_env(config),
         editors_reload_s=_reload_every_s(),
+        local_url=url if shows_links else None,
     )
-    out.print(f"Serving {settings.site.name} on http://{host}:{port} (Ctrl+C stops).")
+    for line in banner(settings, url, shows_links=shows_links):
+        out.print(line, highlight=False, soft_wrap=True)
     # The app reads X-Forwarded-For itself, from `site.trusted_proxies` only.
     uvicorn.run(app, host=host, port=port, proxy_headers=False, access_log=False)
+
+
+def banner(settings: Config, url: str, *, shows_links: bool) -> list[str]:
+    """What `serve` says as it starts: where each part of the site is, and on a development
+    site where its mails go and how to sign in to the desk."""
+    lines = [
+        f"Serving {settings.site.name} on {url} (Ctrl+C stops).",
+        f"  Sign-up:       {url}/subscribe",
+        f"  Archive:       {url}/archive",
+        f"  Editors' desk: {url}/desk (sign in with an address listed under `editors:`)",
+    ]
+    if shows_links:
+        lines.append(
+            f"Development site: mails are written to {settings.provider.outbox_dir}/, not sent; "
+            f"a desk sign-in link is shown here too, for {url}."
+        )
+    return lines

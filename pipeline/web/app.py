@@ -77,10 +77,12 @@ def create_app(
     sns_certificate_url: re.Pattern[str] | None = None,
     config_path: Path | None = None,
     editors_reload_s: float = RELOAD_EVERY_S,
+    local_url: str | None = None,
 ) -> Starlette:
     """The app; `sns_certificate_url` replaces the region's SNS host only in tests.
 
     With `config_path`, the editors' list is re-read from it while the app runs (`serve`).
+    `local_url` (a development site's, see WebContext) shows sign-in links on the console.
     """
     context = WebContext(
         config=config,
@@ -91,6 +93,7 @@ def create_app(
         ),
         sns_certificate_url=sns_certificate_url or sns_certificate_pattern(config.provider.region),
         limiter=Limiter(engine, limits_of(config)),
+        local_url=local_url,
     )
     # The one place that decides whose X-Forwarded-For counts: `serve` turns uvicorn's off.
     proxies = Middleware(

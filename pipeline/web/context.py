@@ -72,6 +72,9 @@ class WebContext:
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     fetch: Callable[[str], bytes] = fetch_url
     mails: MailQueue = field(default_factory=MailQueue)
+    local_url: str | None = None
+    """Where `serve` listens, on a development site writing mails to the outbox only:
+    the desk's sign-in links are then shown on its console too, for this address."""
 
 
 def context_of(request: Request) -> WebContext:

@@ -164,14 +164,16 @@ async def request_link(request: Request) -> Response:
 
 async def link_sent(request: Request) -> Response:
     gettext = translations(page_locale(request)).gettext
-    return message(
-        request,
-        gettext("Please check your inbox"),
-        gettext(
-            "If the address belongs to an editor, a mail with a sign-in link is on its way. "
-            "The link works once, for 15 minutes."
-        ),
+    text = gettext(
+        "If the address belongs to an editor, a mail with a sign-in link is on its way. "
+        "The link works once, for 15 minutes."
     )
+    if context_of(request).local_url is not None:
+        text += " " + gettext(
+            "This is a development site: the mail is written to the outbox folder, and the "
+            "terminal running `newsletter serve` shows the link for this address."
+        )
+    return message(request, gettext("Please check your inbox"), text)
 
 
 def _refused(request: Request) -> Response:
@@ -301,6 +303,16 @@ async def mail_link_if_editor(context: WebContext, address: str, locale: str) ->
         results = await provider.send_batch([sign_in_mail(context.config, editor, url, locale)])
         if results and results[0].error:
             raise PermanentProviderError(f"the sign-in mail was refused: {results[0].error}")
+        if context.local_url is not None and results:
+            # A development site only: the link is in the outbox file beside it anyway, and
+            # the mail's own link names site.base_url, which a demo does not serve.
+            log.warning(
+                "development site: the sign-in mail is %s; open %s%s/%s to sign in",
+                results[0].provider_message_id,
+                context.local_url,
+                SIGN_IN,
+                token,
+            )
     except Exception:
         # The answer has gone out already; the log keeps the failure (not the address).
         log.exception("the desk sign-in mail could not be sent")
