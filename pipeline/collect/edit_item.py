@@ -31,8 +31,10 @@ def update_item_file(
     content_dir: Path,
     timezone: str,
     topic_keys: set[str],
+    body: str | None = None,
 ) -> None:
-    """Apply `changes` (None removes a key) to the file's front matter, validated first.
+    """Apply `changes` (None removes a key) to the file's front matter, validated first,
+    and put `body` (Markdown) after it when given; the file's own body stays otherwise.
 
     Raises pydantic's ValidationError for invalid values and ContentError when the file
     cannot be read or the result does not read back; the file is unchanged then.
@@ -56,9 +58,19 @@ def update_item_file(
     validate_front_matter(metadata)
     changed = {k: v for k, v in changes.items() if original.get(k) != v}
     dumped = edit_front_matter(match["meta"], changed, metadata)
-    path.write_text(match["lead"] + dumped + match["close"] + text[match.end() :], encoding="utf-8")
+    rest = text[match.end() :]
+    if body is not None and body.strip() != rest.strip():
+        rest = body.strip() + "\n" if body.strip() else ""
+    path.write_text(match["lead"] + dumped + match["close"] + rest, encoding="utf-8")
     try:
         read_item(path, content_dir, ZoneInfo(timezone), topic_keys)
     except ContentError:
         path.write_text(text, encoding="utf-8")
         raise
+
+
+def read_body(path: Path) -> str:
+    """The Markdown after an item file's front matter, as the editor wrote it."""
+    text = path.read_text(encoding="utf-8")
+    match = _PARTS.match(text)
+    return "" if match is None else text[match.end() :]

@@ -96,7 +96,7 @@ def read_item(
             line=_line_of(text, "topics"),
             field="topics",
         )
-    return _to_item(fields, post.content, path.relative_to(content_dir), zone)
+    return to_item(fields, post.content, path.relative_to(content_dir), zone)
 
 
 class _FrontMatterYaml(YAMLHandler):
@@ -169,7 +169,8 @@ def _aware(moment: date | datetime, zone: ZoneInfo) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=zone)
 
 
-def _to_item(fields: FrontMatter, body: str, relative: Path, zone: ZoneInfo) -> CollectedItem:
+def to_item(fields: FrontMatter, body: str, relative: Path, zone: ZoneInfo) -> CollectedItem:
+    """The item a file's validated front matter and Markdown body make."""
     event = None
     if fields.event is not None:
         event = Event(

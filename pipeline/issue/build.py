@@ -75,12 +75,16 @@ def item_from_row(row: sa.Row[tuple[object, ...]]) -> IssueItem:
     )
 
 
+def next_issue_number(connection: sa.Connection) -> int:
+    return int(connection.execute(sa.select(sa.func.max(issues.c.number))).scalar() or 0) + 1
+
+
 def next_issue_content(connection: sa.Connection, config: Config, at: datetime) -> IssueContent:
     """What the next issue would hold if it were built at `at` (possibly no sections)."""
     states = ("approved",) if config.issue.require_approval else ("queued", "approved")
     rows = connection.execute(sa.select(items).where(items.c.state.in_(states))).all()
     due = [item for item in map(item_from_row, rows) if is_due(item, at)]
-    number = (connection.execute(sa.select(sa.func.max(issues.c.number))).scalar() or 0) + 1
+    number = next_issue_number(connection)
     sections = group_into_sections(due, max_per_section=config.issue.max_items_per_section)
     return IssueContent(number=number, date=at, sections=sections)
 

@@ -60,7 +60,13 @@ def test_every_error_of_an_edit_is_reported_in_german(desk: Site) -> None:
     with signed_in(desk) as client:
         answer = client.post(
             f"/desk/items/{number}/edit?lang=de",
-            data={"csrf": desk_csrf(client), "title": "", "summary": "", "kind": "partner"},
+            data={
+                "csrf": desk_csrf(client),
+                "title": "",
+                "summary": "",
+                "kind": "partner",
+                "image_alt": "",
+            },
         )
     assert answer.status_code == 400
     # The partner's file has an image; the emptied alt text is the third error.

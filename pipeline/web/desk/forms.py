@@ -20,21 +20,25 @@ from pipeline.collect.every_problem import validate_front_matter
 KINDS = ("intro", "report", "partner", "event", "news")
 TEXT_FIELDS = ("title", "summary", "kind", "date", "link", "image", "image_alt", "body")
 EVENT_FIELDS = ("event_start", "event_end", "event_location", "event_online_url")
-# Fields an edit may change (the issue's list); others stay as they are in the file.
-EDITABLE = ("title", "summary", "kind", "image_alt", *EVENT_FIELDS)
+# Fields an edit may change: everything the add form sets but the draft box (a draft
+# leaves that state by the queue's actions). Others stay as they are in the file.
+EDITABLE = (*TEXT_FIELDS, "topics", *EVENT_FIELDS)
 
 
 def form_values(form: FormData) -> dict[str, Any]:
     """The form as posted, trimmed, to show again next to its errors."""
     values: dict[str, Any] = {name: str(form.get(name, "")).strip() for name in TEXT_FIELDS}
     values |= {name: str(form.get(name, "")).strip() for name in EVENT_FIELDS}
-    values["topics"] = [t for t in form.getlist("topics") if isinstance(t, str)]
+    # Browsers send a textarea's lines ending in CRLF; the files are written with LF.
+    values["body"] = values["body"].replace("\r\n", "\n")
+    values["topics"] = [t for t in form.getlist("topics") if isinstance(t, str) and t]
     values["draft"] = form.get("draft") == "yes"
     return values
 
 
-def values_of_item(item: Mapping[str, Any], timezone: str) -> dict[str, Any]:
-    """A stored item as form values (for the edit form), times in the site's zone."""
+def values_of_item(item: Mapping[str, Any], timezone: str, body: str = "") -> dict[str, Any]:
+    """A stored item as form values (for the edit form), times in the site's zone; `body`
+    is its file's Markdown."""
 
     def local(moment: str | None) -> str:
         if not moment:
@@ -51,7 +55,7 @@ def values_of_item(item: Mapping[str, Any], timezone: str) -> dict[str, Any]:
         "link": item["link"] or "",
         "image": item["image"] or "",
         "image_alt": item["image_alt"] or "",
-        "body": "",
+        "body": body,
         "event_start": local(item["event_start"]),
         "event_end": local(item["event_end"]),
         "event_location": item["event_location"] or "",
@@ -111,9 +115,13 @@ def edited_front_matter(values: Mapping[str, Any], before: Mapping[str, Any]) ->
     """
     changes: dict[str, Any] = {
         name: values[name] or None
-        for name in ("title", "summary", "kind", "image_alt")
+        for name in ("title", "summary", "kind", "link", "image", "image_alt")
         if values[name] != before[name]
     }
+    if values["date"] != before["date"]:
+        changes["date"] = _day(values["date"]) if values["date"] else None
+    if list(values["topics"]) != list(before["topics"]):
+        changes["topics"] = list(values["topics"]) or None
     if values["kind"] != before["kind"] or any(
         values[name] != before[name] for name in EVENT_FIELDS
     ):

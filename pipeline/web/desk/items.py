@@ -18,10 +18,12 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from pipeline.collect import collect_folder
-from pipeline.collect.edit_item import update_item_file
+from pipeline.collect.edit_item import read_body, update_item_file
 from pipeline.collect.new_item import write_item_file
 from pipeline.config import Config
+from pipeline.db import now
 from pipeline.errors import ContentError
+from pipeline.issue.build import next_issue_number
 from pipeline.queue.actions import find_item_id
 from pipeline.render.i18n import translations
 from pipeline.web.context import context_of
@@ -36,6 +38,7 @@ from pipeline.web.desk.forms import (
     new_front_matter,
     values_of_item,
 )
+from pipeline.web.desk.item_preview import preview_html
 from pipeline.web.desk.notices import notice_query
 from pipeline.web.desk.pages import DESK, action, back_to, page, render
 from pipeline.web.desk.queue import actions_for, item_of, restorable
@@ -59,6 +62,7 @@ def _form(
     *,
     item: dict[str, Any] | None = None,
     errors: dict[str, str] | None = None,
+    preview: str = "",
 ) -> Response:
     config = context_of(request).config
     shown: dict[str, object] = {
@@ -67,8 +71,8 @@ def _form(
         "item": item,
         "kinds": KINDS,
         "topics": config.topics,
-        "editable": EDITABLE if item else None,
         "actions": actions_for(item["state"], restorable(item)) if item else [],
+        "preview_html": preview,
     }
     return render(
         request, "item_form.html.j2", shown, editor=editor, status_code=400 if errors else 200
@@ -110,6 +114,9 @@ async def add_item(request: Request, editor: str, form: FormData) -> Response:
         refused = field_errors(exc, translation) | refused
     if refused:
         return _form(request, editor, values, errors=refused)
+    if form.get("preview") == "yes":
+        shown = await _preview(request, front_matter, values["body"], 0)
+        return _form(request, editor, values, preview=shown)
     try:
         added = await run_in_threadpool(
             _write_new, context.config, context.engine, front_matter, values["body"]
@@ -130,16 +137,49 @@ def _not_found(request: Request, editor: str) -> Response:
     return render(request, "message.html.j2", values, editor=editor, status_code=404)
 
 
+async def _preview(request: Request, front_matter: dict[str, Any], body: str, item_id: int) -> str:
+    """The item alone in the next issue's HTML; ValidationError as saving would raise."""
+    context = context_of(request)
+
+    def render() -> str:
+        with context.engine.connect() as connection:
+            number = next_issue_number(connection)
+        return preview_html(
+            context.config,
+            front_matter,
+            body,
+            locale=page_locale(request),
+            item_id=item_id,
+            number=number,
+            at=now(),
+            keys=context.secret_key,
+        )
+
+    return await run_in_threadpool(render)
+
+
+def _file_body(config: Config, item: dict[str, Any]) -> str:
+    """The Markdown of a folder item's file ("" for a feed's item or a file gone)."""
+    if not item["key"].startswith("folder:"):
+        return ""
+    path = config.sources.content_dir / item["key"].removeprefix("folder:")
+    return read_body(path) if path.is_file() else ""
+
+
 @page
 async def edit_item_form(request: Request, editor: str) -> Response:
     item = await run_in_threadpool(item_of, request)
     if item is None:
         return _not_found(request, editor)
-    values = values_of_item(item, context_of(request).config.site.timezone)
+    config = context_of(request).config
+    body = await run_in_threadpool(_file_body, config, item)
+    values = values_of_item(item, config.site.timezone, body)
     return _form(request, editor, values, item=item)
 
 
-def _write_back(config: Config, engine: sa.Engine, key: str, changes: dict[str, Any]) -> None:
+def _write_back(
+    config: Config, engine: sa.Engine, key: str, changes: dict[str, Any], body: str
+) -> None:
     content_dir = config.sources.content_dir
     path = content_dir / key.removeprefix("folder:")
     if not path.is_file():
@@ -150,6 +190,7 @@ def _write_back(config: Config, engine: sa.Engine, key: str, changes: dict[str, 
         content_dir=content_dir,
         timezone=config.site.timezone,
         topic_keys={topic.key for topic in config.topics},
+        body=body,
     )
     collect_folder(config, engine)
 
@@ -161,18 +202,30 @@ async def edit_item(request: Request, editor: str, form: FormData) -> Response:
     if item is None:
         return _not_found(request, editor)
     translation = translations(page_locale(request))
-    before = values_of_item(item, context.config.site.timezone)
+    body = await run_in_threadpool(_file_body, context.config, item)
+    before = values_of_item(item, context.config.site.timezone, body)
     if not item["key"].startswith("folder:"):
         message = translation.gettext("Items from feeds are edited at their source.")
         return _form(request, editor, before, item=item, errors={"form": message})
-    values = before | {name: value for name, value in form_values(form).items() if name in EDITABLE}
+    # A field the form did not send stays as it is (the topics send an empty marker, so
+    # that unticking every box is told apart from a form without them).
+    posted = form_values(form)
+    values = before | {name: posted[name] for name in EDITABLE if name in form}
+    refused = form_errors(values, translation)
+    if refused:
+        return _form(request, editor, values, item=item, errors=refused)
     try:
+        if form.get("preview") == "yes":
+            front_matter = new_front_matter(values | {"draft": False})
+            shown = await _preview(request, front_matter, values["body"], item["id"])
+            return _form(request, editor, values, item=item, preview=shown)
         await run_in_threadpool(
             _write_back,
             context.config,
             context.engine,
             item["key"],
             edited_front_matter(values, before),
+            values["body"],
         )
     except ValidationError as exc:
         errors = field_errors(exc, translation)
