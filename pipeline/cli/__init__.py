@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 
 from pipeline.cli.common import options
+from pipeline.cli.help_text import readable_metavars
 from pipeline.errors import ConfigError, NewsletterError, SendRefused
 from pipeline.files import apply_umask
 
@@ -117,7 +118,10 @@ def main(argv: list[str] | None = None) -> None:
     try:
         apply_umask()  # before any file is made: the database, the outbox, exports
         args = _global_options_first(sys.argv[1:] if argv is None else argv)
-        build_app(next((arg for arg in args if not arg.startswith("-")), None))(args=args)
+        app = build_app(next((arg for arg in args if not arg.startswith("-")), None))
+        command = typer.main.get_command(app)
+        readable_metavars(command)
+        command(args=args)
     except SendRefused as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_REFUSED)
