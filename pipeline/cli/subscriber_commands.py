@@ -244,8 +244,7 @@ def subscribers_show(
 def _stats_consent_line(stats: store.StatsConsent | None) -> str:
     if stats is None:
         return "not given"
-    at = stats.at.isoformat(timespec="minutes")
-    return f"agreed {at} to consent text version {stats.text_version}"
+    return f"agreed {stats.at:%Y-%m-%d %H:%M} UTC, text version {stats.text_version}"
 
 
 @subscribers_app.command("remove")
