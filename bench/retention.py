@@ -3,9 +3,9 @@
 Fills a fresh SQLite file and a schema of its own on PostgreSQL with 100,000 readers
 (a third agreed to personalised statistics), 52 sent issues (one a fortnight) of 10
 links, 1,000,000 clicks over two years (a quarter naming a consenting reader, a few
-naming a reader who withdrew since) and 200,000 opens; then times `apply_retention` (what the daemon runs each night)
-twice, the second time with nothing left to do, and one reader's withdrawal
-(`anonymise_reader`, the preferences page's button) after it.
+naming a reader who withdrew since) and 200,000 opens; then times `apply_retention`
+(what the daemon runs each night) twice, the second time with nothing left to do, and
+one reader's withdrawal (`anonymise_reader`, the preferences page's button) after it.
 
     .venv/bin/python bench/retention.py [--clicks 1000000] [--engines sqlite,postgresql]
 
