@@ -287,3 +287,20 @@ def _statistics_csrf(page: str) -> str:
     )
     assert form, page
     return form.group(1)
+
+
+def test_a_reader_who_agreed_can_still_withdraw_when_counting_is_off(project: Project) -> None:
+    """Switching clicks and opens off hides the offer, never the way out."""
+    project.edit_config(lambda raw: raw.update(analytics={"clicks": False, "opens": False}))
+    for site in make_site(project, webhook_secrets={}):
+        agreed = site.add_active("fiona@example.org", locale="en")
+        other = site.add_active("gerd@example.org", locale="en")
+        with site.engine.begin() as connection:
+            store.give_stats_consent(connection, agreed.id, db.now(), "1", "test")
+        with site.client() as client:
+            assert "Personalised statistics" not in client.get(_preferences(other.id)).text
+            page = Page(client.get(_preferences(agreed.id)).text)
+            assert page.by_id["statistics-heading"].words == "Personalised statistics"
+            withdrawn = _press(client, _preferences(agreed.id), "Withdraw consent")
+        assert withdrawn.status_code == 303
+        assert _consent(site, "fiona@example.org") is None
