@@ -1,9 +1,12 @@
 """What the GDPR asks of the store: show a person everything held on them, and erase it.
 
+The export walks every table that points at the subscriber (the delivery ledger, the
+clicks and opens kept under personalised statistics) and shows with each row what its
+other references name (a click's link and issue), so it reads without the database.
 Erasing deletes the subscriber and every row that refers to them (the state-change log,
 and any table of the pipeline's that points at the subscriber, such as the delivery
-ledger), and keeps only a salted hash on the suppression list, so that a later import
-cannot bring the address back without a new opt-in.
+ledger and their clicks and opens), and keeps only a salted hash on the suppression
+list, so that a later import cannot bring the address back without a new opt-in.
 """
 
 from __future__ import annotations
@@ -40,6 +43,12 @@ def export_person(connection: sa.Connection, email: str) -> dict[str, Any] | Non
             "text_version": record["consent_text_version"],
             "ip": record["consent_ip"],
         },
+        "stats_consent": None
+        if record["stats_consent_at"] is None
+        else {
+            "at": record["stats_consent_at"].isoformat(),
+            "text_version": record["stats_consent_text_version"],
+        },
         "soft_bounces": record["soft_bounces"],
         "created_at": record["created_at"].isoformat(),
         "updated_at": record["updated_at"].isoformat(),
@@ -59,9 +68,30 @@ def _records_referring_to(connection: sa.Connection, subscriber_id: int) -> dict
         for column in _subscriber_columns(table):
             rows = connection.execute(sa.select(table).where(column == subscriber_id)).all()
             if rows:
-                found.setdefault(table.name, []).extend(_plain_rows(rows))
+                named = _with_what_they_name(connection, table, rows)
+                found.setdefault(table.name, []).extend(named)
                 _add_rows_pointing_at(connection, table, rows, found)
     return found
+
+
+def _with_what_they_name(
+    connection: sa.Connection, table: sa.Table, rows: Sequence[sa.Row[Any]]
+) -> list[dict[str, object]]:
+    """The rows, each with the row every other reference of theirs names: `link_id` gives
+    a `link` (its URL), `issue_id` an `issue` (its number and subject)."""
+    plain = _plain_rows(rows)
+    for fk in table.foreign_keys:
+        named_table = fk.column.table
+        if named_table is subscribers or fk.parent.name.removesuffix("_id") in table.c:
+            continue
+        keys = {row._mapping[fk.parent.name] for row in rows} - {None}
+        named = {
+            row._mapping[fk.column.name]: _plain_rows([row])[0]
+            for row in connection.execute(sa.select(named_table).where(fk.column.in_(keys)))
+        }
+        for record in plain:
+            record[fk.parent.name.removesuffix("_id")] = named.get(record[fk.parent.name])
+    return plain
 
 
 def _add_rows_pointing_at(

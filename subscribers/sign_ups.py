@@ -36,6 +36,8 @@ class SignUp:
     text_version: str | None
     ip: str | None
     at: datetime
+    stats_text_version: str | None = None
+    """The version of the personalised statistics text, when its box was ticked."""
 
 
 def request(
@@ -58,6 +60,7 @@ def request(
         "locale": sign_up.locale,
         "topics": list(sign_up.topics),
         "consent_text_version": sign_up.text_version,
+        "stats_consent_text_version": sign_up.stats_text_version,
         "ip": sign_up.ip,
         "requested_at": sign_up.at,
     }
@@ -126,7 +129,11 @@ def confirm(
 ) -> Confirmed:
     """Apply the link's sign-up: its topics and language, `name` as the reader confirmed it
     (anyone may have typed the form's), and consent given at `at` from `ip`. The sign-up is
-    deleted first, so two presses at once confirm once."""
+    deleted first, so two presses at once confirm once.
+
+    Its answer to personalised statistics replaces the record's too: a box left unticked
+    on a new sign-up withdraws an older consent (the caller anonymises what named them).
+    """
     row = _pending(connection, subscriber_id, nonce)
     subscriber = store.get(connection, subscriber_id)
     if row is None or subscriber is None:
@@ -162,6 +169,11 @@ def confirm(
         topics=signed_up["topics"],
         consent=consent,
     )
+    stats_version = signed_up["stats_consent_text_version"]
+    if stats_version is not None:
+        store.give_stats_consent(connection, subscriber_id, at, stats_version, "sign-up form")
+    else:
+        store.withdraw_stats_consent(connection, subscriber_id, "a new sign-up without it")
     return "confirmed"
 
 

@@ -36,6 +36,14 @@ class Consent:
     """The address the form was sent from (form sign-ups only)."""
 
 
+@dataclass(frozen=True)
+class StatsConsent:
+    """The separate, optional consent to personalised statistics: when, and to which text."""
+
+    at: datetime
+    text_version: str
+
+
 @dataclass(frozen=True, slots=True)
 class NewSubscriber:
     """A subscriber to add, its address in normal form (see `add_many`)."""
@@ -241,6 +249,59 @@ def set_preferences(
         .where(subscribers.c.id == subscriber_id)
         .values(topics=list(topics), locale=locale, updated_at=_now())
     )
+
+
+def stats_consent(connection: sa.Connection, subscriber_id: int) -> StatsConsent | None:
+    """The reader's consent to personalised statistics; None when not given or withdrawn."""
+    row = connection.execute(
+        sa.select(subscribers.c.stats_consent_at, subscribers.c.stats_consent_text_version).where(
+            subscribers.c.id == subscriber_id
+        )
+    ).first()
+    if row is None or row.stats_consent_at is None:
+        return None
+    return StatsConsent(row.stats_consent_at, row.stats_consent_text_version or "")
+
+
+def give_stats_consent(
+    connection: sa.Connection, subscriber_id: int, at: datetime, text_version: str, how: str
+) -> None:
+    """Record the consent to personalised statistics (`how`: where it was given)."""
+    connection.execute(
+        sa.update(subscribers)
+        .where(subscribers.c.id == subscriber_id)
+        .values(stats_consent_at=at, stats_consent_text_version=text_version, updated_at=_now())
+    )
+    _log_consent(
+        connection,
+        subscriber_id,
+        f"agreed to personalised statistics (text version {text_version}, {how})",
+    )
+
+
+def withdraw_stats_consent(connection: sa.Connection, subscriber_id: int, how: str) -> bool:
+    """Take back the consent to personalised statistics; False when none was given.
+
+    The rows that name the reader (clicks, opens) are the pipeline's: it anonymises them
+    in the same transaction.
+    """
+    withdrawn = connection.execute(
+        sa.update(subscribers)
+        .where(subscribers.c.id == subscriber_id, subscribers.c.stats_consent_at.is_not(None))
+        .values(stats_consent_at=None, stats_consent_text_version=None, updated_at=_now())
+    )
+    if withdrawn.rowcount == 0:
+        return False
+    _log_consent(connection, subscriber_id, f"withdrew personalised statistics ({how})")
+    return True
+
+
+def _log_consent(connection: sa.Connection, subscriber_id: int, cause: str) -> None:
+    """A history line that changes no state: it names the state the reader is in."""
+    state = connection.execute(
+        sa.select(subscribers.c.state).where(subscribers.c.id == subscriber_id)
+    ).scalar_one()
+    log_event(connection, subscriber_id, state, cause)
 
 
 def set_state(connection: sa.Connection, subscriber_id: int, state: str, cause: str) -> None:

@@ -194,6 +194,7 @@ def subscribers_show(
         history = store.history(connection, found.id)
         suppressed = suppression.reason_for(connection, address)
         bounce = last_bounce(connection, found.id)
+        stats = store.stats_consent(connection, found.id)
     record = {
         "email": found.email,
         "name": found.name,
@@ -201,6 +202,9 @@ def subscribers_show(
         "topics": list(found.topics),
         "state": found.state,
         "suppressed": suppressed,
+        "stats_consent": None
+        if stats is None
+        else {"at": stats.at.isoformat(), "text_version": stats.text_version},
         "history": history,
         "last_bounce": None
         if bounce is None
@@ -220,6 +224,7 @@ def subscribers_show(
     if found.name:
         out.print(f"  name: {found.name}", highlight=False)
     out.print(f"  locale: {found.locale}; topics: {', '.join(found.topics) or 'none'}")
+    out.print(f"  personalised statistics: {_stats_consent_line(stats)}", highlight=False)
     if suppressed is not None:
         out.print(f"  suppressed: {suppressed}")
     if bounce is not None:
@@ -234,6 +239,12 @@ def subscribers_show(
     for line in history:
         table.add_row(line["at"][:16].replace("T", " "), line["state"], line["cause"])
     out.print(table)
+
+
+def _stats_consent_line(stats: store.StatsConsent | None) -> str:
+    if stats is None:
+        return "not given"
+    return f"agreed {stats.at:%Y-%m-%d %H:%M} UTC, text version {stats.text_version}"
 
 
 @subscribers_app.command("remove")

@@ -30,6 +30,8 @@ from pipeline.schedule.triggers import cron_trigger
 
 log = logging.getLogger("newsletter.daemon")
 JOBS_TABLE = "scheduler_jobs"
+# When the daily retention job runs, in the site's time zone: at night, away from sends.
+RETENTION_CRON = "40 3 * * *"
 
 
 def make_scheduler(engine: sa.Engine, config: Config) -> BackgroundScheduler:
@@ -65,8 +67,9 @@ def plan_jobs(
     engine: sa.Engine,
     at: datetime,
 ) -> dict[str, str]:
-    """Add the collect and send jobs (and reading the bounce mailbox, when there is one)
-    to a scheduler not yet started; returns for each job `now`, `scheduled` or `missed`.
+    """Add the collect, send and daily retention jobs (and reading the bounce mailbox,
+    when there is one) to a scheduler not yet started; returns for each job `now`,
+    `scheduled` or `missed`.
 
     A missed collect simply runs now. A missed send runs now only within
     `schedule.send_grace_minutes`; later than that it is skipped and reported, because a
@@ -74,7 +77,11 @@ def plan_jobs(
     """
     grace = timedelta(minutes=config.schedule.send_grace_minutes)
     missed = missed_runs(engine, at)
-    plan = {"collect": "now" if "collect" in missed else "scheduled", "send": "scheduled"}
+    plan = {
+        "collect": "now" if "collect" in missed else "scheduled",
+        "send": "scheduled",
+        "retention": "now" if "retention" in missed else "scheduled",
+    }
     if "send" in missed:
         plan["send"] = "now" if at - missed["send"] <= grace else "missed"
     if plan["send"] == "missed":
@@ -97,6 +104,15 @@ def plan_jobs(
         replace_existing=True,
         misfire_grace_time=max(1, int(grace.total_seconds())),
         **({"next_run_time": at} if plan["send"] == "now" else {}),
+    )
+    scheduler.add_job(
+        jobs.retention_job,
+        cron_trigger(RETENTION_CRON, config.site.timezone),
+        id="retention",
+        args=args,
+        replace_existing=True,
+        misfire_grace_time=None,
+        **({"next_run_time": at} if plan["retention"] == "now" else {}),
     )
     if config.bounces.mailbox is not None:
         scheduler.add_job(

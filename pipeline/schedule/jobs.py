@@ -17,6 +17,7 @@ from pipeline.db import schedule_events
 from pipeline.environment import signing_keys
 from pipeline.errors import ConfigError, MailboxError
 from pipeline.issue.build import NothingToSend, build_issue, unfinished_issue
+from pipeline.report.retention import apply_retention
 from pipeline.send.dispatcher import deliver
 from pipeline.send.providers import make_provider
 
@@ -128,3 +129,13 @@ def bounces_job(config_path: str) -> None:
     detail = f"{kinds}; {report.unrecognised} unrecognised"
     record_event(engine, "bounces", "ok", detail)
     log.info("bounces: %s", detail)
+
+
+def retention_job(config_path: str) -> None:
+    """Once a day: clicks and opens older than `analytics.retention_days` stop naming
+    their reader (docs/operations.md, "Reach: what is counted, and what is kept")."""
+    config, engine = _open(config_path)
+    with engine.begin() as connection:
+        anonymised = apply_retention(connection, config.analytics.retention_days, db.now())
+    record_event(engine, "retention", "ok", str(anonymised))
+    log.info("retention: %s", anonymised)

@@ -31,6 +31,7 @@ from pipeline.web import (
     events,
     health,
     preferences,
+    statistics_consent,
     subscribe,
     unsubscribe,
 )
@@ -53,6 +54,7 @@ ROUTE_MODULES: list[ModuleType] = [
     confirm,
     unsubscribe,
     preferences,
+    statistics_consent,
     archive,
     events,
     health,

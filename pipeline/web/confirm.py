@@ -18,6 +18,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from pipeline.render.i18n import translations
+from pipeline.report.retention import anonymise_reader
 from pipeline.tokens import (
     ConfirmLink,
     ExpiredToken,
@@ -28,7 +29,7 @@ from pipeline.tokens import (
 )
 from pipeline.web.context import WebContext, client_address, context_of
 from pipeline.web.pages import invalid_link, message_page, page_locale, render_page
-from subscribers import sign_ups
+from subscribers import sign_ups, store
 
 CONFIRM = "/confirm"
 
@@ -142,9 +143,13 @@ def _link_state(context: WebContext, link: ConfirmLink) -> tuple[str, str, str |
 
 def _confirm(context: WebContext, link: ConfirmLink, ip: str, name: str) -> str:
     with context.engine.begin() as connection:
-        return sign_ups.confirm(
+        outcome = sign_ups.confirm(
             connection, link.subscriber_id, link.nonce, context.clock(), ip, name=name
         )
+        if outcome == "confirmed" and store.stats_consent(connection, link.subscriber_id) is None:
+            # A new sign-up without personalised statistics: no click names them any more.
+            anonymise_reader(connection, link.subscriber_id)
+        return outcome
 
 
 routes = [

@@ -13,6 +13,7 @@ from pipeline.render.i18n import translations
 from pipeline.tokens import InvalidToken, check_form_token, make_form_token, make_token, read_token
 from pipeline.web.context import WebContext, context_of
 from pipeline.web.pages import LOCALES, invalid_link, message_page, page_locale, render_page
+from pipeline.web.statistics_consent import statistics_section
 from subscribers import store
 
 FORM_MAX_AGE = timedelta(hours=12)
@@ -34,10 +35,12 @@ async def preferences_page(request: Request) -> Response:
     subscriber = await run_in_threadpool(_subscriber, request)
     if subscriber is None:
         return invalid_link(request, page_locale(request))
-    return _page(request, subscriber, saved=False)
+    return _page(request, subscriber, await statistics_section(request, subscriber.id), saved=False)
 
 
-def _page(request: Request, subscriber: store.Subscriber, *, saved: bool) -> Response:
+def _page(
+    request: Request, subscriber: store.Subscriber, statistics: dict[str, object], *, saved: bool
+) -> Response:
     context = context_of(request)
     locale = page_locale(request, subscriber.locale)
     site_url = context.config.site.url
@@ -55,6 +58,8 @@ def _page(request: Request, subscriber: store.Subscriber, *, saved: bool) -> Res
             "address": subscriber.email,
             "saved": saved,
             "unsubscribe_url": f"{site_url}/unsubscribe/{unsubscribe_token}",
+            "analytics": context.config.analytics,
+            "statistics": statistics,
         },
     )
 
@@ -90,7 +95,7 @@ async def save_preferences(request: Request) -> Response:
     await run_in_threadpool(_save, context, subscriber.id, topics, chosen_locale)
     updated = await run_in_threadpool(_subscriber, request)
     assert updated is not None
-    return _page(request, updated, saved=True)
+    return _page(request, updated, await statistics_section(request, updated.id), saved=True)
 
 
 def _no_topic_page(

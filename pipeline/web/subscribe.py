@@ -31,6 +31,8 @@ FORM_MAX_AGE = timedelta(hours=12)
 # A pending address gets another confirmation mail at most this often, whoever asks.
 RESEND_AFTER = timedelta(minutes=15)
 HONEYPOT = "website"
+# The optional box of personalised statistics: unticked unless the reader ticks it.
+STATS_FIELD = "stats"
 MAX_PREFILLED = 320
 
 
@@ -41,7 +43,12 @@ async def subscribe_form(request: Request) -> Response:
 
 
 def _form(
-    request: Request, locale: str, error: str = "", email: str = "", name: str = ""
+    request: Request,
+    locale: str,
+    error: str = "",
+    email: str = "",
+    name: str = "",
+    stats: bool = False,
 ) -> Response:
     context = context_of(request)
     return render_page(
@@ -54,6 +61,9 @@ def _form(
             "error": error,
             "email": email,
             "name": name,
+            "analytics": context.config.analytics,
+            "stats_asked": _stats_asked(context),
+            "stats": stats,
         },
         status_code=400 if error else 200,
     )
@@ -83,14 +93,15 @@ async def subscribe(request: Request) -> Response:
         )
     raw_email = str(form.get("email", ""))
     name = str(form.get("name", "")).strip()[:200]
+    stats = form.get(STATS_FIELD) == "yes" and _stats_asked(context)
     try:
         email = normalise_address(raw_email)
     except InvalidAddress:
         error = gettext("Please enter a valid email address.")
-        return _form(request, locale, error, raw_email, name)
+        return _form(request, locale, error, raw_email, name, stats)
     if form.get("consent") != "yes":
         error = gettext("Please agree to receive the newsletter.")
-        return _form(request, locale, error, raw_email, name)
+        return _form(request, locale, error, raw_email, name, stats)
     known_topics = {topic.key for topic in context.config.topics}
     sign_up = sign_ups.SignUp(
         name=name,
@@ -99,11 +110,17 @@ async def subscribe(request: Request) -> Response:
         text_version=context.config.subscriptions.consent_text_version,
         ip=client_address(request),
         at=context.clock(),
+        stats_text_version=context.config.analytics.consent_text_version if stats else None,
     )
     mail = await run_in_threadpool(_sign_up, context, email, sign_up)
     if mail is not None:
         thanks.background = BackgroundTask(_send, context, mail)
     return thanks
+
+
+def _stats_asked(context: WebContext) -> bool:
+    """The form asks for personalised statistics only while something would be counted."""
+    return context.config.analytics.clicks or context.config.analytics.opens
 
 
 def _sign_up(context: WebContext, email: str, sign_up: sign_ups.SignUp) -> ConfirmationMail | None:

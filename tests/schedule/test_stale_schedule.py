@@ -33,8 +33,11 @@ def _run_daemon_once(project: Project) -> datetime:
 
 
 def _restart_daemon_at(project: Project, at: datetime) -> dict[str, str]:
+    """The plan of the collect and send jobs (the daily retention run has its own tests,
+    tests/schedule/test_retention_job.py: whether it missed a night depends on the day)."""
     config, engine = project.config(), project.engine()
-    return plan_jobs(make_scheduler(engine, config), config, project.config_path, engine, at)
+    plan = plan_jobs(make_scheduler(engine, config), config, project.config_path, engine, at)
+    return {job: plan[job] for job in ("collect", "send")}
 
 
 def _events(project: Project) -> list[tuple[str, str, str]]:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import UTC, datetime
 
+from subscribers import store
 from tests.conftest import Project
 
 
@@ -60,3 +62,30 @@ def test_operator_adds_lists_removes_exports_and_erases(project: Project) -> Non
 def test_serve_is_documented_in_help(project: Project) -> None:
     helped = project.run("serve", "--help")
     assert "--host" in helped.stdout and "--port" in helped.stdout
+
+
+def test_show_names_the_personalised_statistics_consent(project: Project) -> None:
+    project.run("db", "upgrade")
+    project.run("subscribers", "add", "anna@example.org", "--consent-given-by", "Vorstand")
+    shown = project.run("subscribers", "show", "anna@example.org").stdout
+    assert "personalised statistics: not given" in shown
+    assert (
+        json.loads(project.run("subscribers", "show", "anna@example.org", "--json").stdout)[
+            "stats_consent"
+        ]
+        is None
+    )
+    at = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
+    engine = project.engine()
+    with engine.begin() as connection:
+        found = store.find(connection, "anna@example.org")
+        assert found is not None
+        store.give_stats_consent(connection, found.id, at, "2", "preferences page")
+    engine.dispose()
+    shown = project.run("subscribers", "show", "anna@example.org").stdout
+    assert "personalised statistics: agreed 2026-12-01 09:30 UTC, text version 2" in shown
+    record = json.loads(project.run("subscribers", "show", "anna@example.org", "--json").stdout)
+    assert record["stats_consent"] == {"at": at.isoformat(), "text_version": "2"}
+    assert record["history"][-1]["cause"] == (
+        "agreed to personalised statistics (text version 2, preferences page)"
+    )
