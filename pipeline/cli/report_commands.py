@@ -1,0 +1,261 @@
+"""`newsletter report [ISSUE] [--json] [--csv]`: what an issue did.
+
+Tables in the operator's language (`--lang`, else the site's), at most 80 columns wide;
+`--json` with the keys of ../shared/DESIGN.md; `--csv` one row per link and variant.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from pipeline.cli.common import ConfigOption, JsonOption, open_store
+from pipeline.errors import ConfigError
+from pipeline.render.i18n import translations
+from pipeline.report.figures import Clicks, IssueReport
+from pipeline.report.issue_report import issue_report
+from pipeline.report.words import number, percent, report_words, variant_name
+
+WIDTH = 80
+CSV_COLUMNS = (
+    "issue",
+    "variant",
+    "variant_no",
+    "position",
+    "url",
+    "kind",
+    "item_id",
+    "item",
+    "section",
+    "clicks",
+    "machine_clicks",
+    "clicking_readers",
+    "agreed",
+)
+
+CsvOption = Annotated[bool, typer.Option("--csv", help="Print one CSV row per link and variant.")]
+LangOption = Annotated[
+    str | None,
+    typer.Option("--lang", help="Language of the tables: de or en (default: the site's)."),
+]
+
+
+def report(
+    issue: Annotated[
+        int | None, typer.Argument(help="The issue's number (default: the last issue).")
+    ] = None,
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+    as_csv: CsvOption = False,
+    lang: LangOption = None,
+) -> None:
+    """What an issue did: delivered, bounced, complaints, unsubscribes, clicks per link and item."""
+    if as_json and as_csv:
+        raise ConfigError("--json and --csv: choose one")
+    settings, engine = open_store(config)
+    locale = lang or settings.site.locale
+    if locale not in ("de", "en"):
+        raise ConfigError(f"--lang: {lang!r} is not one of de, en")
+    with engine.connect() as connection:
+        found = issue_report(connection, settings, issue)
+    if as_json:
+        typer.echo(json.dumps(found.as_json(), ensure_ascii=False, indent=2))
+    elif as_csv:
+        write_csv(found)
+    else:
+        print_report(found, locale, Console(width=WIDTH, highlight=False))
+
+
+def write_csv(found: IssueReport) -> None:
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for variant in found.variants:
+        for link in variant.links:
+            writer.writerow(
+                (
+                    found.number,
+                    variant.key,
+                    variant.number,
+                    link.position,
+                    link.url,
+                    link.kind,
+                    "" if link.item_id is None else link.item_id,
+                    link.item or "",
+                    link.section or "",
+                    link.clicks.clicks,
+                    link.clicks.machine_clicks,
+                    link.clicks.clicking_readers,
+                    link.clicks.agreed,
+                )
+            )
+
+
+def print_report(found: IssueReport, locale: str, out: Console) -> None:
+    _ = translations(locale).gettext
+    words = report_words(locale)
+    state = words["state"].get(found.state, found.state)
+    out.print(
+        _("Issue %(number)s: %(subject)s") % {"number": found.number, "subject": found.subject}
+    )
+    out.print(
+        _("Built %(built)s, %(state)s.")
+        % {"built": found.created_at.strftime("%Y-%m-%d %H:%M UTC"), "state": state}
+    )
+    out.print(_delivery_table(found, locale))
+    out.print(_unsubscribe_line(found, locale))
+    if not found.tracked:
+        out.print(_("The links of this issue were not tracked: no clicks were counted."))
+    else:
+        _print_clicks(found, locale, out)
+    if found.opens is not None:
+        _print_opens(found, locale, out)
+
+
+def _delivery_table(found: IssueReport, locale: str) -> Table:
+    _ = translations(locale).gettext
+    figure = report_words(locale)["figure"]
+    table = Table(title=_("Delivery"), title_justify="left")
+    table.add_column(_("Variant"), overflow="fold")
+    for key in ("recipients", "delivered", "failed", "bounced", "blocked", "complaints"):
+        table.add_column(figure[key], justify="right")
+    rows = [(variant_name(v.key, locale), v.deliveries) for v in found.variants]
+    if len(rows) != 1:
+        rows.append((_("All"), found.deliveries))
+    for name, d in rows:
+        bounced = number(d.bounced, locale)
+        if d.bounced:
+            bounced += f" ({d.bounced_hard}/{d.bounced_soft})"
+        table.add_row(
+            name,
+            number(d.recipients, locale),
+            number(d.delivered, locale),
+            number(d.failed, locale),
+            bounced,
+            number(d.blocked, locale),
+            number(d.complaints, locale),
+        )
+    table.caption = _("Bounced: hard/soft. Delivered: sent and not bounced or blocked.")
+    table.caption_justify = "left"
+    return table
+
+
+def _unsubscribe_line(found: IssueReport, locale: str) -> str:
+    _ = translations(locale).gettext
+    ways = report_words(locale)["way"]
+    d = found.deliveries
+    parts = ", ".join(f"{ways[way]} {count}" for way, count in d.unsubscribed_by.items() if count)
+    line = _("Unsubscribed by this issue: %(count)s") % {"count": number(d.unsubscribed, locale)}
+    return f"{line} ({parts})" if parts else line
+
+
+def agreed_text(clicks: Clicks, locale: str) -> str:
+    """ "12 of 40 who agreed (30 %)": unique readers only among those who agreed."""
+    _ = translations(locale).gettext
+    return _("%(readers)s of %(agreed)s who agreed (%(rate)s)") % {
+        "readers": number(clicks.clicking_readers, locale),
+        "agreed": number(clicks.agreed, locale),
+        "rate": percent(clicks.click_through_rate, locale),
+    }
+
+
+def _print_clicks(found: IssueReport, locale: str, out: Console) -> None:
+    _ = translations(locale).gettext
+    words = report_words(locale)
+    c = found.clicks
+    out.print(
+        _("Clicks by readers: %(clicks)s. Machine clicks (link scanners): %(machine)s.")
+        % {"clicks": number(c.clicks, locale), "machine": number(c.machine_clicks, locale)}
+    )
+    if c.machine_by:
+        reasons = ", ".join(
+            f"{words['machine'].get(reason, reason)} {number(count, locale)}"
+            for reason, count in sorted(c.machine_by.items())
+        )
+        out.print("  " + reasons)
+    out.print(_("Readers who clicked: %(text)s") % {"text": agreed_text(c, locale)})
+    out.print(_clicks_table(found, locale))
+    out.print(_links_table(found, locale))
+
+
+def _clicks_table(found: IssueReport, locale: str) -> Table:
+    _ = translations(locale).gettext
+    words = report_words(locale)
+    table = Table(title=_("Items and sections"), title_justify="left")
+    table.add_column(_("Item"), overflow="fold", ratio=1)
+    table.add_column(words["figure"]["clicks"], justify="right")
+    table.add_column(_("Machine"), justify="right")
+    table.add_column(_("Readers (of N who agreed)"), justify="right")
+    for section in found.sections:
+        s = section.clicks
+        table.add_row(
+            f"[bold]{words['section'].get(section.kind, section.kind)}[/bold]",
+            number(s.clicks, locale),
+            number(s.machine_clicks, locale),
+            _readers_cell(s, locale),
+        )
+        for item in (i for i in found.items if i.section == section.kind):
+            table.add_row(
+                "  " + _escape(item.title),
+                number(item.clicks.clicks, locale),
+                number(item.clicks.machine_clicks, locale),
+                _readers_cell(item.clicks, locale),
+            )
+    return table
+
+
+def _links_table(found: IssueReport, locale: str) -> Table:
+    _ = translations(locale).gettext
+    table = Table(title=_("Links"), title_justify="left")
+    table.add_column(_("Link"), overflow="fold", ratio=1)
+    table.add_column(report_words(locale)["figure"]["clicks"], justify="right")
+    table.add_column(_("Machine"), justify="right")
+    for link in found.links:
+        table.add_row(
+            _escape(link.url),
+            number(link.clicks.clicks, locale),
+            number(link.clicks.machine_clicks, locale),
+        )
+    return table
+
+
+def _readers_cell(clicks: Clicks, locale: str) -> str:
+    return (
+        f"{number(clicks.clicking_readers, locale)}/{number(clicks.agreed, locale)} "
+        f"({percent(clicks.click_through_rate, locale)})"
+    )
+
+
+def _print_opens(found: IssueReport, locale: str, out: Console) -> None:
+    assert found.opens is not None
+    _ = translations(locale).gettext
+    opens = found.opens
+    out.print(
+        _(
+            "Opens, shown apart: privacy proxies such as Apple Mail load every image, "
+            "so opens say little."
+        )
+    )
+    out.print(
+        "  "
+        + _(
+            "%(opens)s opens, %(machine)s by machines; %(readers)s of %(agreed)s who agreed opened."
+        )
+        % {
+            "opens": number(opens.opens, locale),
+            "machine": number(opens.machine_opens, locale),
+            "readers": number(len(opens.readers), locale),
+            "agreed": number(opens.agreed, locale),
+        }
+    )
+
+
+def _escape(text: str) -> str:
+    """Titles and URLs are data: rich must not read `[...]` in them as markup."""
+    return escape(text)
