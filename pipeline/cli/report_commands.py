@@ -12,6 +12,7 @@ import sys
 from typing import Annotated
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -99,60 +100,111 @@ def write_csv(found: IssueReport) -> None:
 
 def print_report(found: IssueReport, locale: str, out: Console) -> None:
     _ = translations(locale).gettext
-    words = report_words(locale)
-    state = words["state"].get(found.state, found.state)
+    state = report_words(locale)["state"].get(found.state, found.state)
     out.print(
-        _("Issue %(number)s: %(subject)s") % {"number": found.number, "subject": found.subject}
+        _("Issue %(number)s: %(subject)s")
+        % {"number": found.number, "subject": escape(found.subject)}
     )
     out.print(
         _("Built %(built)s, %(state)s.")
         % {"built": found.created_at.strftime("%Y-%m-%d %H:%M UTC"), "state": state}
     )
-    out.print(_delivery_table(found, locale))
-    out.print(_unsubscribe_line(found, locale))
+    out.print(_figures_table(found, locale))
+    if len(found.variants) > 1:
+        out.print(_variants_table(found, locale))
     if not found.tracked:
         out.print(_("The links of this issue were not tracked: no clicks were counted."))
     else:
-        _print_clicks(found, locale, out)
+        out.print(_clicks_table(found, locale))
+        out.print(_links_table(found, locale))
     if found.opens is not None:
         _print_opens(found, locale, out)
 
 
-def _delivery_table(found: IssueReport, locale: str) -> Table:
+def _table(title: str) -> Table:
+    return Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, title_style="bold")
+
+
+def _figures_table(found: IssueReport, locale: str) -> Table:
+    """The issue's totals, one figure a row: recipients down to readers who clicked."""
     _ = translations(locale).gettext
-    figure = report_words(locale)["figure"]
-    table = Table(title=_("Delivery"), title_justify="left")
-    table.add_column(_("Variant"), overflow="fold")
-    for key in ("recipients", "delivered", "failed", "bounced", "blocked", "complaints"):
-        table.add_column(figure[key], justify="right")
-    rows = [(variant_name(v.key, locale), v.deliveries) for v in found.variants]
-    if len(rows) != 1:
-        rows.append((_("All"), found.deliveries))
-    for name, d in rows:
-        bounced = number(d.bounced, locale)
-        if d.bounced:
-            bounced += f" ({d.bounced_hard}/{d.bounced_soft})"
-        table.add_row(
-            name,
-            number(d.recipients, locale),
-            number(d.delivered, locale),
-            number(d.failed, locale),
-            bounced,
-            number(d.blocked, locale),
-            number(d.complaints, locale),
-        )
-    table.caption = _("Bounced: hard/soft. Delivered: sent and not bounced or blocked.")
-    table.caption_justify = "left"
+    words = report_words(locale)
+    figure = words["figure"]
+    d, c = found.deliveries, found.clicks
+    table = _table(_("The issue in figures"))
+    table.add_column(_("Figure"))
+    table.add_column(_("Count"), justify="right")
+    table.add_column(_("Of which"), overflow="fold")
+    rows = [
+        (
+            figure["recipients"],
+            d.recipients,
+            _breakdown(locale, skipped=d.skipped, pending=d.pending),
+        ),
+        (_("Sent"), d.sent, ""),
+        (figure["delivered"], d.delivered, _("sent, not bounced or blocked")),
+        (figure["failed"], d.failed, _breakdown(locale, unsettled=d.unsettled)),
+        (
+            figure["bounced"],
+            d.bounced,
+            _breakdown(locale, hard=d.bounced_hard, soft=d.bounced_soft),
+        ),
+        (figure["blocked"], d.blocked, ""),
+        (figure["complaints"], d.complaints, ""),
+        (figure["unsubscribed"], d.unsubscribed, _counted(words["way"], d.unsubscribed_by, locale)),
+    ]
+    if found.tracked:
+        rows += [
+            (figure["clicks"], c.clicks, _("by readers")),
+            (
+                figure["machine_clicks"],
+                c.machine_clicks,
+                _counted(words["machine"], c.machine_by, locale),
+            ),
+            (figure["clicking_readers"], c.clicking_readers, agreed_text(c, locale)),
+        ]
+    for label, count, detail in rows:
+        table.add_row(label, number(count, locale), detail)
     return table
 
 
-def _unsubscribe_line(found: IssueReport, locale: str) -> str:
+def _breakdown(locale: str, **parts: int) -> str:
+    """ "hard 2, soft 1" in the report's words, leaving out the noughts."""
     _ = translations(locale).gettext
-    ways = report_words(locale)["way"]
-    d = found.deliveries
-    parts = ", ".join(f"{ways[way]} {count}" for way, count in d.unsubscribed_by.items() if count)
-    line = _("Unsubscribed by this issue: %(count)s") % {"count": number(d.unsubscribed, locale)}
-    return f"{line} ({parts})" if parts else line
+    names = {
+        "skipped": _("skipped"),
+        "pending": _("not yet sent"),
+        "unsettled": _("unsettled"),
+        "hard": _("hard"),
+        "soft": _("soft"),
+    }
+    return ", ".join(f"{names[k]} {number(v, locale)}" for k, v in parts.items() if v)
+
+
+def _counted(names: dict[str, str], counts: dict[str, int], locale: str) -> str:
+    return ", ".join(
+        f"{names.get(key, key)} {number(count, locale)}" for key, count in counts.items() if count
+    )
+
+
+def _variants_table(found: IssueReport, locale: str) -> Table:
+    _ = translations(locale).gettext
+    figure = report_words(locale)["figure"]
+    table = _table(_("By variant"))
+    table.add_column(_("Variant"), overflow="fold")
+    for key in ("recipients", "delivered", "clicks"):
+        table.add_column(figure[key], justify="right")
+    table.add_column(_("Readers (of N who agreed)"), justify="right")
+    for variant in found.variants:
+        d, c = variant.deliveries, variant.clicks
+        table.add_row(
+            escape(variant_name(variant.key, locale)),
+            number(d.recipients, locale),
+            number(d.delivered, locale),
+            number(c.clicks, locale),
+            _readers_cell(c, locale),
+        )
+    return table
 
 
 def agreed_text(clicks: Clicks, locale: str) -> str:
@@ -165,29 +217,10 @@ def agreed_text(clicks: Clicks, locale: str) -> str:
     }
 
 
-def _print_clicks(found: IssueReport, locale: str, out: Console) -> None:
-    _ = translations(locale).gettext
-    words = report_words(locale)
-    c = found.clicks
-    out.print(
-        _("Clicks by readers: %(clicks)s. Machine clicks (link scanners): %(machine)s.")
-        % {"clicks": number(c.clicks, locale), "machine": number(c.machine_clicks, locale)}
-    )
-    if c.machine_by:
-        reasons = ", ".join(
-            f"{words['machine'].get(reason, reason)} {number(count, locale)}"
-            for reason, count in sorted(c.machine_by.items())
-        )
-        out.print("  " + reasons)
-    out.print(_("Readers who clicked: %(text)s") % {"text": agreed_text(c, locale)})
-    out.print(_clicks_table(found, locale))
-    out.print(_links_table(found, locale))
-
-
 def _clicks_table(found: IssueReport, locale: str) -> Table:
     _ = translations(locale).gettext
     words = report_words(locale)
-    table = Table(title=_("Items and sections"), title_justify="left")
+    table = _table(_("Clicks by section and item"))
     table.add_column(_("Item"), overflow="fold", ratio=1)
     table.add_column(words["figure"]["clicks"], justify="right")
     table.add_column(_("Machine"), justify="right")
@@ -212,7 +245,7 @@ def _clicks_table(found: IssueReport, locale: str) -> Table:
 
 def _links_table(found: IssueReport, locale: str) -> Table:
     _ = translations(locale).gettext
-    table = Table(title=_("Links"), title_justify="left")
+    table = _table(_("Clicks by link"))
     table.add_column(_("Link"), overflow="fold", ratio=1)
     table.add_column(report_words(locale)["figure"]["clicks"], justify="right")
     table.add_column(_("Machine"), justify="right")
