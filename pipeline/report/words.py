@@ -66,6 +66,7 @@ def variant_name(key: str, locale: str) -> str:
     shown = {"de": "Deutsch", "en": "English"}.get(language, language)
     if not cut:
         return shown
-    if topics.startswith("#"):
-        return f"{shown}: {translations(locale).gettext('a topic selection')}"
+    if topics.startswith("#"):  # a selection too long for its key: named by a hash
+        selection = translations(locale).gettext("a topic selection")
+        return f"{shown}: {selection}"
     return f"{shown}: {', '.join(topics.split('+'))}"
