@@ -147,7 +147,7 @@ def test_an_issue_page_draws_a_bar_chart_per_item_with_its_figures_as_text(
     assert [
         "Deutsch: netzwerk",
         *("1", "1", "0", "0", "0", "0", "0"),  # recipients, delivered ... unsubscribed
-        *("1", "0", "1 of 1 who agreed (100%)"),  # clicks, machine clicks, readers
+        *("1", "0", "1/1 (100%)"),  # clicks, machine clicks, readers of those who agreed
     ] in rows
     text = _text(answer.text)
     assert AUFTAKT in text

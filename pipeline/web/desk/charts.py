@@ -11,7 +11,7 @@ from dataclasses import dataclass
 LABEL_WIDTH = 190
 """Room for a bar's name at its left, in SVG units."""
 BAR_AREA = 300
-VALUE_WIDTH = 110
+VALUE_WIDTH = 280
 """Room for the figure written after the longest bar."""
 BAR_HEIGHT = 18
 GAP = 8
