@@ -19,6 +19,7 @@ from rich.table import Table
 
 from pipeline.cli.common import ConfigOption, JsonOption, open_store
 from pipeline.errors import ConfigError
+from pipeline.render import dates
 from pipeline.render.i18n import translations
 from pipeline.report.figures import Clicks, IssueReport
 from pipeline.report.issue_report import issue_report
@@ -71,7 +72,8 @@ def report(
     elif as_csv:
         write_csv(found)
     else:
-        print_report(found, locale, Console(width=WIDTH, highlight=False))
+        console = Console(width=WIDTH, highlight=False)
+        print_report(found, locale, settings.site.timezone, console)
 
 
 def write_csv(found: IssueReport) -> None:
@@ -98,17 +100,16 @@ def write_csv(found: IssueReport) -> None:
             )
 
 
-def print_report(found: IssueReport, locale: str, out: Console) -> None:
+def print_report(found: IssueReport, locale: str, timezone: str, out: Console) -> None:
     _ = translations(locale).gettext
     state = report_words(locale)["state"].get(found.state, found.state)
     out.print(
         _("Issue %(number)s: %(subject)s")
         % {"number": found.number, "subject": escape(found.subject)}
     )
-    out.print(
-        _("Built %(built)s, %(state)s.")
-        % {"built": found.created_at.strftime("%Y-%m-%d %H:%M UTC"), "state": state}
-    )
+    day = dates.long_date(found.created_at, locale, timezone)
+    when = f"{day}, {dates.clock_time(found.created_at, locale, timezone)}"
+    out.print(_("Built on %(date)s; %(state)s.") % {"date": when, "state": state})
     out.print(_figures_table(found, locale))
     if len(found.variants) > 1:
         out.print(_variants_table(found, locale))

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from pipeline.config import Config
 from pipeline.db import issues
-from pipeline.errors import NewsletterError
+from pipeline.errors import NoSuchIssue
 from pipeline.report import deliveries as ledger
 from pipeline.report.choices import VariantChoice
 from pipeline.report.clicks import clicks_by_issue, links_of, opens_by_variant
@@ -24,10 +24,6 @@ from pipeline.report.figures import (
     Section,
     Variant,
 )
-
-
-class NoSuchIssue(NewsletterError):
-    """The issue asked for was never built (or none has been)."""
 
 
 def issue_row(connection: sa.Connection, number: int | None) -> sa.Row[tuple[object, ...]]:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from pipeline.config import Config, load_config
-from pipeline.report.issue_report import NoSuchIssue, headlines, issue_report
+from pipeline.errors import NoSuchIssue
+from pipeline.report.issue_report import headlines, issue_report
 from tests.conftest import REPO
 from tests.report.conftest import AUFTAKT, CALENDAR, WERKSTATT, Scenario
 

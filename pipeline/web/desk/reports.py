@@ -16,9 +16,10 @@ from starlette.routing import Route
 
 from pipeline.config import Config
 from pipeline.db import MAX_ROW_ID
+from pipeline.errors import NoSuchIssue
 from pipeline.render.i18n import translations
 from pipeline.report.figures import Clicks, IssueReport
-from pipeline.report.issue_report import Headline, NoSuchIssue, headlines, issue_count, issue_report
+from pipeline.report.issue_report import Headline, headlines, issue_count, issue_report
 from pipeline.report.words import number, percent, report_words, variant_name
 from pipeline.web.context import context_of
 from pipeline.web.desk.charts import Chart, bar_chart
