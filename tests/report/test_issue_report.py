@@ -6,9 +6,11 @@ import sqlalchemy as sa
 
 from pipeline.config import Config, load_config
 from pipeline.errors import NoSuchIssue
+from pipeline.report.choices import VariantChoice
 from pipeline.report.issue_report import headlines, issue_report
 from tests.conftest import REPO
 from tests.report.conftest import AUFTAKT, CALENDAR, WERKSTATT, Scenario
+from tests.report.helpers import add_deliveries, add_issue, add_item, add_readers
 
 
 def _config(opens: bool = False) -> Config:
@@ -135,3 +137,39 @@ def test_headlines_are_the_reports_totals(engine: sa.Engine, scenario: Scenario)
         assert headline.deliveries.as_json() == report.deliveries.as_json()
         assert headline.deliveries.agreed == report.deliveries.agreed
         assert headline.clicks.as_json() == report.clicks.as_json()
+
+
+def test_an_issue_without_tracked_links_says_so(engine: sa.Engine) -> None:
+    with engine.begin() as connection:
+        issue_id = add_issue(connection, 5, ["de"])
+        add_deliveries(connection, issue_id, add_readers(connection, "u", 3))
+    with engine.connect() as connection:
+        found = issue_report(connection, _config(), 5)
+    assert not found.tracked and found.links == [] and found.items == []
+    assert (found.deliveries.recipients, found.deliveries.delivered) == (3, 3)
+    assert found.clicks.click_through_rate is None, "nobody agreed: no rate, not 0 %"
+
+
+def test_a_reader_is_counted_in_the_variant_the_composer_gave_them(engine: sa.Engine) -> None:
+    """A language the issue was not rendered in reads the site's; a topic selection that
+    was not rendered (chosen mid-send) reads its language's full issue."""
+    with engine.begin() as connection:
+        auftakt = add_item(connection, "Auftakt", "report", ["netzwerk"])
+        werkstatt = add_item(connection, "Werkstatt", "event", ["veranstaltungen"])
+        issue_id = add_issue(connection, 6, ["de", "en", "en:netzwerk"], [auftakt, werkstatt])
+        readers = add_readers(connection, "fr", 1, locale="fr")
+        readers += add_readers(connection, "de-v", 1, topics=["veranstaltungen"])
+        readers += add_readers(connection, "en-n", 2, locale="en", topics=["netzwerk"])
+        readers += add_readers(
+            connection, "en-all", 1, locale="en", topics=["netzwerk", "veranstaltungen", "x"]
+        )
+        add_deliveries(connection, issue_id, readers)
+        choice = VariantChoice(connection, issue_id, "de")
+    with engine.connect() as connection:
+        found = issue_report(connection, _config(), 6)
+    assert {v.key: v.deliveries.recipients for v in found.variants} == {
+        "de": 2,
+        "en": 1,
+        "en:netzwerk": 2,
+    }
+    assert [choice.number_of(key) for key in ("de", "en", "en:netzwerk", "it")] == [1, 2, 3, 0]

@@ -115,3 +115,10 @@ def test_status_shows_the_figures_the_report_shows(reported: Project) -> None:
             "agreed",
         ):
             assert issue[key] == report[key], (issue["number"], key)
+
+
+def test_report_before_any_issue_says_so(project: Project) -> None:
+    project.run("db", "upgrade")
+    result = project.run("report", check=False)
+    assert result.returncode == 1
+    assert result.stderr.strip() == "error: no issue has been built yet"
