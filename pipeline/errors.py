@@ -14,6 +14,7 @@
      │    └── PermanentProviderError   stop the send (bad credentials, rejected content)
      ├── SendRefused          a send cannot start now (an unfinished issue, nothing new)
      ├── MailboxError         the bounce mailbox cannot be reached or read (names the server)
+     ├── NoSuchIssue          the issue asked for was never built (names its number)
      └── SchemaOutOfDate      the database needs `newsletter db upgrade`
 
 The CLI turns each into one line on stderr and a non-zero exit code; nothing else
@@ -112,6 +113,10 @@ class SendRefused(NewsletterError):
 
 
 class MailboxError(NewsletterError):
+    pass
+
+
+class NoSuchIssue(NewsletterError):
     pass
 
 

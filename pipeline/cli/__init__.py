@@ -34,6 +34,7 @@ COMMANDS: dict[str, tuple[str, str, bool]] = {
     "preflight": ("pipeline.cli.render_commands", "preflight_command", False),
     "test-send": ("pipeline.cli.render_commands", "test_send", False),
     "status": ("pipeline.cli.status_commands", "status", False),
+    "report": ("pipeline.cli.report_commands", "report", False),
 }
 
 

@@ -19,8 +19,8 @@ from pipeline.bounces.records import mailbox_health
 from pipeline.cli.common import ConfigOption, JsonOption, open_store, out
 from pipeline.collect.health import feed_health
 from pipeline.config import Config
-from pipeline.issue.history import IssueRecord, last_issues
 from pipeline.queue.listing import count_by_state
+from pipeline.report.issue_report import Headline, headlines
 from pipeline.schedule.overview import SchedulerOverview, scheduler_overview
 from pipeline.send.ledger import active_claims
 
@@ -116,16 +116,39 @@ def _print_queue(counts: dict[str, int]) -> None:
     out.print(table)
 
 
-def _print_issues(records: list[IssueRecord]) -> None:
+def issues_section(connection: sa.Connection) -> list[Headline]:
+    """The last issues with the same figures as `newsletter report` gives for each."""
+    return headlines(connection)
+
+
+def issue_json(headline: Headline) -> dict[str, Any]:
+    d = headline.deliveries
+    return {
+        "number": headline.number,
+        "subject": headline.subject,
+        "state": headline.state,
+        "created_at": headline.created_at.isoformat(),
+        "finished_at": _iso(headline.finished_at),
+        "deliveries": d.by_state,
+        **d.as_json(),
+        **headline.clicks.as_json(),
+        "per_second": headline.per_second,
+    }
+
+
+def _print_issues(records: list[Headline]) -> None:
     table = Table(
         "issue",
         "state",
         "sent",
+        "delivered",
         "pending",
         "failed",
         "bounced",
         "blocked",
         "complaints",
+        "unsubscribed",
+        "clicks",
         "unsettled",
         "per s",
         title="Last issues",
@@ -136,13 +159,16 @@ def _print_issues(records: list[IssueRecord]) -> None:
         table.add_row(
             str(record.number),
             record.state,
-            str(d.get("sent", 0)),
-            str(d.get("pending", 0) + d.get("sending", 0)),
-            str(d.get("failed", 0)),
-            str(record.bounced),
-            str(record.blocked),
-            str(record.complaints),
-            str(d.get("unsettled", 0)),
+            str(d.sent),
+            str(d.delivered),
+            str(d.pending),
+            str(d.failed),
+            str(d.bounced),
+            str(d.blocked),
+            str(d.complaints),
+            str(d.unsubscribed),
+            str(record.clicks.clicks),
+            str(d.unsettled),
             "" if rate is None else f"{rate:,.0f}",
         )
     out.print(table if records else "Last issues: none sent yet.")
@@ -173,7 +199,7 @@ def status(config: ConfigOption = None, as_json: JsonOption = False) -> None:
     with engine.connect() as connection:
         sources = sources_section(settings, connection)
         queue = queue_section(connection)
-        issues = last_issues(connection)
+        issues = issues_section(connection)
         schedule = scheduler_overview(connection)
         workers = workers_section(connection)
         bounces = bounces_section(settings, connection)
@@ -181,7 +207,7 @@ def status(config: ConfigOption = None, as_json: JsonOption = False) -> None:
         report = {
             "sources": sources,
             "queue": queue,
-            "issues": [record.as_json() for record in issues],
+            "issues": [issue_json(record) for record in issues],
             "schedule": schedule.as_json(),
             "workers": workers,
             "bounces": bounces,

@@ -240,7 +240,8 @@ def test_status_and_subscribers_show_tell_what_the_mailbox_did(sent_issue: SentI
     [issue] = report["issues"]
     assert issue["blocked"] == sum(1 for kind in EXPECTED.values() if kind == "block")
     assert issue["complaints"] == sum(1 for kind in EXPECTED.values() if kind == "complaint")
-    assert issue["bounced"] == sum(1 for k in EXPECTED.values() if k in ("hard", "complaint"))
+    assert issue["bounced"] == sum(1 for k in EXPECTED.values() if k in ("hard", "soft"))
+    assert issue["bounced_hard"] == sum(1 for kind in EXPECTED.values() if kind == "hard")
     status = report["bounces"]
     assert status["state"] == "ok" and status["last_error"] is None
     assert status["counts"]["hard"] == sum(1 for kind in EXPECTED.values() if kind == "hard")

@@ -1,10 +1,10 @@
-"""The editors' desk under /desk: sign in, the queue, items, and the next issue."""
+"""The editors' desk under /desk: sign in, the queue, items, the next issue, past issues."""
 
 from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from pipeline.web.desk import account, auth, issue, items, queue
+from pipeline.web.desk import account, auth, issue, items, queue, reports
 
 routes: list[BaseRoute] = [
     *auth.routes,
@@ -12,4 +12,5 @@ routes: list[BaseRoute] = [
     *queue.routes,
     *items.routes,
     *issue.routes,
+    *reports.routes,
 ]
