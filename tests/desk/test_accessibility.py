@@ -15,7 +15,12 @@ FULL = os.environ.get("A11Y_FULL") == "1"
 
 SIGNED_OUT = ["/desk/sign-in?lang=de"]
 # {item}: an item of the queue.
-PAGES = ["/desk?lang=de", "/desk/items/{item}/edit?lang=de", "/desk/items/new?kind=event&lang=de"]
+PAGES = [
+    "/desk?lang=de",
+    "/desk/items/{item}/edit?lang=de",
+    "/desk/items/new?kind=event&lang=de",
+    "/desk/issues?lang=de",
+]
 MORE_PAGES = [
     "/desk?lang=en",
     "/desk/items/{item}/edit?lang=en",

@@ -156,7 +156,7 @@ def test_on_a_phone_the_queue_is_a_list_of_cards_without_sideways_scrolling(
             f"Array.from(document.querySelector({row!r}).cells).map(c => c.getAttribute('role'))"
         )
         other_widths = {}
-        for path in ("/desk/items/new?kind=event", "/desk/issue", "/desk/sessions"):
+        for path in ("/desk/items/new?kind=event", "/desk/issue", "/desk/sessions", "/desk/issues"):
             page.call("Page.navigate", url=f"{desk.url}{path}")
             page.wait_for("document.readyState === 'complete' && !!document.querySelector('main')")
             other_widths[path] = page.evaluate("document.documentElement.scrollWidth")
