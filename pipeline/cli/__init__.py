@@ -8,12 +8,13 @@ from __future__ import annotations
 import importlib
 import logging
 import sys
-from typing import Annotated
+from typing import Annotated, get_args
 
 import typer
 
 from pipeline.cli.common import options
 from pipeline.cli.help_text import readable_metavars
+from pipeline.config import Locale
 from pipeline.errors import ConfigError, NewsletterError, SendRefused
 from pipeline.files import apply_umask
 
@@ -68,9 +69,21 @@ def global_options(
             "when NEWSLETTER_SECRET_KEY is unset. Never on a site that mails real readers.",
         ),
     ] = False,
+    lang: Annotated[
+        str | None,
+        typer.Option(
+            "--lang",
+            metavar="de|en",
+            help="The language of tables and messages (default: site.locale). JSON keys "
+            "and values are never translated.",
+        ),
+    ] = None,
 ) -> None:
     """Collect news, render the newsletter, send it."""
+    if lang is not None and lang not in get_args(Locale):
+        raise ConfigError(f"--lang: {lang!r} is not one of {', '.join(get_args(Locale))}")
     options.development = dev
+    options.lang = lang
 
 
 EXIT_FAILED = 1
@@ -101,21 +114,31 @@ def _log_warnings_to_stderr() -> None:
 
 
 def _global_options_first(argv: list[str]) -> list[str]:
-    """`--dev` goes before the command wherever it was given, and a `--config PATH` given
-    before the command goes after it, where each command takes it."""
-    rest = [arg for arg in argv if arg != "--dev"]
+    """`--dev` and `--lang X` go before the command wherever they were given, and a
+    `--config PATH` given before the command goes after it, where each command takes it."""
+    rest: list[str] = []
+    first: list[str] = []
+    arguments = iter(argv)
+    for arg in arguments:
+        if arg == "--dev" or arg.startswith("--lang="):
+            first.append(arg)
+        elif arg == "--lang":
+            first += [arg, next(arguments, "")]
+        else:
+            rest.append(arg)
     leading: list[str] = []
     while rest and (rest[0].startswith("--config=") or (rest[0] == "--config" and len(rest) > 1)):
         taken = 1 if rest[0].startswith("--config=") else 2
         leading += rest[:taken]
         rest = rest[taken:]
-    return (["--dev"] if "--dev" in argv else []) + rest + leading
+    return first + rest + leading
 
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: every NewsletterError becomes one line on stderr and a non-zero exit."""
     _log_warnings_to_stderr()
     options.development = False
+    options.lang = None
     try:
         apply_umask()  # before any file is made: the database, the outbox, exports
         args = _global_options_first(sys.argv[1:] if argv is None else argv)

@@ -43,9 +43,16 @@ class GlobalOptions:
     """Options given before or after the command (`newsletter --dev send`, `send --dev`)."""
 
     development: bool = False
+    lang: str | None = None
+    """`--lang de|en`: the language people read the output in (default: site.locale)."""
 
 
 options = GlobalOptions()
+
+
+def output_locale(config: Config) -> str:
+    """The language of what a command prints for people: `--lang`, else the site's."""
+    return options.lang or config.site.locale
 
 
 def is_development_site(config: Config, *, serving_on: str | None = None) -> bool:

@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from pipeline.cli.common import ConfigOption, JsonOption, open_store
+from pipeline.cli.common import ConfigOption, JsonOption, open_store, output_locale
 from pipeline.errors import ConfigError
 from pipeline.render import dates
 from pipeline.render.i18n import translations
@@ -43,10 +43,6 @@ CSV_COLUMNS = (
 )
 
 CsvOption = Annotated[bool, typer.Option("--csv", help="Print one CSV row per link and variant.")]
-LangOption = Annotated[
-    str | None,
-    typer.Option("--lang", help="Language of the tables: de or en (default: the site's)."),
-]
 
 
 def report(
@@ -56,15 +52,12 @@ def report(
     config: ConfigOption = None,
     as_json: JsonOption = False,
     as_csv: CsvOption = False,
-    lang: LangOption = None,
 ) -> None:
     """What an issue did: delivered, bounced, complaints, unsubscribes, clicks per link and item."""
     if as_json and as_csv:
         raise ConfigError("--json and --csv: choose one")
     settings, engine = open_store(config)
-    locale = lang or settings.site.locale
-    if locale not in ("de", "en"):
-        raise ConfigError(f"--lang: {lang!r} is not one of de, en")
+    locale = output_locale(settings)
     with engine.connect() as connection:
         found = issue_report(connection, settings, issue)
     if as_json:

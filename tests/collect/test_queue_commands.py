@@ -68,8 +68,10 @@ def test_show_writes_times_in_the_site_time_zone(ready_project: Project) -> None
         row["id"] for row in _listed(ready_project) if row["title"].startswith("Quartierswerkstatt")
     )
     shown = ready_project.run("queue", "show", str(item), in_process=False).stdout
-    assert "04.03.2027, 18:00" in shown and "04.03.2027, 20:00" in shown
-    assert "17:00" not in shown  # the event's start in UTC
+    rows = {line.split("│")[1].strip(): line for line in shown.splitlines() if "│" in line}
+    # The event's local start and end, not UTC's 17:00 and 19:00.
+    assert "04.03.2027, 18:00" in rows["event_start"]
+    assert "04.03.2027, 20:00" in rows["event_end"]
 
 
 def test_show_prints_one_item(ready_project: Project) -> None:

@@ -76,6 +76,9 @@ def test_the_table_fits_80_columns_in_german_and_english(reported: Project) -> N
     assert "4 von 5, die zugestimmt haben (80\xa0%)" in german
     assert "Zugestellt" in german and "Delivered" in english
     assert "Apple Mail" not in english, "opens are off: no word of them"
+    # --lang is the command line's, before the command as after it; the site's by default.
+    assert reported.run("--lang", "en", "report", "1").stdout == english
+    assert reported.run("report", "1").stdout == german
 
 
 def test_opens_are_shown_apart_with_the_proxy_caveat(reported: Project) -> None:
