@@ -100,6 +100,10 @@ class Colors(Strict):
 MAX_BASE_URL = 400
 
 
+MEDIA_DIR = "media"
+"""The content folder's pictures (`image: media/name.jpg`), served at `/media/...`."""
+
+
 class Site(Strict):
     name: SingleLine = Field(description="The network's name, shown in the header and footer.")
     base_url: HttpUrl = Field(
@@ -156,6 +160,11 @@ class Site(Strict):
     def url(self) -> str:
         """The base URL without a trailing slash, ready to append paths to."""
         return str(self.base_url).rstrip("/")
+
+    @property
+    def media_url(self) -> str:
+        """Where `serve` serves the content folder's pictures."""
+        return f"{self.url}/{MEDIA_DIR}"
 
 
 class Database(Strict):

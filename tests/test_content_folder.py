@@ -233,3 +233,28 @@ def test_draft_is_not_queued(project: Project) -> None:
     project.run("db", "upgrade")
     project.run("collect")
     assert _titles(project)["Entwurf"] == "draft"
+
+
+def test_a_picture_of_the_folder_must_be_there_and_named_as_files_are(project: Project) -> None:
+    _write(
+        project.content_dir,
+        "fehlt.md",
+        "---\ntitle: T\nkind: news\ndate: 2026-11-01\nsummary: x\n"
+        "image: media/fehlt.jpg\nimage_alt: Ein Bild\n---\n",
+    )
+    _write(
+        project.content_dir,
+        "pfad.md",
+        "---\ntitle: T\nkind: news\ndate: 2026-11-01\nsummary: x\n"
+        "image: media/../config.yaml\nimage_alt: Ein Bild\n---\n",
+    )
+    result = project.run("queue", "check", check=False)
+    assert result.returncode == 1
+    media = project.content_dir / "media"
+    assert (
+        f"{project.content_dir / 'fehlt.md'}:6: image: media/fehlt.jpg is not in the content "
+        f"folder ({media})"
+    ) in result.stderr
+    assert f"{project.content_dir / 'pfad.md'}:6: image: a picture in media/ is named like" in (
+        result.stderr
+    )

@@ -70,6 +70,7 @@ def collect_folder(config: Config, engine: sa.Engine) -> SourceReport:
         config.sources.content_dir,
         timezone=config.site.timezone,
         topic_keys=[topic.key for topic in config.topics],
+        media_url=config.site.media_url,
     )
     at = now()
     with engine.begin() as connection:

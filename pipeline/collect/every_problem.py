@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-from typing import Any
+from typing import Any, get_args
 
 from pydantic import ValidationError
-from pydantic_core import ErrorDetails, InitErrorDetails
+from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError
+from pydantic_core.core_schema import ErrorType
 
 from pipeline.collect.front_matter import FrontMatter
 
 MAX_ROUNDS = 8
+_PYDANTIC_ERRORS = frozenset(get_args(ErrorType))
 _EVENT = {"start": dt.datetime(2000, 1, 1), "location": "x"}
 # Valid stand-ins by field; None removes an optional key.
 _STAND_INS: dict[str, object] = {
@@ -68,8 +70,11 @@ def _identity(error: ErrorDetails) -> tuple[tuple[int | str, ...], str]:
 
 
 def _init(error: ErrorDetails) -> InitErrorDetails:
+    kind: str | PydanticCustomError = error["type"]
+    if kind not in _PYDANTIC_ERRORS:  # our own (PydanticCustomError): rebuilt as one
+        kind = PydanticCustomError(error["type"], error["msg"], error.get("ctx"))
     details: InitErrorDetails = {
-        "type": error["type"],
+        "type": kind,
         "loc": error["loc"],
         "input": error["input"],
     }

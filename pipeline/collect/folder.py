@@ -22,6 +22,7 @@ from pipeline.collect.every_problem import validate_front_matter
 from pipeline.collect.front_matter import EventFields, FrontMatter
 from pipeline.collect.item import CollectedItem, Event
 from pipeline.collect.sanitize import sanitise_html
+from pipeline.config import MEDIA_DIR
 from pipeline.errors import ContentError, ContentProblems
 from pipeline.yaml_text import load_yaml
 
@@ -46,8 +47,13 @@ def item_files(content_dir: Path) -> list[Path]:
     )
 
 
-def read_folder(content_dir: Path, *, timezone: str, topic_keys: Iterable[str]) -> FolderResult:
-    """Read every item file; a bad file is reported and the others are still read."""
+def read_folder(
+    content_dir: Path, *, timezone: str, topic_keys: Iterable[str], media_url: str = ""
+) -> FolderResult:
+    """Read every item file; a bad file is reported and the others are still read.
+
+    `media_url` is where `serve` serves the folder's pictures (`{site.url}/media`): an
+    item's `image: media/name.jpg` is stored as the address under it."""
     result = FolderResult()
     if not content_dir.is_dir():
         result.errors.append(ContentError(str(content_dir), "the content folder does not exist"))
@@ -55,7 +61,8 @@ def read_folder(content_dir: Path, *, timezone: str, topic_keys: Iterable[str]) 
     known_topics = set(topic_keys)
     for path in item_files(content_dir):
         try:
-            result.items.append(read_item(path, content_dir, ZoneInfo(timezone), known_topics))
+            item = read_item(path, content_dir, ZoneInfo(timezone), known_topics, media_url)
+            result.items.append(item)
         except ContentError as error:
             result.errors.extend(error.problems)
             result.failed_keys.add(item_key(path.relative_to(content_dir)))
@@ -67,7 +74,7 @@ def item_key(relative: Path) -> str:
 
 
 def read_item(
-    path: Path, content_dir: Path, zone: ZoneInfo, known_topics: set[str]
+    path: Path, content_dir: Path, zone: ZoneInfo, known_topics: set[str], media_url: str = ""
 ) -> CollectedItem:
     shown = str(path)
     try:
@@ -96,7 +103,15 @@ def read_item(
             line=_line_of(text, "topics"),
             field="topics",
         )
-    return to_item(fields, post.content, path.relative_to(content_dir), zone)
+    picture = fields.image or ""
+    if picture.startswith(f"{MEDIA_DIR}/") and not (content_dir / picture).is_file():
+        raise ContentError(
+            shown,
+            f"{picture} is not in the content folder ({content_dir / MEDIA_DIR})",
+            line=_line_of(text, "image"),
+            field="image",
+        )
+    return to_item(fields, post.content, path.relative_to(content_dir), zone, media_url)
 
 
 class _FrontMatterYaml(YAMLHandler):
@@ -169,8 +184,14 @@ def _aware(moment: date | datetime, zone: ZoneInfo) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=zone)
 
 
-def to_item(fields: FrontMatter, body: str, relative: Path, zone: ZoneInfo) -> CollectedItem:
-    """The item a file's validated front matter and Markdown body make."""
+def to_item(
+    fields: FrontMatter, body: str, relative: Path, zone: ZoneInfo, media_url: str = ""
+) -> CollectedItem:
+    """The item a file's validated front matter and Markdown body make; a picture of the
+    content folder gets its address under `media_url`."""
+    image = fields.image
+    if image is not None and image.startswith(f"{MEDIA_DIR}/"):
+        image = f"{media_url}/{image.removeprefix(f'{MEDIA_DIR}/')}"
     event = None
     if fields.event is not None:
         event = Event(
@@ -187,7 +208,7 @@ def to_item(fields: FrontMatter, body: str, relative: Path, zone: ZoneInfo) -> C
         summary=" ".join(fields.summary.split()),
         body_html=sanitise_html(_markdown.render(body)) if body.strip() else "",
         link=None if fields.link is None else str(fields.link),
-        image=None if fields.image is None else str(fields.image),
+        image=image,
         image_alt=fields.image_alt,
         topics=tuple(fields.topics),
         published_at=_aware(fields.date, zone),

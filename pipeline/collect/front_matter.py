@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    HttpUrl,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
-from pipeline.config import ItemKind
+from pipeline.config import MEDIA_DIR, ItemKind
 
 
 def _plain_line(text: str) -> str:
@@ -17,6 +28,28 @@ def _plain_line(text: str) -> str:
 
 
 PlainLine = Annotated[str, AfterValidator(_plain_line)]
+
+_MEDIA_FILE = re.compile(rf"^{MEDIA_DIR}/[A-Za-z0-9][A-Za-z0-9._-]*\.(jpe?g|png|gif|webp)$")
+_URL = TypeAdapter(HttpUrl)
+
+
+def _picture(value: str) -> str:
+    """A web address, or a picture of the content folder (`media/name.jpg`)."""
+    if value.startswith(f"{MEDIA_DIR}/"):
+        if not _MEDIA_FILE.match(value):
+            raise PydanticCustomError(
+                "picture", "a picture in media/ is named like media/name.jpg (jpg, png, gif, webp)"
+            )
+        return value
+    try:
+        return str(_URL.validate_python(value))
+    except ValidationError as exc:
+        raise PydanticCustomError(
+            "picture", "must be a web address (https://...) or a picture in media/ (media/name.jpg)"
+        ) from exc
+
+
+Picture = Annotated[str, AfterValidator(_picture)]
 
 
 class EventFields(BaseModel):
@@ -48,7 +81,7 @@ class FrontMatter(BaseModel):
     date: dt.date | dt.datetime
     summary: str = Field(min_length=1, max_length=1000)
     link: HttpUrl | None = None
-    image: HttpUrl | None = None
+    image: Picture | None = None
     image_alt: str | None = None
     topics: list[str] = []
     status: Literal["draft", "ready"] = "ready"

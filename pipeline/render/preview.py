@@ -12,12 +12,13 @@ import functools
 import html
 import json
 import re
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from pipeline.config import Config
+from pipeline.config import MEDIA_DIR, Config
 from pipeline.files import make_private_dir, open_private
 from pipeline.issue.model import IssueContent
 from pipeline.render.issue import RenderedIssue
@@ -73,17 +74,46 @@ def write_preview(
     # No reader's data, but embargoed items and the signed links that open their events.
     make_private_dir(out_dir)
     written = []
+    pictures: set[str] = set()
     for variant in variants:
         values = sample_values(config, variant.locale)
         stem = file_stem(content.number, variant.variant_key)
         html_path, text_path = out_dir / f"{stem}.html", out_dir / f"{stem}.txt"
-        _write(html_path, Personalizable.parse(variant.html).fill(html_values(values)))
+        filled = Personalizable.parse(variant.html).fill(html_values(values))
+        pictures.update(pictures_named(filled, config.site.url))
+        _write(html_path, local_pictures(filled, config.site.url, "media/"))
         _write(text_path, Personalizable.parse(variant.text).fill(values))
         written.append(
             PreviewFile(variant.locale, variant.variant_key, variant.subject, html_path, text_path)
         )
     _write(out_dir / "index.html", index_page(content.number, written))
+    _copy_pictures(pictures, config.sources.content_dir / MEDIA_DIR, out_dir / MEDIA_DIR)
     return written
+
+
+def _media_prefix(site_url: str) -> str:
+    return f"{site_url}/{MEDIA_DIR}/"
+
+
+def pictures_named(page: str, site_url: str) -> set[str]:
+    """The content folder's pictures an issue's HTML shows (by their served address)."""
+    prefix = re.escape(_media_prefix(site_url))
+    return set(re.findall(prefix + r'([A-Za-z0-9][A-Za-z0-9._-]*)"', page))
+
+
+def local_pictures(page: str, site_url: str, base: str) -> str:
+    """The HTML with the content folder's pictures taken from `base` instead of from
+    site.base_url: beside a preview's files (`media/`), or from the desk's own `serve`."""
+    return page.replace(_media_prefix(site_url), base)
+
+
+def _copy_pictures(names: set[str], source: Path, target: Path) -> None:
+    if not names:
+        return
+    target.mkdir(exist_ok=True)
+    for name in sorted(names):
+        if (source / name).is_file():
+            shutil.copyfile(source / name, target / name)
 
 
 def _write(path: Path, text: str) -> None:

@@ -23,7 +23,7 @@ SECURITY_HEADERS = {
 # should markup from a feed ever get past the sanitiser, it can neither post anywhere nor
 # load or run anything, nor change where relative links point.
 ISSUE_HTML_POLICY = (
-    "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; "
+    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' https: data:; "
     "form-action 'none'; base-uri 'none'"
 )
 

@@ -157,6 +157,8 @@ def test_the_preview_renders_in_the_browser_under_the_desks_policy(
             "document.querySelector('#title').value = 'Lesecafé im Quartier';"
             "document.querySelector('#summary').value = 'Jeden Mittwoch wird vorgelesen.';"
             "document.querySelector('#body').value = 'Mit *Kuchen*.';"
+            "document.querySelector('#image').value = 'media/quartierswerk-herne.jpg';"
+            "document.querySelector('#image_alt').value = 'Ein Ladenlokal';"
             "document.querySelector('button[name=preview]').click();"
         )
         page.wait_for("!!document.querySelector('iframe.desktop')")
@@ -168,5 +170,15 @@ def test_the_preview_renders_in_the_browser_under_the_desks_policy(
             "document.querySelector('iframe.desktop').contentDocument.querySelector('em')"
             ".textContent"
         )
+        page.wait_for(
+            "document.querySelector('iframe.desktop').contentDocument"
+            ".querySelector('img[alt=\"Ein Ladenlokal\"]').complete"
+        )
+        picture = page.evaluate(
+            "(() => { const d = document.querySelector('iframe.desktop').contentDocument;"
+            " const i = d.querySelector('img[alt=\"Ein Ladenlokal\"]');"
+            " return i.complete ? i.naturalWidth : -1; })()"
+        )
     assert emphasis == "Kuchen"
+    assert picture == 1200  # the content folder's picture, from this server's /media/
     assert not [p for p in desk.project.content_dir.iterdir() if "lesecafe" in p.name]

@@ -10,16 +10,13 @@ import pytest
 
 from tests.conftest import REPO, Project
 from tests.render.chromium import available, measure_width
-
-WIDE_PICTURE = (
-    '<svg xmlns="http://www.w3.org/2000/svg" width="1600" height="900">'
-    '<rect width="1600" height="900" fill="#7fa89c"/></svg>'
-)
+from tests.web.browser import chromium
 
 
 @pytest.fixture(scope="module")
 def sample_pages(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
-    """The sample issue in both languages, its pictures swapped for local ones 1600 px wide."""
+    """The sample issue's preview in both languages, with its pictures (1200 px wide)
+    copied beside it from the content folder."""
     assert available(), "headless Chromium is needed: `make test` installs it (apt chromium)"
     project = Project(tmp_path_factory.mktemp("layout"))
     shutil.copy(REPO / "config.yaml", project.config_path)
@@ -28,16 +25,10 @@ def sample_pages(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     project.run("collect")
     out = project.root / "out"
     project.run("preview", "--out", str(out))
-    picture = out / "picture.svg"
-    picture.write_text(WIDE_PICTURE, "utf-8")
-    pages = []
-    for name in ("issue-1.de.html", "issue-1.en.html"):
-        page = (out / name).read_text("utf-8")
-        page, swapped = re.subn(r'src="https://[^"]+"', f'src="{picture.as_uri()}"', page)
-        assert swapped >= 3
-        path = out / f"local-{name}"
-        path.write_text(page, "utf-8")
-        pages.append(path)
+    pages = [out / "issue-1.de.html", out / "issue-1.en.html"]
+    for page in pages:
+        pictures = re.findall(r'src="(media/[^"]+)"', page.read_text("utf-8"))
+        assert len(pictures) >= 3 and all((out / picture).is_file() for picture in pictures)
     return pages
 
 
@@ -49,3 +40,14 @@ def test_sample_issue_fits_the_window_without_horizontal_scrolling(
         scroll_width, client_width = measure_width(page, width)
         assert client_width == width, page.name
         assert scroll_width <= client_width, f"{page.name} at {width}px: {scroll_width}px wide"
+
+
+def test_the_preview_shows_the_sample_pictures(sample_pages: list[Path], tmp_path: Path) -> None:
+    with chromium(tmp_path / "profile") as page:
+        page.call("Page.navigate", url=sample_pages[0].as_uri())
+        page.wait_for("document.readyState === 'complete'")
+        widths = page.evaluate(
+            "Array.from(document.images).filter(i => i.getAttribute('src').startsWith('media/'))"
+            ".map(i => i.naturalWidth)"
+        )
+    assert widths and all(width == 1200 for width in widths), widths

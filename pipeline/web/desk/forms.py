@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from starlette.datastructures import FormData
 
 from pipeline.collect.every_problem import validate_front_matter
+from pipeline.config import MEDIA_DIR
 
 KINDS = ("intro", "report", "partner", "event", "news")
 TEXT_FIELDS = ("title", "summary", "kind", "date", "link", "image", "image_alt", "body")
@@ -36,9 +37,15 @@ def form_values(form: FormData) -> dict[str, Any]:
     return values
 
 
-def values_of_item(item: Mapping[str, Any], timezone: str, body: str = "") -> dict[str, Any]:
+def values_of_item(
+    item: Mapping[str, Any], timezone: str, body: str = "", media_url: str = ""
+) -> dict[str, Any]:
     """A stored item as form values (for the edit form), times in the site's zone; `body`
-    is its file's Markdown."""
+    is its file's Markdown. A picture of the content folder (served under `media_url`) is
+    shown as its file names it, `media/name.jpg`."""
+    image = item["image"] or ""
+    if media_url and image.startswith(f"{media_url}/"):
+        image = f"{MEDIA_DIR}/{image.removeprefix(f'{media_url}/')}"
 
     def local(moment: str | None) -> str:
         if not moment:
@@ -53,7 +60,7 @@ def values_of_item(item: Mapping[str, Any], timezone: str, body: str = "") -> di
         "kind": item["kind"],
         "date": local(item["published_at"])[:10],
         "link": item["link"] or "",
-        "image": item["image"] or "",
+        "image": image,
         "image_alt": item["image_alt"] or "",
         "body": body,
         "event_start": local(item["event_start"]),
@@ -164,6 +171,10 @@ def field_errors(exc: ValidationError, translation: gettext.NullTranslations) ->
         "string_too_long": _("This text is too long."),
         "url_parsing": _("Please enter a full web address starting with https://"),
         "url_scheme": _("Please enter a full web address starting with https://"),
+        "picture": _(
+            "Please enter a web address starting with https://, or a picture of the "
+            "content folder as media/name.jpg."
+        ),
         "literal_error": _("Please choose one of the options."),
         "date_from_datetime_parsing": _("Please enter a date."),
         "datetime_from_date_parsing": _("Please enter a date and time."),

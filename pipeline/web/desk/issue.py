@@ -27,7 +27,7 @@ from pipeline.queue.actions import apply_action
 from pipeline.render import dates
 from pipeline.render.issue import RenderedIssue
 from pipeline.render.personalize import Personalizable, html_values
-from pipeline.render.preview import sample_values
+from pipeline.render.preview import local_pictures, sample_values
 from pipeline.schedule.overview import scheduler_overview
 from pipeline.tokens import SecretKeys
 from pipeline.web.context import context_of
@@ -136,6 +136,8 @@ async def preview(request: Request, editor: str) -> Response:
         return HTMLResponse("", status_code=204, headers=PREVIEW_HEADERS)
     values = html_values(sample_values(context.config, locale))
     page_html = Personalizable.parse(variant.html).fill(values)
+    # The content folder's pictures from this server: site.base_url may not be it (a demo).
+    page_html = local_pictures(page_html, context.config.site.url, "/media/")
     return HTMLResponse(page_html, headers=PREVIEW_HEADERS)
 
 

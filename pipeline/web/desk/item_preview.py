@@ -15,7 +15,7 @@ from pipeline.config import Config
 from pipeline.issue.build import render_full
 from pipeline.issue.model import IssueContent, IssueItem, Section
 from pipeline.render.personalize import Personalizable, html_values
-from pipeline.render.preview import sample_values
+from pipeline.render.preview import local_pictures, sample_values
 from pipeline.tokens import SecretKeys
 
 
@@ -35,11 +35,13 @@ def preview_html(
     Raises ValidationError as saving would; `item_id` names the calendar link (0 for an
     item not saved yet, whose link opens nothing until it is)."""
     fields = validate_front_matter({k: v for k, v in front_matter.items() if v not in (None, [])})
-    collected = to_item(fields, body, Path("preview.md"), ZoneInfo(config.site.timezone))
+    zone = ZoneInfo(config.site.timezone)
+    collected = to_item(fields, body, Path("preview.md"), zone, config.site.media_url)
     item = _issue_item(collected, item_id)
     content = IssueContent(number=number, date=at, sections=(Section(item.kind, (item,)),))
     rendered = render_full(content, config, locale, preview_keys=keys)
-    return Personalizable.parse(rendered.html).fill(html_values(sample_values(config, locale)))
+    filled = Personalizable.parse(rendered.html).fill(html_values(sample_values(config, locale)))
+    return local_pictures(filled, config.site.url, "/media/")
 
 
 def _issue_item(collected: CollectedItem, item_id: int) -> IssueItem:

@@ -173,7 +173,7 @@ async def edit_item_form(request: Request, editor: str) -> Response:
         return _not_found(request, editor)
     config = context_of(request).config
     body = await run_in_threadpool(_file_body, config, item)
-    values = values_of_item(item, config.site.timezone, body)
+    values = values_of_item(item, config.site.timezone, body, config.site.media_url)
     return _form(request, editor, values, item=item)
 
 
@@ -203,7 +203,8 @@ async def edit_item(request: Request, editor: str, form: FormData) -> Response:
         return _not_found(request, editor)
     translation = translations(page_locale(request))
     body = await run_in_threadpool(_file_body, context.config, item)
-    before = values_of_item(item, context.config.site.timezone, body)
+    media_url = context.config.site.media_url
+    before = values_of_item(item, context.config.site.timezone, body, media_url)
     if not item["key"].startswith("folder:"):
         message = translation.gettext("Items from feeds are edited at their source.")
         return _form(request, editor, before, item=item, errors={"form": message})

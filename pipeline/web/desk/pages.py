@@ -31,7 +31,7 @@ SESSION_COOKIE = "desk_session"
 FORM_MAX_AGE = timedelta(hours=12)
 HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
-    "img-src https: data:; frame-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+    "img-src 'self' https: data:; frame-src 'self'; form-action 'self'; frame-ancestors 'none'; "
     "base-uri 'none'",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
