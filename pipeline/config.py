@@ -169,11 +169,26 @@ class Feed(Strict):
     url: HttpUrl = Field(description="The RSS or Atom feed's address.")
     name: str = Field(min_length=1, description="How reports and `status` name this feed.")
     kind: ItemKind = Field("news", description="The section its entries go into.")
+    topics: list[str] = Field(
+        [],
+        description="Topics (keys of `topics`) every item of this feed carries, besides those "
+        "its entries' own categories name; none: the items go to every reader.",
+    )
 
 
 class Sources(Strict):
     content_dir: Path = Field(Path("content"), description="The editors' Markdown items.")
     feeds: list[Feed] = Field([], description="Feeds to collect.")
+
+    def named_topics(self) -> list[tuple[str, list[str]]]:
+        """Each source's topics with the key that names them (`sources.feeds.0.topics`)."""
+        return [(f"sources.feeds.{n}.topics", feed.topics) for n, feed in enumerate(self.feeds)]
+
+
+def _known_topics(known: list[str]) -> str:
+    if not known:
+        return "config.yaml's `topics` names none"
+    return "config.yaml's `topics` are " + ", ".join(known)
 
 
 class Collect(Strict):
@@ -504,6 +519,19 @@ class Config(Strict):
         Analytics(), description="What is counted after the send: clicks, opens, consent."
     )
 
+    @model_validator(mode="after")
+    def _known_source_topics(self) -> Config:
+        known = [topic.key for topic in self.topics]
+        problems = [
+            f"{key}: unknown topic {topic!r} ({_known_topics(known)})"
+            for key, topics in self.sources.named_topics()
+            for topic in topics
+            if topic not in known
+        ]
+        if problems:
+            raise ValueError(TOP_LEVEL_KEYED + "; ".join(problems))
+        return self
+
     @field_validator("editors")
     @classmethod
     def _comparable_editors(cls, editors: list[str]) -> list[str]:
@@ -571,10 +599,18 @@ def load_config(path: Path) -> Config:
     return config.resolve_paths(path.resolve().parent)
 
 
+TOP_LEVEL_KEYED = "keyed: "
+"""Starts the message of a check across sections that names its keys itself."""
+
+
 def describe_validation_error(exc: ValidationError) -> str:
     """Name every failing key in one line: `site.base_url: Input should be a valid URL`."""
     parts = []
     for error in exc.errors():
+        keyed = str((error.get("ctx") or {}).get("error", "")).partition(TOP_LEVEL_KEYED)[2]
+        if keyed:
+            parts.append(keyed)
+            continue
         key = ".".join(str(part) for part in error["loc"]) or "(top level)"
         if error["type"] == "extra_forbidden":
             parts.append(f"{key}: unknown key")

@@ -96,7 +96,10 @@ def collect_from_feeds(
     unique: dict[str, Feed] = {}
     for feed in config.sources.feeds:
         unique.setdefault(str(feed.url), feed)  # a feed listed twice is collected once
-    sources = [FeedSource(url, feed.name, feed.kind, topic_keys) for url, feed in unique.items()]
+    sources = [
+        FeedSource(url, feed.name, feed.kind, topic_keys, tuple(feed.topics))
+        for url, feed in unique.items()
+    ]
     with engine.begin() as connection:
         if retry_gone:
             reenable_gone(connection, unique)
