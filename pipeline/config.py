@@ -176,13 +176,68 @@ class Feed(Strict):
     )
 
 
+def _css_selector(selector: str) -> str:
+    from selectolax.lexbor import LexborHTMLParser, SelectolaxError
+
+    try:
+        LexborHTMLParser("<p></p>").css(selector)
+    except SelectolaxError as exc:
+        raise ValueError(f"{selector!r} is not a CSS selector selectolax can read") from exc
+    return selector
+
+
+CssSelector = Annotated[str, Field(min_length=1), AfterValidator(_css_selector)]
+
+
+class PageSelectors(Strict):
+    """CSS selectors: `entry` on the page, the others inside each entry."""
+
+    entry: CssSelector = Field(description="Each news entry on the listing page.")
+    title: CssSelector = Field(description="The entry's title, inside the entry.")
+    link: CssSelector = Field(
+        description="Inside the entry: the element whose first `a[href]` (itself, or inside "
+        "it) links to the article; resolved against the page's address."
+    )
+    date: CssSelector | None = Field(
+        None,
+        description="The entry's date: a `<time datetime>` or text such as \"17. Februar "
+        '2022", "17. Feb. 2022" or "17.02.2022"; without it, the day it was first seen.',
+    )
+    summary: CssSelector | None = Field(
+        None,
+        description="The entry's teaser text; without it, the summary is the linked "
+        "article's main text, shortened.",
+    )
+    image: CssSelector | None = Field(
+        None, description="The entry's image: an `<img>`, or the element holding one."
+    )
+
+
+class Page(Strict):
+    url: HttpUrl = Field(description="The listing page: the site's page of news entries.")
+    name: str = Field(min_length=1, description="How reports and `status` name this page.")
+    kind: ItemKind = Field("news", description="The section its entries go into.")
+    topics: list[str] = Field(
+        [],
+        description="Topics (keys of `topics`) every item of this page carries; none: the "
+        "items go to every reader.",
+    )
+    selectors: PageSelectors = Field(description="Where on the page each entry's parts are.")
+
+
 class Sources(Strict):
     content_dir: Path = Field(Path("content"), description="The editors' Markdown items.")
     feeds: list[Feed] = Field([], description="Feeds to collect.")
+    pages: list[Page] = Field(
+        [],
+        description="Web pages without a feed, read with CSS selectors "
+        '(docs/operations.md, "Web pages without a feed").',
+    )
 
     def named_topics(self) -> list[tuple[str, list[str]]]:
         """Each source's topics with the key that names them (`sources.feeds.0.topics`)."""
-        return [(f"sources.feeds.{n}.topics", feed.topics) for n, feed in enumerate(self.feeds)]
+        named = [(f"sources.feeds.{n}.topics", feed.topics) for n, feed in enumerate(self.feeds)]
+        return named + [(f"sources.pages.{n}.topics", p.topics) for n, p in enumerate(self.pages)]
 
 
 def _known_topics(known: list[str]) -> str:
@@ -192,7 +247,14 @@ def _known_topics(known: list[str]) -> str:
 
 
 class Collect(Strict):
-    concurrency: int = Field(16, ge=1, le=256, description="Feeds fetched at once.")
+    concurrency: int = Field(16, ge=1, le=256, description="Feeds (and pages) fetched at once.")
+    per_host: int = Field(
+        2,
+        ge=1,
+        le=16,
+        description="Requests at a time to one web site, for pages and their articles "
+        "(feeds are fetched by `concurrency` alone).",
+    )
     timeout_s: float = Field(15, gt=0, description="Seconds one feed may take.")
     max_bytes: int = Field(
         5_000_000, gt=0, description="A feed larger than this, once unpacked, is refused."
