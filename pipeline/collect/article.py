@@ -10,11 +10,13 @@ from __future__ import annotations
 import re
 
 SUMMARY_CHARS = 400
+HEADING_CHARS = 150
 _SENTENCE_END = re.compile(r"(?<=[^\d\s.][.!?…])[\"”“»«]?(?=\s)")
 
 
 def article_text(html: str, url: str) -> str:
-    """The article's main text on one line, or "" when none is found."""
+    """The article's main text on one line, or "" when none is found; the headings it
+    starts with (its title, a kicker) are left out: the item shows its own title."""
     import trafilatura
 
     text = trafilatura.extract(
@@ -27,7 +29,15 @@ def article_text(html: str, url: str) -> str:
         include_links=False,
         deduplicate=False,  # its cache spans calls: a text seen before would be cut
     )
-    return " ".join((text or "").split())
+    lines = [" ".join(line.split()) for line in (text or "").splitlines()]
+    lines = [line for line in lines if line]
+    while len(lines) > 1 and _heading(lines[0]):
+        lines.pop(0)
+    return " ".join(lines)
+
+
+def _heading(line: str) -> bool:
+    return len(line) <= HEADING_CHARS and not line.endswith((".", "!", "?", "…", ":", '"', "“"))
 
 
 def shorten_sensibly(text: str, limit: int = SUMMARY_CHARS) -> str:

@@ -43,7 +43,7 @@ class ListingEntry:
 class Listing:
     entries: list[ListingEntry] = field(default_factory=list)
     found: dict[str, int] = field(default_factory=dict)
-    """For each configured part: in how many entries its selector matched."""
+    """For each configured part: in how many of the entries its selector found it."""
     without_title_or_link: int = 0
     """Entries skipped: neither a title nor a link."""
 
@@ -76,14 +76,27 @@ def parse_listing(text: str, page_url: str, selectors: PageSelectors) -> Listing
     listing = Listing(found=dict.fromkeys(configured, 0))
     for node in tree.css(selectors.entry):
         parts = {part: node.css_first(getattr(selectors, part)) for part in configured}
-        for part, matched in parts.items():
-            listing.found[part] += matched is not None
         entry = _entry(parts, base)
         if entry is None:
             listing.without_title_or_link += 1
-        else:
-            listing.entries.append(entry)
+            continue
+        listing.entries.append(entry)
+        for part in configured:
+            listing.found[part] += _has(entry, part, parts)
     return listing
+
+
+def _has(entry: ListingEntry, part: str, parts: dict[str, LexborNode | None]) -> bool:
+    """Whether the part's selector gave the entry something (a title of its own, not the
+    link's text; an image, not just an element)."""
+    if part == "title":
+        return bool(_text(parts["title"]))
+    if part == "date":
+        return entry.date_text is not None
+    if part == "summary":
+        return entry.summary_html is not None
+    value: object = getattr(entry, part)
+    return value is not None
 
 
 def _entry(parts: dict[str, LexborNode | None], base: str) -> ListingEntry | None:
@@ -151,3 +164,9 @@ def absolute_http(url: str | None, base: str) -> str | None:
     if len(resolved) > URL_CHARS or urlsplit(resolved).scheme not in ("http", "https"):
         return None
     return resolved
+
+
+def page_title(text: str) -> str | None:
+    """The page's <title>, on one line."""
+    title = LexborHTMLParser(text).css_first("title")
+    return _text(title) or None

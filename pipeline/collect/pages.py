@@ -114,7 +114,7 @@ def _named(things: list[str]) -> str:
 
 
 @dataclass
-class _Run:
+class PageRun:
     """What the pages of one collect share."""
 
     internal: httpx.AsyncClient
@@ -139,7 +139,7 @@ def collect_pages(
     """Every page's outcome, in the order of `sources`; pages are read concurrently."""
 
     async def run_all() -> list[PageOutcome]:
-        async with _run(settings, site_url, timezone, at, known) as run:
+        async with page_run(settings, site_url, timezone, at, known) as run:
             limit = asyncio.Semaphore(settings.concurrency)
 
             async def one(source: PageSource) -> PageOutcome:
@@ -152,9 +152,9 @@ def collect_pages(
 
 
 @asynccontextmanager
-async def _run(
+async def page_run(
     settings: Collect, site_url: str, timezone: str, at: datetime, known: StoredSummaries
-) -> AsyncIterator[_Run]:
+) -> AsyncIterator[PageRun]:
     limits = httpx.Limits(max_connections=settings.concurrency, max_keepalive_connections=None)
     headers = {"User-Agent": user_agent(site_url), "Accept": ACCEPT}
     ssl_context = httpx.create_ssl_context()
@@ -164,54 +164,105 @@ async def _run(
         guarded_client(PublicOnlyTransport(limits, ssl_context), settings, headers) as public,
     ):
         politeness = Politeness(settings.per_host)
-        yield _Run(internal, public, politeness, settings, ZoneInfo(timezone), at, known)
+        yield PageRun(internal, public, politeness, settings, ZoneInfo(timezone), at, known)
 
 
-async def collect_page(run: _Run, source: PageSource, state: FeedState) -> PageOutcome:
+class PageFailed(Exception):
+    """A page's turn ends here: the outcome's status and reason (and perhaps a back-off)."""
+
+    def __init__(self, status: Status, reason: str, retry_after: datetime | None = None):
+        super().__init__(reason)
+        self.status: Status = status
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class FetchedPage:
+    response: FetchedBody | None
+    """None: not modified (304)."""
+    client: httpx.AsyncClient
+    """The client the page was fetched with, for what it links to."""
+    trusted: bool
+    """Configured at a non-public address: the operator trusts where it leads."""
+
+
+async def collect_page(
+    run: PageRun, source: PageSource, state: FeedState, *, limit: int | None = None
+) -> PageOutcome:
+    """The page's outcome; with `limit`, only its first entries are read (`sources try`)."""
     if state.gone_at is not None:
         return PageOutcome(source, "disabled", error=gone_note(state.gone_at))
     if state.retry_after is not None and state.retry_after > run.at:
         note = f"the server asked to wait until {state.retry_after:%Y-%m-%d %H:%M} UTC"
         return PageOutcome(source, "waiting", error=note, retry_after=state.retry_after)
-    trusted = await is_internal(httpx.URL(source.url))
-    client = run.internal if trusted else run.public
     try:
-        robots = await run.politeness.robots(source.url, partial(_robots_answer, run, client))
-        if not robots.allows(source.url):
-            reason = robots.closed or "its robots.txt disallows this page"
-            return PageOutcome(source, "failed", error=f"not fetched: {reason}")
-        response = await _get(run, client, source.url, state)
-    except FetchRefused as refused:
-        return PageOutcome(
-            source, refused.status, error=str(refused), retry_after=refused.retry_after
-        )
-    except (AddressRefused, BodyRefused, TimeoutError, httpx.HTTPError) as exc:
-        return PageOutcome(source, "failed", error=failure_reason(exc, run.settings))
-    if response is None:
+        fetched = await fetch_page(run, source.url, state)
+    except PageFailed as failed:
+        return PageOutcome(source, failed.status, error=str(failed), retry_after=failed.retry_after)
+    if fetched.response is None:
         return PageOutcome(
             source, "not_modified", etag=state.etag, last_modified=state.last_modified
         )
-    text = decode_html(response.body, response.headers.get("content-type"))
-    listing = await asyncio.to_thread(parse_listing, text, response.final_url, source.selectors)
+    return await read_page(run, source, fetched, fetched.response, limit=limit)
+
+
+async def fetch_page(run: PageRun, url: str, state: FeedState) -> FetchedPage:
+    """The listing page (None for a 304), robots.txt asked first; PageFailed if not."""
+    trusted = await is_internal(httpx.URL(url))
+    client = run.internal if trusted else run.public
+    try:
+        robots = await run.politeness.robots(url, partial(_robots_answer, run, client))
+        if not robots.allows(url):
+            reason = robots.closed or "its robots.txt disallows this page"
+            raise PageFailed("failed", f"not fetched: {reason}")
+        return FetchedPage(await _get(run, client, url, state), client, trusted)
+    except FetchRefused as refused:
+        raise PageFailed(refused.status, str(refused), refused.retry_after) from refused
+    except (AddressRefused, BodyRefused, TimeoutError, httpx.HTTPError) as exc:
+        raise PageFailed("failed", failure_reason(exc, run.settings)) from exc
+
+
+def is_calendar(response: FetchedBody) -> bool:
+    """An iCalendar file (.ics), by its type or its first line, whatever its address says."""
+    content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
+    start = response.body[:64].lstrip(b"\xef\xbb\xbf \t\r\n").upper()
+    return content_type == "text/calendar" or start.startswith(b"BEGIN:VCALENDAR")
+
+
+async def read_page(
+    run: PageRun,
+    source: PageSource,
+    fetched: FetchedPage,
+    response: FetchedBody,
+    *,
+    limit: int | None = None,
+) -> PageOutcome:
     outcome = PageOutcome(
         source,
         "fetched",
         etag=response.headers.get("etag"),
         last_modified=response.headers.get("last-modified"),
-        listing=listing,
         body=response,
     )
+    if is_calendar(response):
+        outcome.status = "failed"
+        outcome.error = "a calendar (.ics), not a web page: list it under sources.calendars"
+        return outcome
+    text = decode_html(response.body, response.headers.get("content-type"))
+    listing = await asyncio.to_thread(parse_listing, text, response.final_url, source.selectors)
+    outcome.listing = listing
     if not listing.entries:
         outcome.status = "failed"
         outcome.error = nothing_found(source.selectors, listing)
         return outcome
     notes = _Notes()
     entries = [
-        entry for entry in listing.entries if await _public_enough(run, trusted, entry, notes)
+        entry
+        for entry in listing.entries[:limit]
+        if await _public_enough(run, fetched.trusted, entry, notes)
     ]
-    outcome.items = list(
-        await asyncio.gather(*(_item(run, source, client, entry, notes) for entry in entries))
-    )
+    items = (_item(run, source, fetched, entry, notes) for entry in entries)
+    outcome.items = list(await asyncio.gather(*items))
     outcome.warning = notes.warning()
     return outcome
 
@@ -226,14 +277,14 @@ def nothing_found(selectors: PageSelectors, listing: Listing) -> str:
 
 
 async def _get(
-    run: _Run, client: httpx.AsyncClient, url: str, state: FeedState
+    run: PageRun, client: httpx.AsyncClient, url: str, state: FeedState
 ) -> FetchedBody | None:
     """One polite request: a slot of the host held, within `collect.timeout_s`."""
     async with run.politeness.slot(url), asyncio.timeout(run.settings.timeout_s):
         return await fetch_conditional(client, url, state, run.settings.max_bytes, run.at)
 
 
-async def _robots_answer(run: _Run, client: httpx.AsyncClient, url: str) -> RobotsAnswer:
+async def _robots_answer(run: PageRun, client: httpx.AsyncClient, url: str) -> RobotsAnswer:
     try:
         async with asyncio.timeout(run.settings.timeout_s), following(client, "GET", url) as done:
             response = done.response
@@ -246,7 +297,7 @@ async def _robots_answer(run: _Run, client: httpx.AsyncClient, url: str) -> Robo
         return RobotsAnswer(None)
 
 
-async def _public_enough(run: _Run, trusted: bool, entry: ListingEntry, notes: _Notes) -> bool:
+async def _public_enough(run: PageRun, trusted: bool, entry: ListingEntry, notes: _Notes) -> bool:
     """Whether the entry may be kept: a public page's entry links only to public addresses
     (its image, if not, is dropped). A page the operator configured internally is trusted."""
     if trusted or entry.link is None or not await _internal(run, entry.link):
@@ -255,7 +306,7 @@ async def _public_enough(run: _Run, trusted: bool, entry: ListingEntry, notes: _
     return False
 
 
-async def _internal(run: _Run, url: str) -> bool:
+async def _internal(run: PageRun, url: str) -> bool:
     parsed = httpx.URL(url)
     host = f"{parsed.host}:{parsed.port}"
     if host not in run.internal_hosts:
@@ -264,7 +315,7 @@ async def _internal(run: _Run, url: str) -> bool:
 
 
 async def _item(
-    run: _Run, source: PageSource, client: httpx.AsyncClient, entry: ListingEntry, notes: _Notes
+    run: PageRun, source: PageSource, fetched: FetchedPage, entry: ListingEntry, notes: _Notes
 ) -> CollectedItem:
     key = source.key_of(entry)
     if entry.summary_html is not None:
@@ -272,10 +323,10 @@ async def _item(
     elif entry.link is None or source.selectors.summary is not None:
         summary, body_html = "", ""
     else:
-        summary, body_html = run.known.get(key) or await _article(run, client, entry.link, notes)
+        known = run.known.get(key)
+        summary, body_html = known or await _article(run, fetched.client, entry.link, notes)
     image = entry.image
-    trusted = client is run.internal
-    if image is not None and not trusted and await _internal(run, image):
+    if image is not None and not fetched.trusted and await _internal(run, image):
         notes.refused.append(image)
         image = None
     published = (
@@ -300,7 +351,7 @@ async def _item(
 
 
 async def _article(
-    run: _Run, client: httpx.AsyncClient, link: str, notes: _Notes
+    run: PageRun, client: httpx.AsyncClient, link: str, notes: _Notes
 ) -> tuple[str, str]:
     """The summary from the article's main text, and that summary as the item's body."""
     robots = await run.politeness.robots(link, partial(_robots_answer, run, client))
@@ -336,4 +387,16 @@ def failure_reason(exc: BaseException, settings: Collect) -> str:
     return str(exc)
 
 
-__all__ = ["PageOutcome", "PageSource", "collect_page", "collect_pages"]
+__all__ = [
+    "FetchedPage",
+    "PageFailed",
+    "PageOutcome",
+    "PageRun",
+    "PageSource",
+    "collect_page",
+    "collect_pages",
+    "fetch_page",
+    "is_calendar",
+    "page_run",
+    "read_page",
+]

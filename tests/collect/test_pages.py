@@ -85,7 +85,7 @@ def _serve_typo3(server: FeedServer, **options: Any) -> None:
         body=listing, content_type="text/html", **options
     )
     for slug, title in ARTICLES.items():
-        server.routes[f"/verein/artikel/{slug}.html"] = article(title)
+        server.routes[f"/verein/artikel/{slug}.html"] = article(title, f"Bericht {slug}: ")
 
 
 def test_a_wordpress_style_list_is_collected_with_german_dates_links_teasers_and_images(
@@ -153,9 +153,15 @@ def test_a_typo3_style_list_takes_its_summaries_from_the_linked_articles(
     assert pflanz["link"] == f"{pages.server.base}/verein/artikel/pflanzaktion.html"
     assert pflanz["published_at"] == datetime(2022, 2, 16, 23, tzinfo=UTC)
     summary = pflanz["summary"]
-    assert summary.startswith("Pflanzaktion im Hinterhof Die Nachbarschaft hat sich")
+    assert summary.startswith("Bericht pflanzaktion: Die Nachbarschaft hat sich an einem")
     assert len(summary) <= 400 and summary.endswith(".")  # cut at a sentence's end
-    for chrome in ("Cookies", "Startseite", "Impressum", "Jahresbericht"):
+    for chrome in (
+        "Pflanzaktion im Hinterhof",
+        "Cookies",
+        "Startseite",
+        "Impressum",
+        "Jahresbericht",
+    ):
         assert chrome not in summary
     assert pflanz["body_html"] == f"<p>{summary}</p>"
     assert held["Repair-Café öffnet wieder"]["published_at"] == datetime(
@@ -163,7 +169,7 @@ def test_a_typo3_style_list_takes_its_summaries_from_the_linked_articles(
     )
     undated = held["Bücherschrank am Markt"]
     assert before <= undated["published_at"].replace(tzinfo=UTC) <= datetime.now(UTC)
-    assert undated["summary"].startswith("Ein Bücherschrank für alle")
+    assert undated["summary"].startswith("Bericht buecherschrank: Die Nachbarschaft")
 
 
 def test_a_known_article_is_not_read_again_and_an_unchanged_page_answers_304(
@@ -271,7 +277,7 @@ def test_a_page_supplied_link_or_image_at_a_non_public_address_is_refused(
     assert internal.seen == [], "no request may reach the internal server"
     held = queue(pages.project)
     assert set(held) == {"Gut"}
-    assert held["Gut"]["image"] is None and held["Gut"]["summary"].startswith("Gut ")
+    assert held["Gut"]["image"] is None and held["Gut"]["summary"].startswith("Die Nachbarschaft")
     assert "left out, not public: " in result.stderr
     assert f"{inside}/geheim.html" in result.stderr and f"{inside}/zaehler.gif" in result.stderr
 
