@@ -256,9 +256,13 @@ async def read_page(
         outcome.error = nothing_found(source.selectors, listing)
         return outcome
     notes = _Notes()
+    # An entry shown twice (a featured teaser and the list) is one item, its article read once.
+    unique: dict[str, ListingEntry] = {}
+    for entry in listing.entries[:limit]:
+        unique.setdefault(source.key_of(entry), entry)
     entries = [
         entry
-        for entry in listing.entries[:limit]
+        for entry in unique.values()
         if await _public_enough(run, fetched.trusted, entry, notes)
     ]
     items = (_item(run, source, fetched, entry, notes) for entry in entries)

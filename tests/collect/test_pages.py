@@ -329,3 +329,27 @@ def test_a_broken_page_is_named_in_the_report_and_the_other_sources_are_collecte
         "Umgebaut": "failing",
         "Grünes Quartier": "ok",
     }
+
+
+def test_an_entry_shown_twice_is_one_item_and_its_article_is_read_once(
+    pages: PageProject,
+) -> None:
+    entry = (
+        '<div class="news-list-item"><h3>Sommerfest</h3>'
+        '<a class="more" href="/artikel/fest.html">mehr</a></div>'
+    )
+    other = (
+        '<div class="news-list-item"><h3>Sprechstunde</h3>'
+        '<a class="more" href="/artikel/sprechstunde.html">mehr</a></div>'
+    )
+    listing = f"<html><body><div class=teaser>{entry}</div>{other}{entry}</body></html>"
+    pages.server.routes["/liste.html"] = Route(body=listing.encode(), content_type=HTML)
+    pages.server.routes["/artikel/fest.html"] = article("Sommerfest")
+    pages.server.routes["/artikel/sprechstunde.html"] = article("Sprechstunde")
+    pages.configure([pages.page("Doppelt", "/liste.html", TYPO3)])
+
+    report = pages.collect()
+
+    assert report.sources[1].counts.new == 2
+    assert set(queue(pages.project)) == {"Sommerfest", "Sprechstunde"}
+    assert len(pages.server.requests_to("/artikel/fest.html")) == 1
