@@ -255,9 +255,13 @@ class Collect(Strict):
         description="Requests at a time to one web site, for pages and their articles "
         "(feeds are fetched by `concurrency` alone).",
     )
-    timeout_s: float = Field(15, gt=0, description="Seconds one feed may take.")
+    timeout_s: float = Field(
+        15, gt=0, description="Seconds one feed (one page, one article) may take."
+    )
     max_bytes: int = Field(
-        5_000_000, gt=0, description="A feed larger than this, once unpacked, is refused."
+        5_000_000,
+        gt=0,
+        description="A feed (page, article) larger than this, once unpacked, is refused.",
     )
     max_age_days: int | None = Field(
         60,
@@ -557,7 +561,7 @@ class Config(Strict):
         Database(), description="Where the queue, ledger and subscribers live."
     )
     sources: Sources = Field(Sources(), description="Where news items come from.")
-    collect: Collect = Field(Collect(), description="How feeds are fetched.")
+    collect: Collect = Field(Collect(), description="How feeds and pages are fetched.")
     issue: IssueSettings = Field(description="What goes into an issue.")
     provider: Provider = Field(Provider(), description="The mail service that delivers.")
     schedule: Schedule = Field(Schedule(), description="When `newsletter run` collects and sends.")
