@@ -57,7 +57,7 @@ class FeedOutcome:
     retry_after: datetime | None = None
 
 
-class FetchRefused(Exception):
+class FetchFailed(Exception):
     """A fetch that ends the feed's turn with a reason (and perhaps a back-off)."""
 
     def __init__(self, reason: str, status: Status = "failed", retry_after: datetime | None = None):
@@ -163,7 +163,7 @@ async def _collect_one(
             internal, public = clients
             client = internal if await is_internal(httpx.URL(source.url)) else public
             response = await fetch_conditional(client, source.url, state, settings.max_bytes, at)
-    except FetchRefused as refused:
+    except FetchFailed as refused:
         return FeedOutcome(
             source, refused.status, error=str(refused), retry_after=refused.retry_after
         )
@@ -215,7 +215,7 @@ def gone_note(gone_at: datetime) -> str:
 async def fetch_conditional(
     client: httpx.AsyncClient, url: str, state: FeedState, max_bytes: int, at: datetime
 ) -> FetchedBody | None:
-    """The body of a 200, None for a 304, or FetchRefused with the reason."""
+    """The body of a 200, None for a 304, or FetchFailed with the reason."""
     headers = {}
     if state.etag:
         headers["If-None-Match"] = state.etag
@@ -229,13 +229,13 @@ async def fetch_conditional(
             await response.aread()
             return None
         if response.status_code == 410:
-            raise FetchRefused(gone_note(at), status="gone")
+            raise FetchFailed(gone_note(at), status="gone")
         if response.status_code >= 400:
             wait = _retry_after(response.headers.get("retry-after"), at)
             reason = f"HTTP {response.status_code} {response.reason_phrase}".rstrip()
             if wait is not None:
                 reason += f"; retrying after {wait:%Y-%m-%d %H:%M} UTC as the server asked"
-            raise FetchRefused(reason, retry_after=wait)
+            raise FetchFailed(reason, retry_after=wait)
         body = await read_bounded(response, max_bytes, "collect.max_bytes")
         permanent = followed.redirects[:1] in ([301], [308])
         return FetchedBody(

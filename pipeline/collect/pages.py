@@ -25,7 +25,7 @@ import httpx
 from pipeline.collect.article import article_text, shorten_sensibly
 from pipeline.collect.feeds import (
     FetchedBody,
-    FetchRefused,
+    FetchFailed,
     Status,
     fetch_conditional,
     gone_note,
@@ -40,7 +40,7 @@ from pipeline.collect.normalize import MAX_IDENTITY, TITLE_CHARS
 from pipeline.collect.politeness import Politeness, RobotsAnswer
 from pipeline.collect.sanitize import plain_text
 from pipeline.config import Collect, ItemKind, PageSelectors
-from pipeline.errors import AddressRefused, BodyRefused
+from pipeline.errors import AddressRefused, BodyRefused, FetchRefused
 from pipeline.net import (
     MAX_REDIRECTS,
     PooledTransport,
@@ -216,7 +216,7 @@ async def fetch_page(run: PageRun, url: str, state: FeedState) -> FetchedPage:
             reason = robots.closed or "its robots.txt disallows this page"
             raise PageFailed("failed", f"not fetched: {reason}")
         return FetchedPage(await _get(run, client, url, state), client, trusted)
-    except FetchRefused as refused:
+    except FetchFailed as refused:
         raise PageFailed(refused.status, str(refused), refused.retry_after) from refused
     except (AddressRefused, BodyRefused, TimeoutError, httpx.HTTPError) as exc:
         raise PageFailed("failed", failure_reason(exc, run.settings)) from exc
@@ -297,7 +297,7 @@ async def _robots_answer(run: PageRun, client: httpx.AsyncClient, url: str) -> R
                 return RobotsAnswer(response.status_code)
             body = await read_bounded(response, ROBOTS_MAX_BYTES, "robots.txt's 500 KB")
             return RobotsAnswer(response.status_code, body.decode("utf-8", errors="replace"))
-    except (BodyRefused, TimeoutError, httpx.HTTPError):
+    except (FetchRefused, TimeoutError, httpx.HTTPError):  # a refused address too
         return RobotsAnswer(None)
 
 
@@ -360,11 +360,14 @@ async def _article(
     """The summary from the article's main text, and that summary as the item's body."""
     robots = await run.politeness.robots(link, partial(_robots_answer, run, client))
     if not robots.allows(link):
-        notes.disallowed.append(link)
+        if robots.closed:
+            notes.unread.append(f"{link} ({robots.closed})")
+        else:
+            notes.disallowed.append(link)
         return "", ""
     try:
         response = await _get(run, client, link, FeedState())
-    except (FetchRefused, AddressRefused, BodyRefused, TimeoutError, httpx.HTTPError) as exc:
+    except (FetchFailed, AddressRefused, BodyRefused, TimeoutError, httpx.HTTPError) as exc:
         notes.unread.append(f"{link} ({failure_reason(exc, run.settings)})")
         return "", ""
     assert response is not None  # no validators were sent: no 304

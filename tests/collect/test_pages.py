@@ -353,3 +353,17 @@ def test_an_entry_shown_twice_is_one_item_and_its_article_is_read_once(
     assert report.sources[1].counts.new == 2
     assert set(queue(pages.project)) == {"Sommerfest", "Sprechstunde"}
     assert len(pages.server.requests_to("/artikel/fest.html")) == 1
+
+
+def test_a_robots_txt_that_answers_5xx_closes_the_site_for_this_collect(
+    pages: PageProject,
+) -> None:
+    _serve_typo3(pages.server)
+    pages.server.routes["/robots.txt"] = Route(status=503)
+    pages.configure([pages.page("Grünes Quartier", "/verein/aktuelles/index.html", TYPO3)])
+
+    report = pages.collect()
+
+    assert report.failed
+    assert "its robots.txt could not be read (HTTP 503)" in str(report.sources[1].errors[0])
+    assert [s.path for s in pages.server.seen] == ["/robots.txt"]
