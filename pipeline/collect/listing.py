@@ -12,8 +12,9 @@ import re
 from codecs import lookup
 from dataclasses import dataclass, field
 from datetime import date
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
+import httpx
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from pipeline.collect.german_dates import parse_german_date
@@ -158,10 +159,16 @@ def _image(node: LexborNode | None, base: str) -> tuple[str, str | None] | None:
 
 
 def absolute_http(url: str | None, base: str) -> str | None:
+    """`url` made absolute against `base`, if it is an http(s) address one can fetch: a
+    page's broken link (`http://[::1/`, a port past 65535) is no link, not a crash."""
     if not url or not url.strip():
         return None
-    resolved = urljoin(base, url.strip())
-    if len(resolved) > URL_CHARS or urlsplit(resolved).scheme not in ("http", "https"):
+    try:
+        resolved = urljoin(base, url.strip())
+        parsed = httpx.URL(resolved)
+    except (ValueError, httpx.InvalidURL):
+        return None
+    if len(resolved) > URL_CHARS or parsed.scheme not in ("http", "https") or not parsed.host:
         return None
     return resolved
 
