@@ -178,18 +178,99 @@ class Feed(Strict):
     url: HttpUrl = Field(description="The RSS or Atom feed's address.")
     name: str = Field(min_length=1, description="How reports and `status` name this feed.")
     kind: ItemKind = Field("news", description="The section its entries go into.")
+    topics: list[str] = Field(
+        [],
+        description="Topics (keys of `topics`) every item of this feed carries, besides those "
+        "its entries' own categories name; none: the items go to every reader.",
+    )
+
+
+def _css_selector(selector: str) -> str:
+    from selectolax.lexbor import LexborHTMLParser, SelectolaxError
+
+    try:
+        LexborHTMLParser("<p></p>").css(selector)
+    except SelectolaxError as exc:
+        raise ValueError(f"{selector!r} is not a CSS selector selectolax can read") from exc
+    return selector
+
+
+CssSelector = Annotated[str, Field(min_length=1), AfterValidator(_css_selector)]
+
+
+class PageSelectors(Strict):
+    """CSS selectors: `entry` on the page, the others inside each entry."""
+
+    entry: CssSelector = Field(description="Each news entry on the listing page.")
+    title: CssSelector = Field(description="The entry's title, inside the entry.")
+    link: CssSelector = Field(
+        description="Inside the entry: the element whose first `a[href]` (itself, or inside "
+        "it) links to the article; resolved against the page's address."
+    )
+    date: CssSelector | None = Field(
+        None,
+        description="The entry's date: a `<time datetime>` or text such as \"17. Februar "
+        '2022", "17. Feb. 2022" or "17.02.2022"; without it, the day it was first seen.',
+    )
+    summary: CssSelector | None = Field(
+        None,
+        description="The entry's teaser text; without it, the summary is the linked "
+        "article's main text, shortened.",
+    )
+    image: CssSelector | None = Field(
+        None, description="The entry's image: an `<img>`, or the element holding one."
+    )
+
+
+class Page(Strict):
+    url: HttpUrl = Field(description="The listing page: the site's page of news entries.")
+    name: str = Field(min_length=1, description="How reports and `status` name this page.")
+    kind: ItemKind = Field("news", description="The section its entries go into.")
+    topics: list[str] = Field(
+        [],
+        description="Topics (keys of `topics`) every item of this page carries; none: the "
+        "items go to every reader.",
+    )
+    selectors: PageSelectors = Field(description="Where on the page each entry's parts are.")
 
 
 class Sources(Strict):
     content_dir: Path = Field(Path("content"), description="The editors' Markdown items.")
     feeds: list[Feed] = Field([], description="Feeds to collect.")
+    pages: list[Page] = Field(
+        [],
+        description="Web pages without a feed, read with CSS selectors "
+        '(docs/operations.md, "Web pages without a feed").',
+    )
+
+    def named_topics(self) -> list[tuple[str, list[str]]]:
+        """Each source's topics with the key that names them (`sources.feeds.0.topics`)."""
+        named = [(f"sources.feeds.{n}.topics", feed.topics) for n, feed in enumerate(self.feeds)]
+        return named + [(f"sources.pages.{n}.topics", p.topics) for n, p in enumerate(self.pages)]
+
+
+def _known_topics(known: list[str]) -> str:
+    if not known:
+        return "config.yaml's `topics` names none"
+    return "config.yaml's `topics` are " + ", ".join(known)
 
 
 class Collect(Strict):
-    concurrency: int = Field(16, ge=1, le=256, description="Feeds fetched at once.")
-    timeout_s: float = Field(15, gt=0, description="Seconds one feed may take.")
+    concurrency: int = Field(16, ge=1, le=256, description="Feeds (and pages) fetched at once.")
+    per_host: int = Field(
+        2,
+        ge=1,
+        le=16,
+        description="Requests at a time to one web site, for pages and their articles "
+        "(feeds are fetched by `concurrency` alone).",
+    )
+    timeout_s: float = Field(
+        15, gt=0, description="Seconds one feed (one page, one article) may take."
+    )
     max_bytes: int = Field(
-        5_000_000, gt=0, description="A feed larger than this, once unpacked, is refused."
+        5_000_000,
+        gt=0,
+        description="A feed (page, article) larger than this, once unpacked, is refused.",
     )
     max_age_days: int | None = Field(
         60,
@@ -489,7 +570,7 @@ class Config(Strict):
         Database(), description="Where the queue, ledger and subscribers live."
     )
     sources: Sources = Field(Sources(), description="Where news items come from.")
-    collect: Collect = Field(Collect(), description="How feeds are fetched.")
+    collect: Collect = Field(Collect(), description="How feeds and pages are fetched.")
     issue: IssueSettings = Field(description="What goes into an issue.")
     provider: Provider = Field(Provider(), description="The mail service that delivers.")
     schedule: Schedule = Field(Schedule(), description="When `newsletter run` collects and sends.")
@@ -512,6 +593,19 @@ class Config(Strict):
     analytics: Analytics = Field(
         Analytics(), description="What is counted after the send: clicks, opens, consent."
     )
+
+    @model_validator(mode="after")
+    def _known_source_topics(self) -> Config:
+        known = [topic.key for topic in self.topics]
+        problems = [
+            f"{key}: unknown topic {topic!r} ({_known_topics(known)})"
+            for key, topics in self.sources.named_topics()
+            for topic in topics
+            if topic not in known
+        ]
+        if problems:
+            raise ValueError(TOP_LEVEL_KEYED + "; ".join(problems))
+        return self
 
     @field_validator("editors")
     @classmethod
@@ -580,10 +674,18 @@ def load_config(path: Path) -> Config:
     return config.resolve_paths(path.resolve().parent)
 
 
+TOP_LEVEL_KEYED = "keyed: "
+"""Starts the message of a check across sections that names its keys itself."""
+
+
 def describe_validation_error(exc: ValidationError) -> str:
     """Name every failing key in one line: `site.base_url: Input should be a valid URL`."""
     parts = []
     for error in exc.errors():
+        keyed = str((error.get("ctx") or {}).get("error", "")).partition(TOP_LEVEL_KEYED)[2]
+        if keyed:
+            parts.append(keyed)
+            continue
         key = ".".join(str(part) for part in error["loc"]) or "(top level)"
         if error["type"] == "extra_forbidden":
             parts.append(f"{key}: unknown key")

@@ -78,7 +78,7 @@ items = sa.Table(
     sa.Column("dropped_from", sa.String(16)),
 )
 
-# One row per configured feed: conditional-GET validators and its health.
+# One row per configured feed or page: conditional-GET validators and its health.
 feeds = sa.Table(
     "feeds",
     metadata,

@@ -24,11 +24,12 @@ def collect(
         bool,
         typer.Option(
             "--retry-gone",
-            help="Fetch feeds a 410 Gone disabled once more (still gone: disabled again).",
+            help="Fetch feeds and pages a 410 Gone disabled once more (still gone: disabled "
+            "again).",
         ),
     ] = False,
 ) -> None:
-    """Read the content folder and the feeds into the item queue.
+    """Read the content folder, the feeds and the web pages into the item queue.
 
     Exits 1 when any source failed, after storing everything that was good.
     """

@@ -2,11 +2,13 @@
 
 Each source is read on its own; a broken file or feed is reported and the rest is stored.
 The content folder is read first, so that its version of a story wins over a feed's.
-Feed fetching (httpx, feedparser, a process pool) is imported only when feeds are collected.
+Feed fetching (httpx, feedparser, a process pool) is imported only when feeds are collected,
+page fetching (selectolax, trafilatura) only when pages are.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
@@ -17,13 +19,14 @@ import sqlalchemy as sa
 from pipeline.collect.folder import SOURCE_NAME, read_folder
 from pipeline.collect.health import load_states, record_failure, record_success, reenable_gone
 from pipeline.collect.writer import StoreWriter
-from pipeline.config import Config, Feed
-from pipeline.db import now
+from pipeline.config import Config, Feed, Page
+from pipeline.db import items, now
 from pipeline.errors import FeedError, NewsletterError
 from pipeline.queue.store import UpsertCounts, drop_missing, expire_items, upsert, upsert_groups
 
 if TYPE_CHECKING:
     from pipeline.collect.feeds import FeedOutcome
+    from pipeline.collect.pages import PageOutcome
 
 
 @dataclass
@@ -59,6 +62,8 @@ def collect(config: Config, engine: sa.Engine, *, retry_gone: bool = False) -> C
     reports = [collect_folder(config, engine)]
     if config.sources.feeds:
         reports += collect_from_feeds(config, engine, retry_gone=retry_gone)
+    if config.sources.pages:
+        reports += collect_from_pages(config, engine, retry_gone=retry_gone)
     at = now()
     with engine.begin() as connection:
         expired = expire_items(connection, at, max_age(config))
@@ -97,7 +102,10 @@ def collect_from_feeds(
     unique: dict[str, Feed] = {}
     for feed in config.sources.feeds:
         unique.setdefault(str(feed.url), feed)  # a feed listed twice is collected once
-    sources = [FeedSource(url, feed.name, feed.kind, topic_keys) for url, feed in unique.items()]
+    sources = [
+        FeedSource(url, feed.name, feed.kind, topic_keys, tuple(feed.topics))
+        for url, feed in unique.items()
+    ]
     with engine.begin() as connection:
         if retry_gone:
             reenable_gone(connection, unique)
@@ -113,8 +121,48 @@ def collect_from_feeds(
     return [by_url[source.url] for source in sources]
 
 
+def collect_from_pages(
+    config: Config, engine: sa.Engine, *, retry_gone: bool = False
+) -> list[SourceReport]:
+    """Read every web page without a feed (and the articles it links to), then store their
+    items and health as feeds' are."""
+    from pipeline.collect.pages import PageSource, collect_pages
+
+    unique: dict[str, Page] = {}
+    for page in config.sources.pages:
+        unique.setdefault(str(page.url), page)
+    sources = [
+        PageSource(url, page.name, page.kind, page.selectors, tuple(page.topics))
+        for url, page in unique.items()
+    ]
+    with engine.begin() as connection:
+        if retry_gone:
+            reenable_gone(connection, unique)
+        states = load_states(connection, unique)
+        known = _stored_summaries(connection, list(unique))
+    outcomes = collect_pages(
+        sources, states, known, config.collect, config.site.url, config.site.timezone, now()
+    )
+    with engine.begin() as connection:
+        return _store_outcomes(connection, outcomes, now(), age=max_age(config))
+
+
+def _stored_summaries(connection: sa.Connection, urls: list[str]) -> dict[str, tuple[str, str]]:
+    """The summaries the store holds for these pages' items: their articles need no new
+    request."""
+    query = sa.select(items.c.key, items.c.summary, items.c.body_html).where(
+        sa.or_(*(items.c.key.startswith(f"page:{url}#", autoescape=True) for url in urls)),
+        items.c.summary != "",
+    )
+    return {row.key: (row.summary, row.body_html) for row in connection.execute(query)}
+
+
 def _store_outcomes(
-    connection: sa.Connection, outcomes: list[FeedOutcome], at: datetime, *, age: timedelta | None
+    connection: sa.Connection,
+    outcomes: Sequence[FeedOutcome | PageOutcome],
+    at: datetime,
+    *,
+    age: timedelta | None,
 ) -> list[SourceReport]:
     """Store the items of every feed that answered, in one batch, then each feed's health."""
     answered = [outcome.status in ("fetched", "not_modified") for outcome in outcomes]
@@ -127,9 +175,12 @@ def _store_outcomes(
 
 
 def _record(
-    connection: sa.Connection, outcome: FeedOutcome, at: datetime, counts: UpsertCounts
+    connection: sa.Connection,
+    outcome: FeedOutcome | PageOutcome,
+    at: datetime,
+    counts: UpsertCounts,
 ) -> SourceReport:
-    """A feed's health, and its report with the counts of its stored items."""
+    """A feed's (or page's) health, and its report with the counts of its stored items."""
     source = outcome.source
     report = SourceReport(name=source.name, counts=counts)
     if outcome.status in ("fetched", "not_modified"):
@@ -166,4 +217,11 @@ def _record(
     return report
 
 
-__all__ = ["CollectReport", "SourceReport", "collect", "collect_folder", "collect_from_feeds"]
+__all__ = [
+    "CollectReport",
+    "SourceReport",
+    "collect",
+    "collect_folder",
+    "collect_from_feeds",
+    "collect_from_pages",
+]

@@ -57,7 +57,7 @@ class FeedOutcome:
     retry_after: datetime | None = None
 
 
-class _Refused(Exception):
+class FetchFailed(Exception):
     """A fetch that ends the feed's turn with a reason (and perhaps a back-off)."""
 
     def __init__(self, reason: str, status: Status = "failed", retry_after: datetime | None = None):
@@ -67,7 +67,7 @@ class _Refused(Exception):
 
 
 @dataclass
-class _Response:
+class FetchedBody:
     body: bytes
     headers: dict[str, str]
     final_url: str
@@ -115,8 +115,8 @@ async def _collect_all(
     ssl_context = httpx.create_ssl_context()
     trusted = PooledTransport(limits, QuickBackend(), ssl_context)
     async with (
-        _client(trusted, settings, headers) as internal,
-        _client(PublicOnlyTransport(limits, ssl_context), settings, headers) as public,
+        guarded_client(trusted, settings, headers) as internal,
+        guarded_client(PublicOnlyTransport(limits, ssl_context), settings, headers) as public,
     ):
 
         async def one(source: FeedSource) -> None:
@@ -134,7 +134,7 @@ async def _collect_all(
         await asyncio.gather(*(one(source) for source in sources))
 
 
-def _client(
+def guarded_client(
     transport: httpx.AsyncBaseTransport, settings: Collect, headers: dict[str, str]
 ) -> httpx.AsyncClient:
     return httpx.AsyncClient(
@@ -154,7 +154,7 @@ async def _collect_one(
     pool: Executor,
 ) -> FeedOutcome:
     if state.gone_at is not None:
-        return FeedOutcome(source, "disabled", error=_gone_note(state.gone_at))
+        return FeedOutcome(source, "disabled", error=gone_note(state.gone_at))
     if state.retry_after is not None and state.retry_after > at:
         note = f"the server asked to wait until {state.retry_after:%Y-%m-%d %H:%M} UTC"
         return FeedOutcome(source, "waiting", error=note, retry_after=state.retry_after)
@@ -162,8 +162,8 @@ async def _collect_one(
         async with asyncio.timeout(settings.timeout_s):
             internal, public = clients
             client = internal if await is_internal(httpx.URL(source.url)) else public
-            response = await _fetch(client, source.url, state, settings.max_bytes, at)
-    except _Refused as refused:
+            response = await fetch_conditional(client, source.url, state, settings.max_bytes, at)
+    except FetchFailed as refused:
         return FeedOutcome(
             source, refused.status, error=str(refused), retry_after=refused.retry_after
         )
@@ -177,7 +177,7 @@ async def _collect_one(
     except httpx.TooManyRedirects:
         return FeedOutcome(source, "failed", error=f"more than {MAX_REDIRECTS} redirects (a loop?)")
     except httpx.HTTPError as exc:
-        return FeedOutcome(source, "failed", error=_network_reason(exc))
+        return FeedOutcome(source, "failed", error=network_reason(exc))
     if response is None:
         return FeedOutcome(
             source, "not_modified", etag=state.etag, last_modified=state.last_modified
@@ -198,13 +198,13 @@ async def _collect_one(
     )
 
 
-def _moved_note(response: _Response) -> str | None:
+def _moved_note(response: FetchedBody) -> str | None:
     if response.moved_to is None:
         return None
     return f"moved for good to {response.moved_to}: put that address in config.yaml"
 
 
-def _gone_note(gone_at: datetime) -> str:
+def gone_note(gone_at: datetime) -> str:
     return (
         f"disabled: the server said 410 Gone on {gone_at:%Y-%m-%d}; "
         "remove the feed from config.yaml or replace its URL; once it is back, "
@@ -212,10 +212,10 @@ def _gone_note(gone_at: datetime) -> str:
     )
 
 
-async def _fetch(
+async def fetch_conditional(
     client: httpx.AsyncClient, url: str, state: FeedState, max_bytes: int, at: datetime
-) -> _Response | None:
-    """The body of a 200, None for a 304, or _Refused with the reason."""
+) -> FetchedBody | None:
+    """The body of a 200, None for a 304, or FetchFailed with the reason."""
     headers = {}
     if state.etag:
         headers["If-None-Match"] = state.etag
@@ -229,16 +229,16 @@ async def _fetch(
             await response.aread()
             return None
         if response.status_code == 410:
-            raise _Refused(_gone_note(at), status="gone")
+            raise FetchFailed(gone_note(at), status="gone")
         if response.status_code >= 400:
             wait = _retry_after(response.headers.get("retry-after"), at)
             reason = f"HTTP {response.status_code} {response.reason_phrase}".rstrip()
             if wait is not None:
                 reason += f"; retrying after {wait:%Y-%m-%d %H:%M} UTC as the server asked"
-            raise _Refused(reason, retry_after=wait)
+            raise FetchFailed(reason, retry_after=wait)
         body = await read_bounded(response, max_bytes, "collect.max_bytes")
         permanent = followed.redirects[:1] in ([301], [308])
-        return _Response(
+        return FetchedBody(
             body,
             dict(response.headers),
             str(response.url),
@@ -264,7 +264,7 @@ def _retry_after(value: str | None, at: datetime) -> datetime | None:
     return at + min(max(wait, timedelta(0)), MAX_RETRY_AFTER)
 
 
-def _network_reason(exc: httpx.HTTPError) -> str:
+def network_reason(exc: httpx.HTTPError) -> str:
     if isinstance(exc, httpx.TimeoutException):
         return "timed out"
     if isinstance(exc, httpx.ConnectError):

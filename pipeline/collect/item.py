@@ -1,4 +1,4 @@
-"""The collected item: what every source (feed or folder) turns its entries into."""
+"""The collected item: what every source (feed, page or folder) turns its entries into."""
 
 from __future__ import annotations
 
@@ -21,7 +21,8 @@ class Event:
 @dataclass(frozen=True)
 class CollectedItem:
     key: str
-    """Stable identity: `folder:<relative path>` or `feed:<feed url>#<guid or link>`."""
+    """Stable identity: `folder:<relative path>`, `feed:<feed url>#<guid or link>` or
+    `page:<page url>#<link>`."""
     source: str
     kind: ItemKind
     title: str

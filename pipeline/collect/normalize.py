@@ -36,6 +36,9 @@ class FeedSource:
     name: str
     kind: ItemKind
     topic_keys: tuple[str, ...] = ()
+    """Every topic of config.yaml: an entry's categories that name one give it that topic."""
+    topics: tuple[str, ...] = ()
+    """The feed's own topics (`sources.feeds[].topics`), given to each of its items."""
 
 
 @dataclass
@@ -133,13 +136,19 @@ def entry_to_item(
         link=link,
         image=image[0] if image else None,
         image_alt=image[1] if image else None,
-        topics=tuple(key for key in source.topic_keys if key.casefold() in lowered),
+        topics=_topics(source, lowered),
         published_at=published or fetched_at,
         event=None,
         ready=True,
         categories=categories,
         undated=published is None,
     )
+
+
+def _topics(source: FeedSource, categories: set[str]) -> tuple[str, ...]:
+    """The feed's topics, then those its entry's categories name, each once."""
+    named = (key for key in source.topic_keys if key.casefold() in categories)
+    return tuple(dict.fromkeys((*source.topics, *named)))
 
 
 def _identity(entry: Mapping[str, Any], link: str | None, title: str) -> str:

@@ -212,7 +212,7 @@ def upsert_groups(
     """`upsert` of several sources' items in a handful of statements, with the counts of
     each; the same as upserting each group in turn (an earlier group keeps a story).
 
-    No two groups share a key: a key names its source (`feed:<url>#…`, `folder:…`).
+    No two groups share a key: a key names its source (`feed:<url>#…`, `page:…`, `folder:…`).
     """
     counts = [UpsertCounts() for _ in groups]
     batch: list[tuple[UpsertCounts, CollectedItem, dict[str, object]]] = []

@@ -50,11 +50,14 @@ class Seen:
 
 class FeedServer:
     """Serves `routes` on `host` (any 127.x address is this machine) and records each
-    request, GET or HEAD, in `seen`."""
+    request, GET or HEAD, in `seen`, and the most it answered at once in `most_at_once`."""
 
     def __init__(self, host: str = "127.0.0.1") -> None:
         self.routes: dict[str, Route] = {}
         self.seen: list[Seen] = []
+        self.most_at_once = 0
+        at_once = 0
+        counting = threading.Lock()
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -62,6 +65,17 @@ class FeedServer:
                 self.do_GET()
 
             def do_GET(self) -> None:
+                nonlocal at_once
+                with counting:
+                    at_once += 1
+                    server.most_at_once = max(server.most_at_once, at_once)
+                try:
+                    self._answer()
+                finally:
+                    with counting:
+                        at_once -= 1
+
+            def _answer(self) -> None:
                 server.seen.append(Seen(self.path, {k.lower(): v for k, v in self.headers.items()}))
                 route = server.routes.get(self.path)
                 if route is None:
