@@ -10,7 +10,13 @@ import sqlalchemy as sa
 
 from subscribers import bulk, suppression
 from subscribers.addresses import normalise_address
-from subscribers.schema import soft_bounce_events, subscriber_events, subscribers, suppressions
+from subscribers.schema import (
+    SUBSCRIBER_STATES,
+    soft_bounce_events,
+    subscriber_events,
+    subscribers,
+    suppressions,
+)
 
 CONSENT_SOURCES = ("form", "import", "admin")
 
@@ -404,3 +410,13 @@ def iter_all(connection: sa.Connection) -> Iterator[Subscriber]:
     result = connection.execute(sa.select(subscribers).order_by(subscribers.c.id))
     for row in result:
         yield _row_to_subscriber(row)
+
+
+def count_by_state(connection: sa.Connection) -> dict[str, int]:
+    """How many subscribers are in each state, every state named (0 where none is)."""
+    counts = dict.fromkeys(SUBSCRIBER_STATES, 0)
+    rows = connection.execute(
+        sa.select(subscribers.c.state, sa.func.count()).group_by(subscribers.c.state)
+    )
+    counts.update({state: int(count) for state, count in rows})
+    return counts

@@ -12,17 +12,27 @@ from typing import Any
 
 import sqlalchemy as sa
 import typer
-from rich.table import Table
 
 from pipeline.bounces.mailbox import mailbox_name
 from pipeline.bounces.records import mailbox_health
-from pipeline.cli.common import ConfigOption, JsonOption, open_store, out
+from pipeline.cli.common import ConfigOption, JsonOption, open_store, output_locale
+from pipeline.cli.status_text import (
+    Clock,
+    bounce_lines,
+    issue_lines,
+    queue_line,
+    schedule_lines,
+    source_lines,
+    subscriber_line,
+)
 from pipeline.collect.health import feed_health
 from pipeline.config import Config, Feed, Page
+from pipeline.db import now
 from pipeline.queue.listing import count_by_state
 from pipeline.report.issue_report import Headline, headlines
-from pipeline.schedule.overview import SchedulerOverview, scheduler_overview
+from pipeline.schedule.overview import planned_runs, scheduler_overview
 from pipeline.send.ledger import active_claims
+from subscribers.store import count_by_state as count_subscribers
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -82,41 +92,6 @@ def bounces_section(config: Config, connection: sa.Connection) -> dict[str, Any]
     return mailbox_health(connection, mailbox_name(config.bounces.mailbox)).as_json()
 
 
-def _print_bounces(section: dict[str, Any] | None) -> None:
-    if section is None:
-        return
-    last = (section["last_read_at"] or "never")[:16].replace("T", " ")
-    counts = ", ".join(f"{n} {kind}" for kind, n in section["counts"].items()) or "none yet"
-    out.print(f"Bounce mailbox {section['mailbox']}: {section['state']}, last read {last}")
-    out.print(f"  messages: {counts}; {section['unrecognised']} unrecognised", highlight=False)
-    if section["state"] == "failing":
-        when = section["last_error_at"][:16].replace("T", " ")
-        out.print(f"  last error ({when}): {section['last_error']}", highlight=False)
-
-
-def _print_sources(rows: list[dict[str, Any]]) -> None:
-    table = Table(
-        "feed", "state", "last success", "failures", "items", "last error", title="Sources"
-    )
-    for row in rows:
-        table.add_row(
-            row["name"],
-            row["state"],
-            (row.get("last_success_at") or "never")[:16].replace("T", " "),
-            str(row.get("consecutive_failures", 0)),
-            str(row.get("items_found", 0)),
-            row.get("last_error") or "",
-        )
-    out.print(table if rows else "Sources: no feeds configured.")
-
-
-def _print_queue(counts: dict[str, int]) -> None:
-    table = Table("state", "items", title="Queue")
-    for state, count in counts.items():
-        table.add_row(state, str(count))
-    out.print(table)
-
-
 def issues_section(connection: sa.Connection) -> list[Headline]:
     """The last issues with the same figures as `newsletter report` gives for each."""
     return headlines(connection)
@@ -137,62 +112,6 @@ def issue_json(headline: Headline) -> dict[str, Any]:
     }
 
 
-def _print_issues(records: list[Headline]) -> None:
-    table = Table(
-        "issue",
-        "state",
-        "sent",
-        "delivered",
-        "pending",
-        "failed",
-        "bounced",
-        "blocked",
-        "complaints",
-        "unsubscribed",
-        "clicks",
-        "unsettled",
-        "per s",
-        title="Last issues",
-    )
-    for record in records:
-        d = record.deliveries
-        rate = record.per_second
-        table.add_row(
-            str(record.number),
-            record.state,
-            str(d.sent),
-            str(d.delivered),
-            str(d.pending),
-            str(d.failed),
-            str(d.bounced),
-            str(d.blocked),
-            str(d.complaints),
-            str(d.unsubscribed),
-            str(record.clicks.clicks),
-            str(d.unsettled),
-            "" if rate is None else f"{rate:,.0f}",
-        )
-    out.print(table if records else "Last issues: none sent yet.")
-    unfinished = [r.number for r in records if r.state == "sending"]
-    if unfinished:
-        out.print(
-            f"Issue {unfinished[0]} has not finished sending: `newsletter send --resume` "
-            "finishes it (the daemon does so when it starts)."
-        )
-
-
-def _print_schedule(overview: SchedulerOverview, workers: list[dict[str, Any]]) -> None:
-    holder = overview.lock_holder or "no daemon is running"
-    out.print(f"Scheduler: {holder}")
-    for job, at in sorted(overview.next_runs.items()):
-        out.print(f"  next {job}: {at.isoformat(timespec='minutes')}")
-    for event in overview.last_events:
-        when = event.at.isoformat(timespec="minutes")
-        out.print(f"  last {event.job} ({when}): {event.outcome}: {event.detail}")
-    for worker in workers:
-        out.print(f"Worker {worker['worker']}: {worker['rows_in_flight']} rows in flight")
-
-
 def status(config: ConfigOption = None, as_json: JsonOption = False) -> None:
     """Sources' health, the queue, the last issues, the schedule, the workers and the
     bounce mailbox."""
@@ -204,10 +123,12 @@ def status(config: ConfigOption = None, as_json: JsonOption = False) -> None:
         schedule = scheduler_overview(connection)
         workers = workers_section(connection)
         bounces = bounces_section(settings, connection)
+        readers = count_subscribers(connection)
     if as_json:
         report = {
             "sources": sources,
             "queue": queue,
+            "subscribers": readers,
             "issues": [issue_json(record) for record in issues],
             "schedule": schedule.as_json(),
             "workers": workers,
@@ -215,8 +136,14 @@ def status(config: ConfigOption = None, as_json: JsonOption = False) -> None:
         }
         typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
         return
-    _print_sources(sources)
-    _print_queue(queue)
-    _print_issues(issues)
-    _print_schedule(schedule, workers)
-    _print_bounces(bounces)
+    clock = Clock(output_locale(settings), settings.site.timezone)
+    lines = [
+        *source_lines(sources, clock),
+        *queue_line(queue),
+        *subscriber_line(readers),
+        *issue_lines(issues, clock),
+        *schedule_lines(schedule, planned_runs(settings, now()), workers, clock),
+        *bounce_lines(bounces, clock),
+    ]
+    for line in lines:
+        typer.echo(line)

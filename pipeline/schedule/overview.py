@@ -7,8 +7,10 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
+from pipeline.config import Config
 from pipeline.db import daemon_locks, schedule_events, scheduler_jobs
 from pipeline.schedule.leader import LOCK_NAME
+from pipeline.schedule.triggers import cron_trigger
 
 
 @dataclass(frozen=True)
@@ -77,3 +79,18 @@ def scheduler_overview(connection: sa.Connection) -> SchedulerOverview:
         next_runs=next_runs,
         last_events=events,
     )
+
+
+def planned_runs(config: Config, at: datetime) -> dict[str, datetime]:
+    """When `newsletter run` would next collect, send (and read the bounce mailbox), by
+    config.yaml's schedule in site.timezone: what `status` and the desk show before the
+    daemon has ever run."""
+    expressions = {"collect": config.schedule.collect, "send": config.schedule.send}
+    if config.bounces.mailbox is not None:
+        expressions["bounces"] = config.schedule.bounces
+    planned = {}
+    for job, expression in expressions.items():
+        fire = cron_trigger(expression, config.site.timezone).get_next_fire_time(None, at)
+        if fire is not None:
+            planned[job] = fire.astimezone(UTC)
+    return planned

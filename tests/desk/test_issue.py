@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
@@ -37,6 +39,20 @@ def test_the_issue_page_shows_checks_audience_send_time_and_previews(desk: Site)
         assert "frame-ancestors 'self'" in preview.headers["content-security-policy"]
         english = client.get("/desk/issue/preview/en").text
         assert 'lang="en"' in english
+
+
+def test_before_the_daemon_ran_the_issue_page_shows_the_configs_next_send(desk: Site) -> None:
+    with signed_in(desk) as client:
+        page = client.get("/desk/issue?lang=de").text
+    found = re.search(r'<time datetime="([^"]+)">([^<]+)</time> \(([^)]+)\)', page)
+    assert found, page
+    planned = datetime.fromisoformat(found.group(1)).astimezone(ZoneInfo("Europe/Berlin"))
+    # The sample's schedule.send: Thursdays at 09:00, in site.timezone.
+    assert (planned.weekday(), planned.hour, planned.minute) == (3, 9, 0)
+    assert planned > datetime.now(UTC)
+    assert found.group(2).startswith("Donnerstag,") and found.group(2).endswith("09:00 Uhr")
+    assert found.group(3) == "nach dem Zeitplan in config.yaml, sobald `newsletter run` läuft"
+    assert "Keiner" not in page
 
 
 def test_approve_issue_approves_every_queued_item_of_the_next_issue(approval_desk: Site) -> None:

@@ -54,3 +54,28 @@ def test_status_names_an_unfinished_issue_and_the_command_that_finishes_it(
     text = ready_project.run("status").stdout
     assert "Issue 1 has not finished sending" in text
     assert "newsletter send --resume" in " ".join(text.split())
+
+
+def test_status_reads_at_80_columns_with_local_times_and_the_planned_schedule(
+    ready_project: Project,
+) -> None:
+    ready_project.run("send")
+    text = ready_project.run("status", in_process=False).stdout
+    lines = text.splitlines()
+    assert all(len(line) <= 80 for line in lines), [line for line in lines if len(line) > 80]
+    flat = " ".join(text.split())
+    readers = json.loads(ready_project.run("status", "--json").stdout)["subscribers"]
+    assert set(readers) == {"pending", "active", "unsubscribed", "bounced", "complained"}
+    assert f"Subscribers: 0 pending, {readers['active']} active," in flat
+    # The issue's figures in the glossary's words, no number parted from its word.
+    assert f"{readers['active']} recipients, {readers['active']} sent," in flat
+    start = next(n for n, line in enumerate(lines) if line.strip().startswith("Issue 1, sent"))
+    end = next(n for n, line in enumerate(lines) if line.startswith("Scheduler:"))
+    assert not [line for line in lines[start + 1 : end] if line.rstrip()[-1].isdigit()]
+    # Times in site.timezone, with their zone; the schedule from config.yaml before any
+    # daemon ran (the sample sends on Thursdays at 09:00).
+    assert "no daemon is running" in text and "by config.yaml's schedule" in text
+    send_line = next(line for line in lines if "next send:" in line)
+    assert send_line.rstrip().endswith(("09:00 CET", "09:00 CEST"))
+    sent_line = next(line for line in lines if line.strip().startswith("Issue 1, sent"))
+    assert " CET: " in sent_line or " CEST: " in sent_line

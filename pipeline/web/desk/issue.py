@@ -28,7 +28,7 @@ from pipeline.render import dates
 from pipeline.render.issue import RenderedIssue
 from pipeline.render.personalize import Personalizable, html_values
 from pipeline.render.preview import local_pictures, sample_values
-from pipeline.schedule.overview import scheduler_overview
+from pipeline.schedule.overview import planned_runs, scheduler_overview
 from pipeline.tokens import SecretKeys
 from pipeline.web.context import context_of
 from pipeline.web.desk.pages import DESK, action, back_to, page, render
@@ -62,6 +62,8 @@ class IssueOverview:
     audience_size: int
     next_send: datetime | None
     waiting_for_approval: int
+    next_send_by_config: bool = False
+    """The next send is config.yaml's schedule's, not the running daemon's."""
 
 
 def overview(config: Config, engine: sa.Engine, at: datetime) -> IssueOverview:
@@ -72,13 +74,16 @@ def overview(config: Config, engine: sa.Engine, at: datetime) -> IssueOverview:
             sa.select(sa.func.count()).select_from(active_ids().subquery())
         ).scalar_one()
         next_send = scheduler_overview(connection).next_runs.get("send")
+        by_config = next_send is None
+        if by_config:  # the daemon has not run yet: config.yaml's schedule says when
+            next_send = planned_runs(config, at).get("send")
         ids = [item.id for item in content.items]
         queued = connection.execute(
             sa.select(sa.func.count()).where(items.c.id.in_(ids), items.c.state == "queued")
         ).scalar_one()
     findings = preflight(render_variants(content, config, readers), config)
     waiting = int(queued) if config.issue.require_approval else 0
-    return IssueOverview(content, findings, int(size), next_send, waiting)
+    return IssueOverview(content, findings, int(size), next_send, waiting, by_config)
 
 
 def _issue_page(
