@@ -232,7 +232,7 @@ def _print_summary(number: int, summary: DeliverySummary, settings: Config) -> N
     where = f" into {settings.provider.outbox_dir}" if settings.provider.name == "outbox" else ""
     out.print(
         f"Issue {number}: {summary.sent} sent{where}, {summary.failed} failed, "
-        f"{summary.cancelled} cancelled, {summary.unsettled} unsettled "
+        f"{summary.cancelled} skipped, {summary.unsettled} unsettled "
         f"({summary.delivered_now} in this run, {summary.elapsed_s:.1f} s, "
         f"{summary.rate_per_s:,.0f}/s)."
     )

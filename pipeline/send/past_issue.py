@@ -66,7 +66,7 @@ def finished_summary(connection: sa.Connection, issue: PastIssue) -> str:
     summary = (
         f"issue {issue.number} has been sent{when}: {by_state.get('sent', 0)} sent, "
         f"{failed} failed, {by_state.get('unsettled', 0)} unsettled, "
-        f"{by_state.get('cancelled', 0)} cancelled"
+        f"{by_state.get('cancelled', 0)} skipped"
     )
     if failed:
         summary += (

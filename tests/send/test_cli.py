@@ -20,6 +20,6 @@ def test_dry_run_names_calls_and_the_least_time_at_the_rate_limit(ready_project:
 def test_send_ends_with_a_summary_of_every_state(ready_project: Project) -> None:
     said = _said(ready_project.run("send").stdout)
     assert "Issue 1: 4 sent into" in said
-    assert "0 failed, 0 cancelled, 0 unsettled (4 in this run" in said
+    assert "0 failed, 0 skipped, 0 unsettled (4 in this run" in said
     resumed = _said(ready_project.run("send", "--resume").stdout)
     assert "No issue is unfinished: nothing to resume." in resumed

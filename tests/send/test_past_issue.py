@@ -86,7 +86,7 @@ def test_retry_failed_sends_only_the_failed_to_readers_still_subscribed(
     assert retried.startswith(
         "Sending 1 failed deliveries of issue 1 again; 1 of readers no longer mailed skipped."
     )
-    assert "Issue 1: 3 sent" in retried and "0 failed, 1 cancelled" in retried
+    assert "Issue 1: 3 sent" in retried and "0 failed, 1 skipped" in retried
     assert relay.received == Counter(
         {
             "anna.schmidt@example.org": 1,
@@ -123,7 +123,7 @@ def test_a_finished_issue_is_refused_with_its_summary(ready_project: Project, re
     ready_project.run("send")
     said = _refused(ready_project, "--issue", "1")
     assert "issue 1 has been sent on" in said
-    assert "2 sent, 2 failed, 0 unsettled, 0 cancelled" in said
+    assert "2 sent, 2 failed, 0 unsettled, 0 skipped" in said
     assert "--issue 1 --retry-failed" in said
     assert _refused(ready_project, "--issue", "1", "--resume") == said
     assert "there is no issue 7 (the last one is 1)" in _refused(ready_project, "--issue", "7")
