@@ -14,6 +14,7 @@ from rich.table import Table
 
 from pipeline.cli.common import ConfigOption, JsonOption, open_store, out, read_config
 from pipeline.db import now
+from pipeline.errors import ConfigError
 from pipeline.queue.actions import Action, apply_action, find_item_id
 from pipeline.queue.listing import list_items, show_item
 from pipeline.render.dates import listed_when, numeric_moment
@@ -182,12 +183,33 @@ def queue_add(
     event_start: Annotated[
         datetime | None, typer.Option(help="For events: when it starts (local time).")
     ] = None,
+    event_end: Annotated[
+        datetime | None, typer.Option(help="For events: when it ends (local time).")
+    ] = None,
     location: Annotated[str | None, typer.Option(help="For events: where.")] = None,
     online_url: Annotated[str | None, typer.Option(help="For events: the online link.")] = None,
+    image: Annotated[
+        str | None,
+        typer.Option(help="A picture: https://... or media/NAME.jpg of the content folder."),
+    ] = None,
+    image_alt: Annotated[
+        str | None, typer.Option(help="What the picture shows (required with --image).")
+    ] = None,
+    body: Annotated[
+        Path | None, typer.Option(help="A Markdown file whose text becomes the item's body.")
+    ] = None,
+    publish_after: Annotated[
+        datetime | None,
+        typer.Option(formats=["%Y-%m-%d"], help="In no issue before this day."),
+    ] = None,
+    expires: Annotated[
+        datetime | None, typer.Option(formats=["%Y-%m-%d"], help="In no issue from this day.")
+    ] = None,
     draft: Annotated[bool, typer.Option("--draft", help="Write it as a draft.")] = False,
     config: ConfigOption = None,
 ) -> None:
-    """Write a new item file into the content folder and queue it."""
+    """Write a new item file into the content folder and queue it (every field the front
+    matter takes, docs/editors.md)."""
     from pipeline.collect import collect_folder
     from pipeline.collect.new_item import write_item_file
 
@@ -198,23 +220,32 @@ def queue_add(
         "date": day.date() if day else date.today(),
         "summary": summary,
         "link": link,
+        "image": image,
+        "image_alt": image_alt,
         "topics": topic or [],
         "status": "draft" if draft else None,
+        "publish_after": publish_after.date() if publish_after else None,
+        "expires": expires.date() if expires else None,
     }
-    if event_start or location or online_url:
+    if event_start or event_end or location or online_url:
         front_matter["event"] = {
             k: v
             for k, v in {
                 "start": event_start,
+                "end": event_end,
                 "location": location,
                 "online_url": online_url,
             }.items()
             if v is not None
         }
+    try:
+        text = "" if body is None else body.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"--body {body}: cannot read it as UTF-8 text ({exc})") from exc
     path = write_item_file(
         settings.sources.content_dir,
         front_matter,
-        "",
+        text,
         timezone=settings.site.timezone,
         topic_keys={t.key for t in settings.topics},
     )

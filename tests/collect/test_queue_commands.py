@@ -122,6 +122,53 @@ def test_add_writes_a_valid_file_and_queues_it(ready_project: Project) -> None:
     assert not list(ready_project.content_dir.glob("*ohne-ort*"))
 
 
+def test_add_takes_every_field_the_front_matter_takes(ready_project: Project) -> None:
+    body = ready_project.root / "text.md"
+    body.write_text("Mit **Musik** und Kuchen.\n", encoding="utf-8")
+    ready_project.run(
+        "queue",
+        "add",
+        "--title",
+        "Hoffest in Herne",
+        "--summary",
+        "Ein Nachmittag im Hof.",
+        "--kind",
+        "event",
+        "--date",
+        "2026-11-20",
+        "--event-start",
+        "2027-06-05T15:00",
+        "--event-end",
+        "2027-06-05T19:00",
+        "--location",
+        "Hof der Genossenschaft, Herne",
+        "--image",
+        "media/quartierswerk-herne.jpg",
+        "--image-alt",
+        "Ein Ladenlokal mit großen Schaufenstern",
+        "--body",
+        str(body),
+        "--publish-after",
+        "2026-12-01",
+        "--expires",
+        "2027-06-05",
+    )
+    text = (ready_project.content_dir / "2026-11-20-hoffest-in-herne.md").read_text("utf-8")
+    for line in (
+        "image: media/quartierswerk-herne.jpg",
+        "image_alt: Ein Ladenlokal mit großen Schaufenstern",
+        "publish_after: 2026-12-01",
+        "expires: 2027-06-05",
+        "  end: 2027-06-05 19:00:00",
+    ):
+        assert line in text.splitlines(), (line, text)
+    assert text.endswith("---\nMit **Musik** und Kuchen.\n")
+    key = "folder:2026-11-20-hoffest-in-herne.md"
+    shown = json.loads(ready_project.run("queue", "show", key, "--json").stdout)
+    assert shown["image"].endswith("/media/quartierswerk-herne.jpg")
+    assert "<strong>Musik</strong>" in shown["body_html"]
+
+
 def test_check_reports_bad_files_without_touching_the_store(project: Project) -> None:
     (project.content_dir / "kaputt.md").write_text(
         "---\ntitle: Kaputt\nkind: nachricht\ndate: 2026-11-01\nsummary: x\n---\n", "utf-8"
