@@ -171,9 +171,20 @@ class Feed(Strict):
     kind: ItemKind = Field("news", description="The section its entries go into.")
 
 
+class Calendar(Strict):
+    url: HttpUrl = Field(description="The calendar's .ics address.")
+    name: str = Field(min_length=1, description="How reports and `status` name this calendar.")
+    topics: list[str] = Field(
+        [], description="The topics of its events (keys of `topics`); none: every reader's."
+    )
+
+
 class Sources(Strict):
     content_dir: Path = Field(Path("content"), description="The editors' Markdown items.")
     feeds: list[Feed] = Field([], description="Feeds to collect.")
+    calendars: list[Calendar] = Field(
+        [], description="Calendars (.ics) to collect: every occurrence becomes an event item."
+    )
 
 
 class Collect(Strict):
@@ -186,7 +197,11 @@ class Collect(Strict):
         60,
         ge=1,
         description="Feed entries older than this many days expire instead of being queued "
-        "(content-folder items expire only by their `expires`); null keeps them all.",
+        "(content-folder items expire only by their `expires`, events when they begin); "
+        "null keeps them all.",
+    )
+    calendar_days: int = Field(
+        90, ge=1, le=3660, description="How many days ahead a calendar's occurrences are read."
     )
 
 
@@ -503,6 +518,18 @@ class Config(Strict):
     analytics: Analytics = Field(
         Analytics(), description="What is counted after the send: clicks, opens, consent."
     )
+
+    @model_validator(mode="after")
+    def _known_calendar_topics(self) -> Config:
+        known = {topic.key for topic in self.topics}
+        for index, calendar in enumerate(self.sources.calendars):
+            unknown = [key for key in calendar.topics if key not in known]
+            if unknown:
+                raise ValueError(
+                    f"sources.calendars.{index}.topics: unknown topic {unknown[0]!r}; "
+                    f"the topics are {', '.join(sorted(known)) or 'none'}"
+                )
+        return self
 
     @field_validator("editors")
     @classmethod

@@ -61,6 +61,7 @@ items = sa.Table(
     sa.Column("event_end", UtcDateTime()),
     sa.Column("event_location", sa.String(500)),
     sa.Column("event_online_url", sa.String(2000)),
+    sa.Column("event_all_day", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("publish_after", UtcDateTime()),
     sa.Column("expires", UtcDateTime()),
     sa.Column("state", sa.String(16), nullable=False, index=True),

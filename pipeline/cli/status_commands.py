@@ -18,7 +18,7 @@ from pipeline.bounces.mailbox import mailbox_name
 from pipeline.bounces.records import mailbox_health
 from pipeline.cli.common import ConfigOption, JsonOption, open_store, out
 from pipeline.collect.health import feed_health
-from pipeline.config import Config
+from pipeline.config import Calendar, Config, Feed
 from pipeline.issue.history import IssueRecord, last_issues
 from pipeline.queue.listing import count_by_state
 from pipeline.schedule.overview import SchedulerOverview, scheduler_overview
@@ -30,10 +30,11 @@ def _iso(moment: datetime | None) -> str | None:
 
 
 def sources_section(config: Config, connection: sa.Connection) -> list[dict[str, Any]]:
-    """Every configured feed with its health; a feed never collected shows as such."""
-    health = {h.url: h for h in feed_health(connection, [str(f.url) for f in config.sources.feeds])}
+    """Every configured feed and calendar with its health; one never collected shows as such."""
+    fetched: list[Feed | Calendar] = [*config.sources.feeds, *config.sources.calendars]
+    health = {h.url: h for h in feed_health(connection, [str(f.url) for f in fetched])}
     rows: list[dict[str, Any]] = []
-    for feed in config.sources.feeds:
+    for feed in fetched:
         h = health.get(str(feed.url))
         if h is None:
             rows.append({"name": feed.name, "url": str(feed.url), "state": "never collected"})

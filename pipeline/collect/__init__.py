@@ -1,29 +1,39 @@
 """Collect: read every source into the item queue.
 
 Each source is read on its own; a broken file or feed is reported and the rest is stored.
-The content folder is read first, so that its version of a story wins over a feed's.
-Feed fetching (httpx, feedparser, a process pool) is imported only when feeds are collected.
+The content folder is read first, so that its version of a story wins over a feed's or a
+calendar's. Feed fetching (httpx, feedparser, a process pool) is imported only when feeds
+or calendars are collected; calendars are fetched like feeds, with the same health.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from pipeline.collect.calendar_source import CalendarSource, key_prefix
 from pipeline.collect.folder import SOURCE_NAME, read_folder
 from pipeline.collect.health import load_states, record_failure, record_success, reenable_gone
 from pipeline.collect.writer import StoreWriter
-from pipeline.config import Config, Feed
+from pipeline.config import Calendar, Config, Feed
 from pipeline.db import now
 from pipeline.errors import FeedError, NewsletterError
-from pipeline.queue.store import UpsertCounts, drop_missing, expire_items, upsert, upsert_groups
+from pipeline.queue.store import (
+    UpsertCounts,
+    drop_cancelled,
+    drop_missing,
+    expire_items,
+    upsert,
+    upsert_groups,
+)
 
 if TYPE_CHECKING:
-    from pipeline.collect.feeds import FeedOutcome
+    from pipeline.collect.feeds import FeedOutcome, Source
 
 
 @dataclass
@@ -59,6 +69,8 @@ def collect(config: Config, engine: sa.Engine, *, retry_gone: bool = False) -> C
     reports = [collect_folder(config, engine)]
     if config.sources.feeds:
         reports += collect_from_feeds(config, engine, retry_gone=retry_gone)
+    if config.sources.calendars:
+        reports += collect_from_calendars(config, engine, retry_gone=retry_gone)
     at = now()
     with engine.begin() as connection:
         expired = expire_items(connection, at, max_age(config))
@@ -89,7 +101,6 @@ def collect_from_feeds(
     config: Config, engine: sa.Engine, *, retry_gone: bool = False
 ) -> list[SourceReport]:
     """Fetch every feed, then store every feed's items and health."""
-    from pipeline.collect.feeds import collect_feeds
     from pipeline.collect.normalize import FeedSource
 
     topic_keys = tuple(topic.key for topic in config.topics)
@@ -97,19 +108,59 @@ def collect_from_feeds(
     for feed in config.sources.feeds:
         unique.setdefault(str(feed.url), feed)  # a feed listed twice is collected once
     sources = [FeedSource(url, feed.name, feed.kind, topic_keys) for url, feed in unique.items()]
+    return _fetch_and_store(config, engine, sources, retry_gone=retry_gone)
+
+
+def collect_from_calendars(
+    config: Config, engine: sa.Engine, *, retry_gone: bool = False
+) -> list[SourceReport]:
+    """Fetch every calendar, then store its occurrences (dropping the cancelled) and health."""
+    from pipeline.collect.calendars import ACCEPT, parse_calendar
+
+    unique: dict[str, Calendar] = {}
+    for calendar in config.sources.calendars:
+        unique.setdefault(str(calendar.url), calendar)
+    sources = [
+        CalendarSource(
+            url,
+            calendar.name,
+            tuple(calendar.topics),
+            config.site.timezone,
+            config.collect.calendar_days,
+        )
+        for url, calendar in unique.items()
+    ]
+    return _fetch_and_store(
+        config, engine, sources, retry_gone=retry_gone, parse=parse_calendar, accept=ACCEPT
+    )
+
+
+def _fetch_and_store(
+    config: Config,
+    engine: sa.Engine,
+    sources: Sequence[Source],
+    *,
+    retry_gone: bool,
+    **fetching: Any,
+) -> list[SourceReport]:
+    """Fetch the sources (with `fetching`'s parser and Accept, see `collect_feeds`) while a
+    thread stores what they gave."""
+    from pipeline.collect.feeds import collect_feeds
+
+    urls = [source.url for source in sources]
     with engine.begin() as connection:
         if retry_gone:
-            reenable_gone(connection, unique)
-        states = load_states(connection, [source.url for source in sources])
-    writer = StoreWriter(
-        engine, partial(_store_outcomes, age=max_age(config)), [source.url for source in sources]
-    )
+            reenable_gone(connection, urls)
+        states = load_states(connection, urls)
+    writer = StoreWriter(engine, partial(_store_outcomes, age=max_age(config)), urls)
     writer.start()
     try:
-        collect_feeds(sources, states, config.collect, config.site.url, now(), writer.put)
+        collect_feeds(
+            sources, states, config.collect, config.site.url, now(), writer.put, **fetching
+        )
     finally:
         by_url = writer.finish()
-    return [by_url[source.url] for source in sources]
+    return [by_url[url] for url in urls]
 
 
 def _store_outcomes(
@@ -119,10 +170,15 @@ def _store_outcomes(
     answered = [outcome.status in ("fetched", "not_modified") for outcome in outcomes]
     groups = [outcome.items for outcome, ok in zip(outcomes, answered, strict=True) if ok]
     counts = iter(upsert_groups(connection, groups, at, age))
-    return [
-        _record(connection, outcome, at, next(counts) if ok else UpsertCounts())
-        for outcome, ok in zip(outcomes, answered, strict=True)
-    ]
+    reports = []
+    for outcome, ok in zip(outcomes, answered, strict=True):
+        source_counts = next(counts) if ok else UpsertCounts()
+        if outcome.status == "fetched" and isinstance(outcome.source, CalendarSource):
+            present = {item.key for item in outcome.items}
+            prefix = key_prefix(outcome.source.url)
+            source_counts.removed = drop_cancelled(connection, prefix, present, outcome.unread, at)
+        reports.append(_record(connection, outcome, at, source_counts))
+    return reports
 
 
 def _record(
@@ -165,4 +221,11 @@ def _record(
     return report
 
 
-__all__ = ["CollectReport", "SourceReport", "collect", "collect_folder", "collect_from_feeds"]
+__all__ = [
+    "CollectReport",
+    "SourceReport",
+    "collect",
+    "collect_folder",
+    "collect_from_calendars",
+    "collect_from_feeds",
+]

@@ -16,6 +16,9 @@ class Event:
     end: datetime | None
     location: str | None
     online_url: str | None
+    all_day: bool = False
+    """A calendar's date-only event: `start` and `end` are midnights in the site's zone,
+    `end` the day after the last (as iCalendar's DTEND)."""
 
 
 @dataclass(frozen=True)
@@ -51,7 +54,10 @@ class CollectedItem:
     def content_hash(self) -> str:
         """A fingerprint of what readers see, to tell an edited item from an unchanged one."""
         values = {field.name: getattr(self, field.name) for field in fields(self)}
-        values["event"] = None if self.event is None else asdict(self.event)
+        event = None if self.event is None else asdict(self.event)
+        if event is not None and not event["all_day"]:
+            del event["all_day"]  # as before all-day events were known: no edit of its own
+        values["event"] = event
         if self.undated:
             values["published_at"] = None  # first seen at each collect: not an edit
         encoded = json.dumps(values, default=str, sort_keys=True).encode()

@@ -24,7 +24,7 @@ import sqlalchemy as sa
 
 from pipeline.collect.item import CollectedItem
 from pipeline.db import items
-from pipeline.queue.dedup import Candidate, find_same_story, newcomer_wins, title_key, url_key
+from pipeline.queue.dedup import Candidate, find_same_story, newcomer_wins, story_keys
 from pipeline.queue.rules import OPEN_STATES, Lifetime, expiry_reason
 
 FINAL_STATES = ("sent", "dropped", "expired")
@@ -42,6 +42,8 @@ class UpsertCounts:
 
 def _columns(item: CollectedItem) -> dict[str, object]:
     event = item.event
+    # An event's day where it starts: its collector gives the start in the site's zone.
+    by_url, by_title = story_keys(item.link, item.title, event.start.date() if event else None)
     return {
         "source": item.source,
         "kind": item.kind,
@@ -58,11 +60,12 @@ def _columns(item: CollectedItem) -> dict[str, object]:
         "event_end": event.end if event else None,
         "event_location": event.location if event else None,
         "event_online_url": event.online_url if event else None,
+        "event_all_day": event.all_day if event else False,
         "publish_after": item.publish_after,
         "expires": item.expires,
         "content_hash": item.content_hash(),
-        "url_key": url_key(item.link),
-        "title_key": title_key(item.title),
+        "url_key": by_url,
+        "title_key": by_title,
     }
 
 
@@ -300,3 +303,37 @@ def expire_items(connection: sa.Connection, at: datetime, max_age: timedelta | N
             sa.update(items).where(items.c.id.in_(stale)).values(state="expired", updated_at=at)
         )
     return len(stale)
+
+
+def drop_cancelled(
+    connection: sa.Connection,
+    key_prefix: str,
+    present: set[str],
+    unread: Iterable[str],
+    at: datetime,
+) -> int:
+    """Drop a calendar's open occurrences it no longer lists (cancelled, moved out of the
+    window, deleted) that have not begun; returns how many.
+
+    `unread` are the keys of events the calendar could not be read for (`<key>` and its
+    occurrences `<key>@…`): their items stay as they were.
+    """
+    rows = connection.execute(
+        sa.select(items.c.id, items.c.key).where(
+            items.c.key.startswith(key_prefix, autoescape=True),
+            items.c.state.in_(OPEN_STATES),
+            items.c.event_start > at,
+        )
+    ).all()
+    kept = tuple(unread)
+    gone = [
+        row.id
+        for row in rows
+        if row.key not in present
+        and not any(row.key == key or row.key.startswith(key + "@") for key in kept)
+    ]
+    if gone:
+        connection.execute(
+            sa.update(items).where(items.c.id.in_(gone)).values(state="dropped", updated_at=at)
+        )
+    return len(gone)
