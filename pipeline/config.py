@@ -212,6 +212,13 @@ class IssueSettings(Strict):
     min_items: int = Field(1, ge=1, description="Fewer new items than this: no issue is sent.")
     require_approval: bool = Field(False, description="Only approved items go into an issue.")
     max_items_per_section: int = Field(10, ge=1, description="Cap per section of an issue.")
+    event_days: int = Field(
+        14,
+        ge=1,
+        description="How many days ahead a manual send (`newsletter send`, the preview) lists "
+        "calendars' occurrences; the scheduled send lists those that begin before the issue "
+        "after next (by `schedule.send`).",
+    )
     templates_dir: Path | None = Field(
         None,
         description="A folder whose templates replace the built-in ones of the same name "

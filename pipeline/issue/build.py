@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
@@ -75,11 +75,20 @@ def item_from_row(row: sa.Row[tuple[object, ...]]) -> IssueItem:
     )
 
 
-def next_issue_content(connection: sa.Connection, config: Config, at: datetime) -> IssueContent:
-    """What the next issue would hold if it were built at `at` (possibly no sections)."""
+def next_issue_content(
+    connection: sa.Connection, config: Config, at: datetime, events_until: datetime | None = None
+) -> IssueContent:
+    """What the next issue would hold if it were built at `at` (possibly no sections).
+
+    A calendar's occurrences are listed that begin before `events_until`: for the scheduled
+    send the issue after next, by default (a manual send, a preview) `issue.event_days`
+    after `at`.
+    """
+    if events_until is None:
+        events_until = at + timedelta(days=config.issue.event_days)
     states = ("approved",) if config.issue.require_approval else ("queued", "approved")
     rows = connection.execute(sa.select(items).where(items.c.state.in_(states))).all()
-    due = [item for item in map(item_from_row, rows) if is_due(item, at)]
+    due = [item for item in map(item_from_row, rows) if is_due(item, at, events_until)]
     number = (connection.execute(sa.select(sa.func.max(issues.c.number))).scalar() or 0) + 1
     sections = group_into_sections(due, max_per_section=config.issue.max_items_per_section)
     return IssueContent(number=number, date=at, sections=sections)
@@ -188,7 +197,10 @@ def unfinished_issue(connection: sa.Connection) -> tuple[int, int] | None:
     return None if row is None else (row.id, row.number)
 
 
-def build_issue(engine: sa.Engine, config: Config, at: datetime) -> BuiltIssue:
+def build_issue(
+    engine: sa.Engine, config: Config, at: datetime, events_until: datetime | None = None
+) -> BuiltIssue:
+    """Build the next issue (see `next_issue_content` for `events_until`)."""
     with engine.begin() as connection:
         unfinished = unfinished_issue(connection)
         if unfinished is not None:
@@ -196,7 +208,7 @@ def build_issue(engine: sa.Engine, config: Config, at: datetime) -> BuiltIssue:
                 f"issue {unfinished[1]} has not finished sending: "
                 "run `newsletter send --resume` to finish it first"
             )
-        content = next_issue_content(connection, config, at)
+        content = next_issue_content(connection, config, at, events_until)
         if len(content.items) < config.issue.min_items:
             raise NothingToSend(_why_nothing(connection, config, len(content.items)))
         variants = render_variants(content, config, audience(connection, config.site.locale))

@@ -31,6 +31,11 @@ class IssueItem:
     publish_after: datetime | None = None
     expires: datetime | None = None
 
+    @property
+    def from_calendar(self) -> bool:
+        """An occurrence of a calendar's event (see `pipeline.collect.calendar_source`)."""
+        return self.key.startswith("calendar:")
+
 
 @dataclass(frozen=True)
 class Section:
