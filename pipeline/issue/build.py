@@ -72,6 +72,8 @@ def item_from_row(row: sa.Row[tuple[object, ...]]) -> IssueItem:
         event_online_url=m["event_online_url"],
         publish_after=m["publish_after"],
         expires=m["expires"],
+        event_all_day=m["event_all_day"],
+        correction=m["correction"],
     )
 
 
@@ -91,7 +93,23 @@ def next_issue_content(
     due = [item for item in map(item_from_row, rows) if is_due(item, at, events_until)]
     number = (connection.execute(sa.select(sa.func.max(issues.c.number))).scalar() or 0) + 1
     sections = group_into_sections(due, max_per_section=config.issue.max_items_per_section)
-    return IssueContent(number=number, date=at, sections=sections)
+    return IssueContent(number, at, sections, _corrections(connection, at))
+
+
+def _corrections(connection: sa.Connection, at: datetime) -> tuple[IssueItem, ...]:
+    """Sent events moved or cancelled since, not told yet, that have not begun (soonest
+    first): what the readers were told is no longer so."""
+    rows = connection.execute(
+        sa.select(items)
+        .where(
+            items.c.state == "sent",
+            items.c.correction.is_not(None),
+            items.c.correction_issue_id.is_(None),
+            items.c.event_start > at,
+        )
+        .order_by(items.c.event_start, items.c.id)
+    ).all()
+    return tuple(map(item_from_row, rows))
 
 
 def audience(connection: sa.Connection, default_locale: str) -> list[tuple[str, list[str]]]:
@@ -265,6 +283,12 @@ def _insert_issue(
         .where(items.c.id.in_([item.id for item in content.items]))
         .values(state="sent", issue_id=issue_id, updated_at=at)
     )
+    if content.corrections:
+        connection.execute(
+            sa.update(items)
+            .where(items.c.id.in_([item.id for item in content.corrections]))
+            .values(correction_issue_id=issue_id)
+        )
     connection.execute(
         sa.insert(issue_variants),
         [

@@ -6,7 +6,9 @@
                      held ────drop────> dropped
     (any open state) ──expires, event started, too old──> expired
 
-Sent items are history: a later edit or deletion of their source never changes them.
+Sent items are history: a later edit or deletion of their source never changes them, but
+for a calendar's event moved or cancelled since (its `correction`, which the next issue
+carries).
 A dropped folder item whose file is edited returns (queued, or draft per its file): the
 edit says the editor wants it after all. Duplicates and dropped feed items stay dropped.
 A newly collected item that tells a story already queued is stored as dropped, pointing at
@@ -231,7 +233,13 @@ def upsert_groups(
     existing: dict[str, sa.Row[Any]] = {}
     for chunk in _chunks([item.key for _, item, _ in batch]):
         query = sa.select(
-            items.c.id, items.c.key, items.c.state, items.c.content_hash, items.c.duplicate_of
+            items.c.id,
+            items.c.key,
+            items.c.state,
+            items.c.content_hash,
+            items.c.duplicate_of,
+            items.c.event_start,
+            items.c.event_end,
         )
         existing.update(
             {row.key: row for row in connection.execute(query.where(items.c.key.in_(chunk)))}
@@ -241,7 +249,20 @@ def upsert_groups(
         known = existing.get(item.key)
         if known is None:
             continue
-        if known.content_hash == values["content_hash"] or (
+        if known.content_hash != values["content_hash"] and _moved_after_sending(known, item):
+            connection.execute(
+                _UPDATE,
+                {
+                    "_id": known.id,
+                    "event_start": values["event_start"],
+                    "event_end": values["event_end"],
+                    "correction": "moved",
+                    "correction_issue_id": None,
+                    "updated_at": at,
+                },
+            )
+            group_counts.updated += 1
+        elif known.content_hash == values["content_hash"] or (
             known.state in FINAL_STATES and not _returns(known, item)
         ):
             group_counts.unchanged += 1
@@ -255,6 +276,14 @@ def upsert_groups(
             )
             group_counts.updated += 1
     return counts
+
+
+def _moved_after_sending(known: sa.Row[Any], item: CollectedItem) -> bool:
+    """Whether a calendar moved an event already sent: the readers need to hear the new
+    time (the next issue tells them, `/events/<id>.ics` gives it); nothing else changes."""
+    if known.state != "sent" or item.event is None or not item.key.startswith("calendar:"):
+        return False
+    return (known.event_start, known.event_end) != (item.event.start, item.event.end)
 
 
 def _returns(known: sa.Row[Any], item: CollectedItem) -> bool:
@@ -313,27 +342,37 @@ def drop_cancelled(
     at: datetime,
 ) -> int:
     """Drop a calendar's open occurrences it no longer lists (cancelled, moved out of the
-    window, deleted) that have not begun; returns how many.
+    window, deleted) that have not begun; returns how many. One already sent is marked
+    cancelled instead, for the next issue to say so.
 
     `unread` are the keys of events the calendar could not be read for (`<key>` and its
     occurrences `<key>@…`): their items stay as they were.
     """
     rows = connection.execute(
-        sa.select(items.c.id, items.c.key).where(
+        sa.select(items.c.id, items.c.key, items.c.state).where(
             items.c.key.startswith(key_prefix, autoescape=True),
-            items.c.state.in_(OPEN_STATES),
+            items.c.state.in_((*OPEN_STATES, "sent")),
+            sa.or_(items.c.correction.is_(None), items.c.correction != "cancelled"),
             items.c.event_start > at,
         )
     ).all()
     kept = tuple(unread)
     gone = [
-        row.id
+        row
         for row in rows
         if row.key not in present
         and not any(row.key == key or row.key.startswith(key + "@") for key in kept)
     ]
-    if gone:
+    dropped = [row.id for row in gone if row.state != "sent"]
+    cancelled = [row.id for row in gone if row.state == "sent"]
+    if dropped:
         connection.execute(
-            sa.update(items).where(items.c.id.in_(gone)).values(state="dropped", updated_at=at)
+            sa.update(items).where(items.c.id.in_(dropped)).values(state="dropped", updated_at=at)
+        )
+    if cancelled:
+        connection.execute(
+            sa.update(items)
+            .where(items.c.id.in_(cancelled))
+            .values(correction="cancelled", correction_issue_id=None, updated_at=at)
         )
     return len(gone)
