@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from pipeline.collect.calendar_source import CalendarSource, key_prefix
+from pipeline.collect.calendar_source import ACCEPT, CalendarSource, key_prefix, parse
 from pipeline.collect.folder import SOURCE_NAME, read_folder
 from pipeline.collect.health import load_states, record_failure, record_success, reenable_gone
 from pipeline.collect.writer import StoreWriter
@@ -24,6 +24,7 @@ from pipeline.config import Calendar, Config, Feed
 from pipeline.db import now
 from pipeline.errors import FeedError, NewsletterError
 from pipeline.queue.store import (
+    CalendarRead,
     UpsertCounts,
     drop_cancelled,
     drop_missing,
@@ -115,8 +116,6 @@ def collect_from_calendars(
     config: Config, engine: sa.Engine, *, retry_gone: bool = False
 ) -> list[SourceReport]:
     """Fetch every calendar, then store its occurrences (dropping the cancelled) and health."""
-    from pipeline.collect.calendars import ACCEPT, parse_calendar
-
     unique: dict[str, Calendar] = {}
     for calendar in config.sources.calendars:
         unique.setdefault(str(calendar.url), calendar)
@@ -131,7 +130,7 @@ def collect_from_calendars(
         for url, calendar in unique.items()
     ]
     return _fetch_and_store(
-        config, engine, sources, retry_gone=retry_gone, parse=parse_calendar, accept=ACCEPT
+        config, engine, sources, retry_gone=retry_gone, parse=parse, accept=ACCEPT
     )
 
 
@@ -170,15 +169,25 @@ def _store_outcomes(
     answered = [outcome.status in ("fetched", "not_modified") for outcome in outcomes]
     groups = [outcome.items for outcome, ok in zip(outcomes, answered, strict=True) if ok]
     counts = iter(upsert_groups(connection, groups, at, age))
-    reports = []
-    for outcome, ok in zip(outcomes, answered, strict=True):
-        source_counts = next(counts) if ok else UpsertCounts()
-        if outcome.status == "fetched" and isinstance(outcome.source, CalendarSource):
-            present = {item.key for item in outcome.items}
-            prefix = key_prefix(outcome.source.url)
-            source_counts.removed = drop_cancelled(connection, prefix, present, outcome.unread, at)
-        reports.append(_record(connection, outcome, at, source_counts))
-    return reports
+    stored = [next(counts) if ok else UpsertCounts() for ok in answered]
+    # A calendar read anew drops what it no longer lists (a 304 changes nothing).
+    calendars = [
+        index
+        for index, outcome in enumerate(outcomes)
+        if outcome.status == "fetched" and isinstance(outcome.source, CalendarSource)
+    ]
+    reads = [_calendar_read(outcomes[index]) for index in calendars]
+    for index, removed in zip(calendars, drop_cancelled(connection, reads, at), strict=True):
+        stored[index].removed = removed
+    return [
+        _record(connection, outcome, at, counts)
+        for outcome, counts in zip(outcomes, stored, strict=True)
+    ]
+
+
+def _calendar_read(outcome: FeedOutcome) -> CalendarRead:
+    present = {item.key for item in outcome.items}
+    return CalendarRead(key_prefix(outcome.source.url), present, outcome.unread)
 
 
 def _record(

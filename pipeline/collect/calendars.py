@@ -12,6 +12,7 @@ longer collected, and `pipeline.collect` drops its item from the queue.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import html
 import logging
@@ -38,7 +39,6 @@ from pipeline.collect.normalize import (
 from pipeline.collect.sanitize import plain_text, sanitise_html
 
 log = logging.getLogger(__name__)
-ACCEPT = "text/calendar, application/calendar+xml;q=0.5, */*;q=0.1"
 LOCATION_CHARS = 500
 ONLINE_PROPERTIES = (
     "CONFERENCE",  # RFC 7986
@@ -159,7 +159,7 @@ def _occurrence_item(
     if not title:
         raise Unreadable("no title (SUMMARY)")
     location, online_url = _where(occurrence, base_url)
-    body_html = _description_html(str(occurrence.get("DESCRIPTION", "")), base_url)
+    body_html, summary = _described(str(occurrence.get("DESCRIPTION", "")), base_url)
     recurrence = None
     if recurs:
         recurrence_id, _ = _moment(occurrence["RECURRENCE-ID"].dt, zone)
@@ -169,7 +169,7 @@ def _occurrence_item(
         source=source.name,
         kind="event",
         title=title[:TITLE_CHARS],
-        summary=shorten(plain_text(_BREAKS.sub(r"\1 ", body_html)), SUMMARY_CHARS),
+        summary=summary,
         body_html=body_html,
         link=absolute_http(str(occurrence.get("URL", "")), base_url),
         image=None,
@@ -225,14 +225,18 @@ def _where(occurrence: Any, base_url: str) -> tuple[str | None, str | None]:
     return location, online
 
 
-def _description_html(description: str, base_url: str) -> str:
-    """The description, sanitised: Google writes HTML there, most others plain text."""
+@functools.lru_cache(maxsize=256)  # a series repeats its description in every occurrence
+def _described(description: str, base_url: str) -> tuple[str, str]:
+    """The description sanitised (Google writes HTML there, most others plain text), and
+    its summary."""
     if not description.strip():
-        return ""
+        return "", ""
     if "<" in description and ">" in description:
-        return sanitise_html(description, base_url=base_url)
-    paragraphs = [" ".join(part.split()) for part in description.split("\n\n")]
-    return "".join(f"<p>{html.escape(part)}</p>" for part in paragraphs if part)
+        body_html = sanitise_html(description, base_url=base_url)
+    else:
+        paragraphs = [" ".join(part.split()) for part in description.split("\n\n")]
+        body_html = "".join(f"<p>{html.escape(part)}</p>" for part in paragraphs if part)
+    return body_html, shorten(plain_text(_BREAKS.sub(r"\1 ", body_html)), SUMMARY_CHARS)
 
 
 def _reason(exc: BaseException) -> str:

@@ -12,6 +12,7 @@ Pure functions of data.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import unicodedata
@@ -31,6 +32,7 @@ TRACKING_PREFIXES = ("utm_", "mtm_", "pk_", "at_")
 URL_KEY_CHARS = 2000  # the store's column
 
 
+@functools.lru_cache(maxsize=4096)  # a calendar's series repeats its link in every occurrence
 def url_key(url: str | None) -> str | None:
     """A link reduced to what names the story; None when there is no http(s) link."""
     if not url:

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
@@ -30,6 +30,7 @@ from pipeline.queue.dedup import Candidate, find_same_story, newcomer_wins, stor
 from pipeline.queue.rules import OPEN_STATES, Lifetime, expiry_reason
 
 FINAL_STATES = ("sent", "dropped", "expired")
+_Value = TypeVar("_Value", str, int)
 
 
 @dataclass
@@ -137,7 +138,7 @@ class _Stories:
         return None if story is None else found[story]
 
 
-def _chunks(keys: list[str], size: int = 500) -> list[list[str]]:
+def _chunks(keys: list[_Value], size: int = 500) -> list[list[_Value]]:
     return [keys[start : start + size] for start in range(0, len(keys), size)]
 
 
@@ -312,10 +313,15 @@ def drop_missing(
 
 def expire_items(connection: sa.Connection, at: datetime, max_age: timedelta | None) -> int:
     """Move every open item that is no longer news to `expired`; returns how many."""
+    # Only those that may have expired are read (`expiry_reason` decides): a calendar's
+    # thousands of future occurrences need no look at every collect.
+    maybe = [items.c.expires <= at, items.c.event_start <= at]
+    if max_age is not None:
+        maybe.append(sa.and_(items.c.event_start.is_(None), items.c.published_at < at - max_age))
     rows = connection.execute(
         sa.select(
             items.c.id, items.c.key, items.c.published_at, items.c.expires, items.c.event_start
-        ).where(items.c.state.in_(OPEN_STATES))
+        ).where(items.c.state.in_(OPEN_STATES), sa.or_(*maybe))
     ).all()
     stale = [
         row.id
@@ -334,45 +340,57 @@ def expire_items(connection: sa.Connection, at: datetime, max_age: timedelta | N
     return len(stale)
 
 
-def drop_cancelled(
-    connection: sa.Connection,
-    key_prefix: str,
-    present: set[str],
-    unread: Iterable[str],
-    at: datetime,
-) -> int:
-    """Drop a calendar's open occurrences it no longer lists (cancelled, moved out of the
-    window, deleted) that have not begun; returns how many. One already sent is marked
-    cancelled instead, for the next issue to say so.
+@dataclass(frozen=True)
+class CalendarRead:
+    """What one read of a calendar found: its key prefix, the keys it still lists, and the
+    keys of events it could not be read for (`<key>` and its occurrences `<key>@…`)."""
 
-    `unread` are the keys of events the calendar could not be read for (`<key>` and its
-    occurrences `<key>@…`): their items stay as they were.
+    prefix: str
+    present: set[str]
+    unread: tuple[str, ...] = ()
+
+    def lost(self, key: str) -> bool:
+        """Whether the calendar no longer lists this item of its own."""
+        return key not in self.present and not any(
+            key == unread or key.startswith(unread + "@") for unread in self.unread
+        )
+
+
+def drop_cancelled(connection: sa.Connection, reads: list[CalendarRead], at: datetime) -> list[int]:
+    """Drop the calendars' open occurrences they no longer list (cancelled, moved out of
+    the window, deleted) that have not begun; how many for each. One already sent is
+    marked cancelled instead, for the next issue to say so. The items of an event that
+    could not be read stay as they were.
+
+    One query for all the calendars of a batch: a prefix match cannot use the key's index.
     """
+    if not reads:
+        return []
     rows = connection.execute(
         sa.select(items.c.id, items.c.key, items.c.state).where(
-            items.c.key.startswith(key_prefix, autoescape=True),
+            sa.or_(*(items.c.key.startswith(read.prefix, autoescape=True) for read in reads)),
             items.c.state.in_((*OPEN_STATES, "sent")),
             sa.or_(items.c.correction.is_(None), items.c.correction != "cancelled"),
             items.c.event_start > at,
         )
     ).all()
-    kept = tuple(unread)
-    gone = [
-        row
-        for row in rows
-        if row.key not in present
-        and not any(row.key == key or row.key.startswith(key + "@") for key in kept)
-    ]
-    dropped = [row.id for row in gone if row.state != "sent"]
-    cancelled = [row.id for row in gone if row.state == "sent"]
-    if dropped:
+    counts = [0] * len(reads)
+    dropped: list[int] = []
+    cancelled: list[int] = []
+    for row in rows:
+        for index, read in enumerate(reads):
+            if row.key.startswith(read.prefix) and read.lost(row.key):
+                counts[index] += 1
+                (cancelled if row.state == "sent" else dropped).append(row.id)
+                break
+    for chunk in _chunks(dropped):
         connection.execute(
-            sa.update(items).where(items.c.id.in_(dropped)).values(state="dropped", updated_at=at)
+            sa.update(items).where(items.c.id.in_(chunk)).values(state="dropped", updated_at=at)
         )
-    if cancelled:
+    for chunk in _chunks(cancelled):
         connection.execute(
             sa.update(items)
-            .where(items.c.id.in_(cancelled))
+            .where(items.c.id.in_(chunk))
             .values(correction="cancelled", correction_issue_id=None, updated_at=at)
         )
-    return len(gone)
+    return counts
