@@ -68,10 +68,14 @@ def parse_calendar(
     if b"BEGIN:VCALENDAR" not in body[:4096].upper():
         return ParsedFeed(error="not an iCalendar file (no BEGIN:VCALENDAR)")
     try:
-        calendar = x_wr_timezone.to_standard(icalendar.Calendar.from_ical(body))
+        calendar = icalendar.Calendar.from_ical(body)
     except (ValueError, KeyError, IndexError) as exc:
         return ParsedFeed(error=f"not a readable iCalendar file ({_reason(exc)})")
     result = ParsedFeed()
+    try:
+        calendar = x_wr_timezone.to_standard(calendar)
+    except (ValueError, KeyError) as exc:  # a zone no database knows: times as written
+        result.warning = f"X-WR-TIMEZONE not applied ({_reason(exc)})"
     zone = ZoneInfo(source.timezone)
     until = fetched_at + timedelta(days=source.days)
     skipped, unread = [], []
@@ -90,9 +94,10 @@ def parse_calendar(
     if skipped:
         shown = "; ".join(skipped[:SHOWN_SKIPPED])
         more = len(skipped) - SHOWN_SKIPPED
-        result.warning = f"skipped {len(skipped)} unreadable event(s): {shown}" + (
+        warning = f"skipped {len(skipped)} unreadable event(s): {shown}" + (
             f"; and {more} more (see the log)" if more > 0 else ""
         )
+        result.warning = "; ".join(filter(None, (result.warning, warning)))
         result.unread = tuple(unread)
     return result
 
