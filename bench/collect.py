@@ -20,8 +20,13 @@ use), unless `--only-collect`.
 Targets (issue 15): first collect <= 5 s, PSS peak <= 150 MB; all 304 <= 1 s; >= 4.5x
 faster than rss2email.
 
+`--calendars` times calendars instead (issue 17): 200 .ics calendars of 20 events, a
+quarter of them weekly series, in the default 90-day window (about 16,000 occurrences);
+targets: first collect <= 10 s, all 304 <= 1 s. It prints the CPU time per occurrence of
+the whole command and of parsing and expanding alone (one core, in this process).
+
     .venv/bin/python bench/collect.py [--feeds 500] [--entries 20] [--runs 1] [--newsletter PATH]
-                                      [--only-collect]
+                                      [--only-collect] [--calendars [--events 20]]
 
 `--newsletter` times another `newsletter` executable (another checkout's, to compare).
 """
@@ -39,7 +44,7 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
@@ -49,6 +54,7 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 NEWSLETTER = Path(sys.executable).parent / "newsletter"
 FIRST_TARGET_S, NOT_MODIFIED_TARGET_S, PSS_TARGET_MB = 5.0, 1.0, 150.0
+CALENDARS_FIRST_TARGET_S = 10.0
 PARAGRAPH = (
     "Die Vernetzungsinitiative lädt Kommunen, Wohnungsunternehmen und Kreative ein, "
     "gemeinsam über die Zukunft der Innenstädte zu sprechen. "
@@ -79,18 +85,63 @@ def feed_body(number: int, entries: int) -> bytes:
     ).encode()
 
 
-def _responses(feeds: int, entries: int) -> dict[bytes, tuple[bytes, bytes, bytes]]:
+def calendar_body(number: int, events: int, weekly: bool, today: date) -> bytes:
+    """A partner's calendar as Nextcloud writes it: `events` events in the next 90 days,
+    or (`weekly`) as many weekly series from tomorrow without an end."""
+    lines = [
+        "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Nextcloud calendar v4.7.0",
+        "BEGIN:VTIMEZONE", "TZID:Europe/Berlin",
+        "BEGIN:DAYLIGHT", "TZOFFSETFROM:+0100", "TZOFFSETTO:+0200", "TZNAME:CEST",
+        "DTSTART:19700329T020000", "RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU", "END:DAYLIGHT",
+        "BEGIN:STANDARD", "TZOFFSETFROM:+0200", "TZOFFSETTO:+0100", "TZNAME:CET",
+        "DTSTART:19701025T030000", "RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU", "END:STANDARD",
+        "END:VTIMEZONE",
+    ]  # fmt: skip
+    for event in range(events):
+        day = today + timedelta(days=1 + (event if weekly else (event * 89) // events))
+        lines += [
+            "BEGIN:VEVENT",
+            f"UID:event-{number}-{event}@partner{number}.example.org",
+            "DTSTAMP:20250101T000000Z",
+            f"DTSTART;TZID=Europe/Berlin:{day:%Y%m%d}T{17 + event % 3:02d}0000",
+            f"DTEND;TZID=Europe/Berlin:{day:%Y%m%d}T{19 + event % 3:02d}0000",
+            *(["RRULE:FREQ=WEEKLY"] if weekly else []),
+            f"SUMMARY:Termin {event} bei Partner {number}",
+            f"LOCATION:Quartierszentrum {number}\\, Musterstraße {event}\\, Wuppertal",
+            f"DESCRIPTION:{PARAGRAPH * 2}",
+            f"URL:https://partner{number}.example.org/termine/{event}",
+            "END:VEVENT",
+        ]
+    lines.append("END:VCALENDAR")
+    return "\r\n".join(lines).encode() + b"\r\n"
+
+
+def calendar_bodies(calendars: int, events: int) -> dict[str, bytes]:
+    """Path -> body: every fourth calendar's events are weekly series."""
+    today = datetime.now(UTC).date()
+    return {
+        f"/calendar/{n}.ics": calendar_body(n, events, n % 4 == 0, today) for n in range(calendars)
+    }
+
+
+def _responses(
+    feeds: int, entries: int, calendars: bool
+) -> dict[bytes, tuple[bytes, bytes, bytes]]:
     """Path -> (ETag, the whole 200 answer, the whole 304 answer)."""
+    if calendars:
+        bodies, kind = calendar_bodies(feeds, entries), b"text/calendar; charset=utf-8"
+    else:
+        bodies = {f"/feed/{n}.xml": feed_body(n, entries) for n in range(feeds)}
+        kind = b"application/rss+xml; charset=utf-8"
     prepared = {}
-    for number in range(feeds):
-        body = feed_body(number, entries)
-        etag = f'"feed-{number}-{len(body)}"'.encode()
+    for path, body in bodies.items():
+        etag = f'"{path}-{len(body)}"'.encode()
         ok = (
-            b"HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml; charset=utf-8\r\n"
-            b"Content-Length: %d\r\nETag: %s\r\n\r\n" % (len(body), etag)
+            b"HTTP/1.1 200 OK\r\nContent-Type: %s\r\n"
+            b"Content-Length: %d\r\nETag: %s\r\n\r\n" % (kind, len(body), etag)
         ) + body
         not_modified = b"HTTP/1.1 304 Not Modified\r\nETag: %s\r\n\r\n" % etag
-        prepared[f"/feed/{number}.xml".encode()] = (etag, ok, not_modified)
+        prepared[path.encode()] = (etag, ok, not_modified)
     return prepared
 
 
@@ -131,9 +182,13 @@ class _FeedProtocol(asyncio.Protocol):
 
 
 def serve(
-    port_queue: multiprocessing.Queue[int], answered: Counts, feeds: int, entries: int
+    port_queue: multiprocessing.Queue[int],
+    answered: Counts,
+    feeds: int,
+    entries: int,
+    calendars: bool = False,
 ) -> None:
-    prepared = _responses(feeds, entries)
+    prepared = _responses(feeds, entries, calendars)
 
     async def run() -> None:
         loop = asyncio.get_running_loop()
@@ -146,16 +201,20 @@ def serve(
     asyncio.run(run())
 
 
-def write_config(root: Path, port: int, feeds: int) -> Path:
+def write_config(root: Path, port: int, feeds: int, calendars: bool = False) -> Path:
     config = yaml.safe_load((REPO / "config.yaml").read_text("utf-8"))
     config["database"] = {"url": f"sqlite:///{root / 'bench.db'}"}
-    config["sources"] = {
-        "content_dir": str(root / "content"),
-        "feeds": [
-            {"name": f"Feed {n}", "url": f"http://127.0.0.1:{port}/feed/{n}.xml", "kind": "news"}
+    address = f"http://127.0.0.1:{port}"
+    config["sources"] = {"content_dir": str(root / "content")}
+    if calendars:
+        config["sources"]["calendars"] = [
+            {"name": f"Partner {n}", "url": f"{address}/calendar/{n}.ics"} for n in range(feeds)
+        ]
+    else:
+        config["sources"]["feeds"] = [
+            {"name": f"Feed {n}", "url": f"{address}/feed/{n}.xml", "kind": "news"}
             for n in range(feeds)
-        ],
-    }
+        ]
     config["collect"] = {"max_age_days": None}
     (root / "content").mkdir()
     path = root / "config.yaml"
@@ -297,7 +356,18 @@ def main() -> None:
         action="store_true",
         help="leave out parsing alone and the comparison with rss2email (200 feeds)",
     )
+    parser.add_argument(
+        "--calendars",
+        type=int,
+        nargs="?",
+        const=200,
+        help="time this many calendars (200) instead of feeds",
+    )
+    parser.add_argument("--events", type=int, default=20, help="events in each calendar")
     args = parser.parse_args()
+    if args.calendars:
+        calendars_main(args.calendars, args.events, args.runs, args.newsletter)
+        return
     ports: multiprocessing.Queue[int] = multiprocessing.Queue()
     answered = multiprocessing.Array("l", 2, lock=False)
     server = multiprocessing.Process(
@@ -346,6 +416,73 @@ def main() -> None:
 
         print("\n".join(parse.report(200, args.entries)), flush=True)
         print("\n".join(rss2email.report(200, args.entries)), flush=True)
+
+
+def calendars_main(calendars: int, events: int, runs: int, newsletter: Path) -> None:
+    """The calendars' figures: the collect twice as a process, then parsing alone."""
+    ports: multiprocessing.Queue[int] = multiprocessing.Queue()
+    answered = multiprocessing.Array("l", 2, lock=False)
+    server = multiprocessing.Process(
+        target=serve, args=(ports, answered, calendars, events, True), daemon=True
+    )
+    server.start()
+    port = ports.get(timeout=120)
+    bodies = calendar_bodies(calendars, events)
+    size = sum(map(len, bodies.values())) // len(bodies) // 1000
+    print(
+        f"{calendars} calendars x {events} events (every fourth a calendar of weekly series), "
+        f"about {size} KB each, 90-day window, from a loopback server in its own process; "
+        f"{os.cpu_count()} cores; `newsletter collect` as a process, start to exit",
+        flush=True,
+    )
+    try:
+        for _ in range(runs):
+            with tempfile.TemporaryDirectory() as folder:
+                config = write_config(Path(folder), port, calendars, calendars=True)
+                subprocess.run(
+                    [str(newsletter), "db", "upgrade", "--config", str(config)],
+                    check=True,
+                    capture_output=True,
+                )
+                answered[0] = answered[1] = 0
+                first = run_collect(newsletter, config)
+                check(first, "first collect")
+                occurrences, healthy = stored(Path(folder) / "bench.db")
+                second = run_collect(newsletter, config)
+                check(second, "second collect")
+                report("first collect", first, CALENDARS_FIRST_TARGET_S, None)
+                report("second collect (all 304)", second, NOT_MODIFIED_TARGET_S, None)
+                print(
+                    f"  first: {answered[0]} answers 200, {occurrences} occurrences stored, "
+                    f"{healthy} calendars healthy; second: {answered[1]} answers 304; "
+                    f"CPU per occurrence, whole command: "
+                    f"{first.cpu_s / max(occurrences, 1) * 1e3:.3f} ms",
+                    flush=True,
+                )
+    finally:
+        server.terminate()
+        server.join()
+    print(parse_alone(bodies), flush=True)
+
+
+def parse_alone(bodies: dict[str, bytes]) -> str:
+    """Parsing and expanding every calendar on one core, in this process."""
+    sys.path.insert(0, str(REPO))
+    from pipeline.collect.calendar_source import CalendarSource
+    from pipeline.collect.calendars import parse_calendar
+
+    at = datetime.now(UTC)
+    started = time.process_time()
+    found = 0
+    for path, body in bodies.items():
+        source = CalendarSource(path, path, (), "Europe/Berlin", 90)
+        found += len(parse_calendar(body, {}, "http://127.0.0.1" + path, source, at).items)
+    cpu = time.process_time() - started
+    return (
+        f"parsing and expanding alone, one core: {cpu:.2f} s CPU for {found} occurrences of "
+        f"{len(bodies)} calendars: {cpu / max(found, 1) * 1e3:.3f} ms an occurrence, "
+        f"{cpu / len(bodies) * 1e3:.1f} ms a calendar"
+    )
 
 
 if __name__ == "__main__":

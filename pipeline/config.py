@@ -234,9 +234,20 @@ class Page(Strict):
     selectors: PageSelectors = Field(description="Where on the page each entry's parts are.")
 
 
+class Calendar(Strict):
+    url: HttpUrl = Field(description="The calendar's .ics address.")
+    name: str = Field(min_length=1, description="How reports and `status` name this calendar.")
+    topics: list[str] = Field(
+        [], description="The topics of its events (keys of `topics`); none: every reader's."
+    )
+
+
 class Sources(Strict):
     content_dir: Path = Field(Path("content"), description="The editors' Markdown items.")
     feeds: list[Feed] = Field([], description="Feeds to collect.")
+    calendars: list[Calendar] = Field(
+        [], description="Calendars (.ics) to collect: every occurrence becomes an event item."
+    )
     pages: list[Page] = Field(
         [],
         description="Web pages without a feed, read with CSS selectors "
@@ -246,7 +257,10 @@ class Sources(Strict):
     def named_topics(self) -> list[tuple[str, list[str]]]:
         """Each source's topics with the key that names them (`sources.feeds.0.topics`)."""
         named = [(f"sources.feeds.{n}.topics", feed.topics) for n, feed in enumerate(self.feeds)]
-        return named + [(f"sources.pages.{n}.topics", p.topics) for n, p in enumerate(self.pages)]
+        named += [(f"sources.pages.{n}.topics", p.topics) for n, p in enumerate(self.pages)]
+        return named + [
+            (f"sources.calendars.{n}.topics", c.topics) for n, c in enumerate(self.calendars)
+        ]
 
 
 def _known_topics(known: list[str]) -> str:
@@ -276,7 +290,11 @@ class Collect(Strict):
         60,
         ge=1,
         description="Feed entries older than this many days expire instead of being queued "
-        "(content-folder items expire only by their `expires`); null keeps them all.",
+        "(content-folder items expire only by their `expires`, events when they begin); "
+        "null keeps them all.",
+    )
+    calendar_days: int = Field(
+        90, ge=1, le=3660, description="How many days ahead a calendar's occurrences are read."
     )
 
 
@@ -287,6 +305,13 @@ class IssueSettings(Strict):
     min_items: int = Field(1, ge=1, description="Fewer new items than this: no issue is sent.")
     require_approval: bool = Field(False, description="Only approved items go into an issue.")
     max_items_per_section: int = Field(10, ge=1, description="Cap per section of an issue.")
+    event_days: int = Field(
+        14,
+        ge=1,
+        description="How many days ahead a manual send (`newsletter send`, the preview) lists "
+        "calendars' occurrences; the scheduled send lists those that begin before the issue "
+        "after next (by `schedule.send`).",
+    )
     templates_dir: Path | None = Field(
         None,
         description="A folder whose templates replace the built-in ones of the same name "

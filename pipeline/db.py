@@ -61,6 +61,11 @@ items = sa.Table(
     sa.Column("event_end", UtcDateTime()),
     sa.Column("event_location", sa.String(500)),
     sa.Column("event_online_url", sa.String(2000)),
+    sa.Column("event_all_day", sa.Boolean, nullable=False, server_default=sa.false()),
+    # A sent event moved or cancelled in its calendar since: "moved" (event_start and
+    # event_end hold the new times) or "cancelled"; the issue that told the readers so.
+    sa.Column("correction", sa.String(16)),
+    sa.Column("correction_issue_id", sa.Integer),
     sa.Column("publish_after", UtcDateTime()),
     sa.Column("expires", UtcDateTime()),
     sa.Column("state", sa.String(16), nullable=False, index=True),

@@ -58,6 +58,23 @@ def test_bad_values_are_named(
     assert expected in _error_line(project)
 
 
+def test_a_calendars_unknown_topic_and_a_bad_window_are_named(project: Project) -> None:
+    calendar = {"url": "https://kulturhaus.example.org/termine.ics", "name": "Kulturhaus"}
+    project.edit_config(
+        lambda raw: raw["sources"].update(calendars=[calendar | {"topics": ["theater"]}])  # type: ignore[union-attr]
+    )
+    line = _error_line(project)
+    assert "sources.calendars.0.topics: unknown topic 'theater'" in line
+    assert "netzwerk" in line  # the topics there are
+    project.edit_config(
+        lambda raw: raw["sources"].update(calendars=[calendar | {"url": "termine.ics"}])  # type: ignore[union-attr]
+    )
+    assert "sources.calendars.0.url" in _error_line(project)
+    project.edit_config(lambda raw: raw["sources"].update(calendars=[calendar]))  # type: ignore[union-attr]
+    project.edit_config(lambda raw: raw.update(collect={"calendar_days": 0}))
+    assert "collect.calendar_days" in _error_line(project)
+
+
 def test_subject_with_a_line_break_is_refused(project: Project) -> None:
     """A header injection through config is stopped before any mail is built."""
     project.edit_config(

@@ -17,6 +17,7 @@ from pipeline.db import now
 from pipeline.errors import ConfigError
 from pipeline.queue.actions import Action, apply_action, find_item_id
 from pipeline.queue.listing import list_items, show_item
+from pipeline.queue.series import fold_series
 from pipeline.render.dates import listed_when, numeric_moment
 
 queue_app = typer.Typer(help="The editors' item queue.", no_args_is_help=True)
@@ -31,7 +32,11 @@ def queue_list(
         bool, typer.Option("--all", help="Include sent, dropped and expired items.")
     ] = False,
 ) -> None:
-    """The items waiting for the next issue (with --all: every item in every state)."""
+    """The items waiting for the next issue (with --all: every item in every state).
+
+    A calendar's series is one line: its next date, and how many dates it has in that
+    state; --json lists every occurrence.
+    """
     settings, engine = open_store(config)
     with engine.connect() as connection:
         rows = list_items(connection, every_state=every_state)
@@ -49,12 +54,15 @@ def queue_list(
                 _moment(row["event_start"]),
                 locale,
                 timezone,
-            ),
+                all_day=row["event_all_day"],
+            )
+            # A series: its next date (in the date column, which is never cut) and the rest.
+            + (f" +{row['series_count'] - 1} more" if row["series_count"] > 1 else ""),
             row["title"]
             + (f" (duplicate of #{row['duplicate_of']})" if row["duplicate_of"] else ""),
             row["source"],
         )
-        for row in rows
+        for row in fold_series(rows)  # --json lists every occurrence
     ]
     for line in listing_lines(listed, shutil.get_terminal_size().columns):
         typer.echo(line)

@@ -26,7 +26,7 @@ from pipeline.cli.status_text import (
     subscriber_line,
 )
 from pipeline.collect.health import feed_health
-from pipeline.config import Config, Feed, Page
+from pipeline.config import Calendar, Config, Feed, Page
 from pipeline.db import now
 from pipeline.queue.listing import count_by_state
 from pipeline.report.issue_report import Headline, headlines
@@ -40,8 +40,13 @@ def _iso(moment: datetime | None) -> str | None:
 
 
 def sources_section(config: Config, connection: sa.Connection) -> list[dict[str, Any]]:
-    """Every configured feed and page with its health; one never collected shows as such."""
-    configured: list[Feed | Page] = [*config.sources.feeds, *config.sources.pages]
+    """Every configured feed, calendar and page with its health; one never collected shows
+    as such."""
+    configured: list[Feed | Calendar | Page] = [
+        *config.sources.feeds,
+        *config.sources.calendars,
+        *config.sources.pages,
+    ]
     health = {h.url: h for h in feed_health(connection, [str(f.url) for f in configured])}
     rows: list[dict[str, Any]] = []
     for feed in configured:

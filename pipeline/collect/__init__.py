@@ -1,9 +1,10 @@
 """Collect: read every source into the item queue.
 
 Each source is read on its own; a broken file or feed is reported and the rest is stored.
-The content folder is read first, so that its version of a story wins over a feed's.
-Feed fetching (httpx, feedparser, a process pool) is imported only when feeds are collected,
-page fetching (selectolax, trafilatura) only when pages are.
+The content folder is read first, so that its version of a story wins over a feed's or a
+calendar's. Feed fetching (httpx, feedparser, a process pool) is imported only when feeds
+or calendars are collected (calendars are fetched like feeds, with the same health), page
+fetching (selectolax, trafilatura) only when pages are.
 """
 
 from __future__ import annotations
@@ -12,20 +13,29 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from pipeline.collect.calendar_source import ACCEPT, CalendarSource, key_prefix, parse
 from pipeline.collect.folder import SOURCE_NAME, read_folder
 from pipeline.collect.health import load_states, record_failure, record_success, reenable_gone
 from pipeline.collect.writer import StoreWriter
-from pipeline.config import Config, Feed, Page
+from pipeline.config import Calendar, Config, Feed, Page
 from pipeline.db import items, now
 from pipeline.errors import FeedError, NewsletterError
-from pipeline.queue.store import UpsertCounts, drop_missing, expire_items, upsert, upsert_groups
+from pipeline.queue.store import (
+    CalendarRead,
+    UpsertCounts,
+    drop_cancelled,
+    drop_missing,
+    expire_items,
+    upsert,
+    upsert_groups,
+)
 
 if TYPE_CHECKING:
-    from pipeline.collect.feeds import FeedOutcome
+    from pipeline.collect.feeds import FeedOutcome, Source
     from pipeline.collect.pages import PageOutcome
 
 
@@ -62,6 +72,8 @@ def collect(config: Config, engine: sa.Engine, *, retry_gone: bool = False) -> C
     reports = [collect_folder(config, engine)]
     if config.sources.feeds:
         reports += collect_from_feeds(config, engine, retry_gone=retry_gone)
+    if config.sources.calendars:
+        reports += collect_from_calendars(config, engine, retry_gone=retry_gone)
     if config.sources.pages:
         reports += collect_from_pages(config, engine, retry_gone=retry_gone)
     at = now()
@@ -95,7 +107,6 @@ def collect_from_feeds(
     config: Config, engine: sa.Engine, *, retry_gone: bool = False
 ) -> list[SourceReport]:
     """Fetch every feed, then store every feed's items and health."""
-    from pipeline.collect.feeds import collect_feeds
     from pipeline.collect.normalize import FeedSource
 
     topic_keys = tuple(topic.key for topic in config.topics)
@@ -106,19 +117,57 @@ def collect_from_feeds(
         FeedSource(url, feed.name, feed.kind, topic_keys, tuple(feed.topics))
         for url, feed in unique.items()
     ]
+    return _fetch_and_store(config, engine, sources, retry_gone=retry_gone)
+
+
+def collect_from_calendars(
+    config: Config, engine: sa.Engine, *, retry_gone: bool = False
+) -> list[SourceReport]:
+    """Fetch every calendar, then store its occurrences (dropping the cancelled) and health."""
+    unique: dict[str, Calendar] = {}
+    for calendar in config.sources.calendars:
+        unique.setdefault(str(calendar.url), calendar)
+    sources = [
+        CalendarSource(
+            url,
+            calendar.name,
+            tuple(calendar.topics),
+            config.site.timezone,
+            config.collect.calendar_days,
+        )
+        for url, calendar in unique.items()
+    ]
+    return _fetch_and_store(
+        config, engine, sources, retry_gone=retry_gone, parse=parse, accept=ACCEPT
+    )
+
+
+def _fetch_and_store(
+    config: Config,
+    engine: sa.Engine,
+    sources: Sequence[Source],
+    *,
+    retry_gone: bool,
+    **fetching: Any,
+) -> list[SourceReport]:
+    """Fetch the sources (with `fetching`'s parser and Accept, see `collect_feeds`) while a
+    thread stores what they gave."""
+    from pipeline.collect.feeds import collect_feeds
+
+    urls = [source.url for source in sources]
     with engine.begin() as connection:
         if retry_gone:
-            reenable_gone(connection, unique)
-        states = load_states(connection, [source.url for source in sources])
-    writer = StoreWriter(
-        engine, partial(_store_outcomes, age=max_age(config)), [source.url for source in sources]
-    )
+            reenable_gone(connection, urls)
+        states = load_states(connection, urls)
+    writer = StoreWriter(engine, partial(_store_outcomes, age=max_age(config)), urls)
     writer.start()
     try:
-        collect_feeds(sources, states, config.collect, config.site.url, now(), writer.put)
+        collect_feeds(
+            sources, states, config.collect, config.site.url, now(), writer.put, **fetching
+        )
     finally:
         by_url = writer.finish()
-    return [by_url[source.url] for source in sources]
+    return [by_url[url] for url in urls]
 
 
 def collect_from_pages(
@@ -168,10 +217,26 @@ def _store_outcomes(
     answered = [outcome.status in ("fetched", "not_modified") for outcome in outcomes]
     groups = [outcome.items for outcome, ok in zip(outcomes, answered, strict=True) if ok]
     counts = iter(upsert_groups(connection, groups, at, age))
-    return [
-        _record(connection, outcome, at, next(counts) if ok else UpsertCounts())
-        for outcome, ok in zip(outcomes, answered, strict=True)
+    stored = [next(counts) if ok else UpsertCounts() for ok in answered]
+    # A calendar read anew drops what it no longer lists (a 304 changes nothing).
+    read_anew = [
+        (index, outcome)
+        for index, outcome in enumerate(outcomes)
+        if outcome.status == "fetched" and isinstance(outcome.source, CalendarSource)
     ]
+    calendars = [index for index, _outcome in read_anew]
+    reads = [_calendar_read(outcome) for _index, outcome in read_anew]
+    for index, removed in zip(calendars, drop_cancelled(connection, reads, at), strict=True):
+        stored[index].removed = removed
+    return [
+        _record(connection, outcome, at, counts)
+        for outcome, counts in zip(outcomes, stored, strict=True)
+    ]
+
+
+def _calendar_read(outcome: FeedOutcome) -> CalendarRead:
+    present = {item.key for item in outcome.items}
+    return CalendarRead(key_prefix(outcome.source.url), present, outcome.unread)
 
 
 def _record(
@@ -222,6 +287,7 @@ __all__ = [
     "SourceReport",
     "collect",
     "collect_folder",
+    "collect_from_calendars",
     "collect_from_feeds",
     "collect_from_pages",
 ]

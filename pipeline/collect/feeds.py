@@ -1,5 +1,6 @@
 """Fetching feeds: conditional GET, a byte cap, address checks, parsing in a process pool.
 
+Calendars are fetched the same way, with their own parser (`pipeline.collect.calendars`).
 Each feed ends in one `FeedOutcome`; a broken feed never stops the others. The outcomes are
 stored by `pipeline.collect.collect_feeds`. Where a feed configured at a public address
 leads (its redirects) must be public too: see pipeline/net/.
@@ -10,18 +11,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
-from typing import Literal
+from typing import Literal, Protocol, TypeVar
 
 import httpx
 
 from pipeline.collect.health import FeedState
 from pipeline.collect.item import CollectedItem
-from pipeline.collect.normalize import FeedSource, ParsedFeed, parse_feed
+from pipeline.collect.normalize import ParsedFeed, parse_feed
 from pipeline.config import Collect
 from pipeline.errors import AddressRefused, BodyRefused
 from pipeline.net import (
@@ -45,11 +46,27 @@ _ONLY_INTERNAL = "; only a feed configured at a non-public address may lead to o
 Status = Literal["fetched", "not_modified", "failed", "gone", "waiting", "disabled"]
 
 
+class Source(Protocol):
+    """What fetching needs of a configured source (a feed or a calendar)."""
+
+    @property
+    def url(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+
+
+SourceT = TypeVar("SourceT", bound=Source)
+Parser = Callable[[bytes, Mapping[str, str], str, SourceT, datetime], ParsedFeed]
+"""Body, response headers, final URL, source, fetch time -> items; runs in a worker process."""
+
+
 @dataclass
 class FeedOutcome:
-    source: FeedSource
+    source: Source
     status: Status
     items: list[CollectedItem] = field(default_factory=list)
+    unread: tuple[str, ...] = ()
+    """Key prefixes of entries that could not be read: their stored items stay as they are."""
     error: str | None = None
     warning: str | None = None
     etag: str | None = None
@@ -80,35 +97,43 @@ def user_agent(site_url: str) -> str:
 
 
 def collect_feeds(
-    sources: Sequence[FeedSource],
+    sources: Sequence[SourceT],
     states: dict[str, FeedState],
     settings: Collect,
     site_url: str,
     at: datetime,
     on_outcome: Callable[[FeedOutcome], None],
+    *,
+    parse: Parser[SourceT] = parse_feed,  # type: ignore[assignment]
+    accept: str = ACCEPT,
 ) -> None:
     """Fetch and parse every feed concurrently; parse work is spread over the cores.
 
     `on_outcome` gets each feed's outcome as soon as it is known (so storing can overlap
-    fetching); it must not block.
+    fetching); it must not block. `parse` (a module-level function: it is pickled to the
+    workers) reads a body into items; `accept` is the Accept header sent.
     """
     workers = max(1, min(os.cpu_count() or 1, len(sources)))
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        asyncio.run(_collect_all(sources, states, settings, site_url, at, pool, on_outcome))
+        asyncio.run(
+            _collect_all(sources, states, settings, site_url, accept, at, pool, parse, on_outcome)
+        )
 
 
 async def _collect_all(
-    sources: Sequence[FeedSource],
+    sources: Sequence[SourceT],
     states: dict[str, FeedState],
     settings: Collect,
     site_url: str,
+    accept: str,
     at: datetime,
     pool: Executor,
+    parse: Parser[SourceT],
     on_outcome: Callable[[FeedOutcome], None],
 ) -> None:
     limit = asyncio.Semaphore(settings.concurrency)
     limits = httpx.Limits(max_connections=settings.concurrency, max_keepalive_connections=None)
-    headers = {"User-Agent": user_agent(site_url), "Accept": ACCEPT}
+    headers = {"User-Agent": user_agent(site_url), "Accept": accept}
     # Two pools, so that a connection opened for a trusted feed is never reused by another's
     # redirect: `internal` for feeds configured at a non-public address (the operator
     # trusts them, with their redirects), `public` for all others, every hop checked.
@@ -119,7 +144,7 @@ async def _collect_all(
         guarded_client(PublicOnlyTransport(limits, ssl_context), settings, headers) as public,
     ):
 
-        async def one(source: FeedSource) -> None:
+        async def one(source: SourceT) -> None:
             async with limit:
                 outcome = await _collect_one(
                     (internal, public),
@@ -128,6 +153,7 @@ async def _collect_all(
                     settings,
                     at,
                     pool,
+                    parse,
                 )
             on_outcome(outcome)
 
@@ -147,11 +173,12 @@ def guarded_client(
 
 async def _collect_one(
     clients: tuple[httpx.AsyncClient, httpx.AsyncClient],
-    source: FeedSource,
+    source: SourceT,
     state: FeedState,
     settings: Collect,
     at: datetime,
     pool: Executor,
+    parse: Parser[SourceT],
 ) -> FeedOutcome:
     if state.gone_at is not None:
         return FeedOutcome(source, "disabled", error=gone_note(state.gone_at))
@@ -184,7 +211,7 @@ async def _collect_one(
         )
     loop = asyncio.get_running_loop()
     parsed: ParsedFeed = await loop.run_in_executor(
-        pool, parse_feed, response.body, response.headers, response.final_url, source, at
+        pool, parse, response.body, response.headers, response.final_url, source, at
     )
     if parsed.error is not None:
         return FeedOutcome(source, "failed", error=parsed.error)
@@ -192,6 +219,7 @@ async def _collect_one(
         source,
         "fetched",
         items=parsed.items,
+        unread=parsed.unread,
         warning="; ".join(note for note in (_moved_note(response), parsed.warning) if note) or None,
         etag=response.headers.get("etag"),
         last_modified=response.headers.get("last-modified"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from datetime import datetime
 
 from pipeline.config import ItemKind
@@ -16,6 +16,9 @@ class Event:
     end: datetime | None
     location: str | None
     online_url: str | None
+    all_day: bool = False
+    """A calendar's date-only event: `start` and `end` are midnights in the site's zone,
+    `end` the day after the last (as iCalendar's DTEND)."""
 
 
 @dataclass(frozen=True)
@@ -51,9 +54,17 @@ class CollectedItem:
 
     def content_hash(self) -> str:
         """A fingerprint of what readers see, to tell an edited item from an unchanged one."""
-        values = {field.name: getattr(self, field.name) for field in fields(self)}
-        values["event"] = None if self.event is None else asdict(self.event)
+        values = _fields_of(self)
+        # Not `asdict`: its deep copies of every date were most of the cost of storing.
+        event = None if self.event is None else _fields_of(self.event)
+        if event is not None and not event["all_day"]:
+            del event["all_day"]  # as before all-day events were known: no edit of its own
+        values["event"] = event
         if self.undated:
             values["published_at"] = None  # first seen at each collect: not an edit
         encoded = json.dumps(values, default=str, sort_keys=True).encode()
         return hashlib.sha256(encoded).hexdigest()
+
+
+def _fields_of(instance: Event | CollectedItem) -> dict[str, object]:
+    return {field.name: getattr(instance, field.name) for field in fields(instance)}

@@ -48,6 +48,8 @@ class ParsedFeed:
     """The feed is not well-formed, but its entries could be read."""
     error: str | None = None
     """Nothing could be read: the reason."""
+    unread: tuple[str, ...] = ()
+    """Key prefixes of entries that could not be read: their stored items stay as they are."""
 
 
 def parse_feed(
@@ -115,7 +117,7 @@ def entry_to_item(
     entry: Mapping[str, Any], base_url: str, source: FeedSource, fetched_at: datetime
 ) -> CollectedItem | None:
     """One entry as an item; None for an entry with neither title nor link."""
-    link = _absolute_http(entry.get("link"), base_url)
+    link = absolute_http(entry.get("link"), base_url)
     body_html = sanitise_html(_summary_html(entry), base_url=_base(entry, base_url))
     title = _title(entry) or plain_text(body_html)[:80]
     if not title and link is None:
@@ -131,7 +133,7 @@ def entry_to_item(
         source=source.name,
         kind=source.kind,
         title=title[:TITLE_CHARS] or link or "",
-        summary=_shorten(plain_text(body_html), SUMMARY_CHARS),
+        summary=shorten(plain_text(body_html), SUMMARY_CHARS),
         body_html=body_html,
         link=link,
         image=image[0] if image else None,
@@ -197,7 +199,7 @@ def _date(entry: Mapping[str, Any]) -> datetime | None:
     return None
 
 
-def _absolute_http(url: object, base_url: str) -> str | None:
+def absolute_http(url: object, base_url: str) -> str | None:
     if not isinstance(url, str) or not url.strip():
         return None
     resolved = urljoin(base_url, url.strip())
@@ -223,14 +225,14 @@ def _image(
         if (enclosure.get("type") or "").startswith("image/")
     ]
     for candidate in candidates:
-        url = _absolute_http(candidate, base_url)
+        url = absolute_http(candidate, base_url)
         if url is not None:
             alt = in_body[1][:500] if in_body and in_body[0] == url and in_body[1] else None
             return url, alt
     return in_body
 
 
-def _shorten(text: str, limit: int) -> str:
+def shorten(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
     cut = text[:limit].rsplit(" ", 1)[0]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
@@ -72,6 +72,8 @@ def item_from_row(row: sa.Row[tuple[object, ...]]) -> IssueItem:
         event_online_url=m["event_online_url"],
         publish_after=m["publish_after"],
         expires=m["expires"],
+        event_all_day=m["event_all_day"],
+        correction=m["correction"],
     )
 
 
@@ -79,14 +81,39 @@ def next_issue_number(connection: sa.Connection) -> int:
     return int(connection.execute(sa.select(sa.func.max(issues.c.number))).scalar() or 0) + 1
 
 
-def next_issue_content(connection: sa.Connection, config: Config, at: datetime) -> IssueContent:
-    """What the next issue would hold if it were built at `at` (possibly no sections)."""
+def next_issue_content(
+    connection: sa.Connection, config: Config, at: datetime, events_until: datetime | None = None
+) -> IssueContent:
+    """What the next issue would hold if it were built at `at` (possibly no sections).
+
+    A calendar's occurrences are listed that begin before `events_until`: for the scheduled
+    send the issue after next, by default (a manual send, a preview) `issue.event_days`
+    after `at`.
+    """
+    if events_until is None:
+        events_until = at + timedelta(days=config.issue.event_days)
     states = ("approved",) if config.issue.require_approval else ("queued", "approved")
     rows = connection.execute(sa.select(items).where(items.c.state.in_(states))).all()
-    due = [item for item in map(item_from_row, rows) if is_due(item, at)]
+    due = [item for item in map(item_from_row, rows) if is_due(item, at, events_until)]
     number = next_issue_number(connection)
     sections = group_into_sections(due, max_per_section=config.issue.max_items_per_section)
-    return IssueContent(number=number, date=at, sections=sections)
+    return IssueContent(number, at, sections, _corrections(connection, at))
+
+
+def _corrections(connection: sa.Connection, at: datetime) -> tuple[IssueItem, ...]:
+    """Sent events moved or cancelled since, not told yet, that have not begun (soonest
+    first): what the readers were told is no longer so."""
+    rows = connection.execute(
+        sa.select(items)
+        .where(
+            items.c.state == "sent",
+            items.c.correction.is_not(None),
+            items.c.correction_issue_id.is_(None),
+            items.c.event_start > at,
+        )
+        .order_by(items.c.event_start, items.c.id)
+    ).all()
+    return tuple(map(item_from_row, rows))
 
 
 def audience(connection: sa.Connection, default_locale: str) -> list[tuple[str, list[str]]]:
@@ -192,7 +219,10 @@ def unfinished_issue(connection: sa.Connection) -> tuple[int, int] | None:
     return None if row is None else (row.id, row.number)
 
 
-def build_issue(engine: sa.Engine, config: Config, at: datetime) -> BuiltIssue:
+def build_issue(
+    engine: sa.Engine, config: Config, at: datetime, events_until: datetime | None = None
+) -> BuiltIssue:
+    """Build the next issue (see `next_issue_content` for `events_until`)."""
     with engine.begin() as connection:
         unfinished = unfinished_issue(connection)
         if unfinished is not None:
@@ -200,7 +230,7 @@ def build_issue(engine: sa.Engine, config: Config, at: datetime) -> BuiltIssue:
                 f"issue {unfinished[1]} has not finished sending: "
                 "run `newsletter send --resume` to finish it first"
             )
-        content = next_issue_content(connection, config, at)
+        content = next_issue_content(connection, config, at, events_until)
         if len(content.items) < config.issue.min_items:
             raise NothingToSend(_why_nothing(connection, config, len(content.items)))
         variants = render_variants(content, config, audience(connection, config.site.locale))
@@ -257,6 +287,12 @@ def _insert_issue(
         .where(items.c.id.in_([item.id for item in content.items]))
         .values(state="sent", issue_id=issue_id, updated_at=at)
     )
+    if content.corrections:
+        connection.execute(
+            sa.update(items)
+            .where(items.c.id.in_([item.id for item in content.corrections]))
+            .values(correction_issue_id=issue_id)
+        )
     connection.execute(
         sa.insert(issue_variants),
         [

@@ -30,6 +30,14 @@ class IssueItem:
     event_online_url: str | None
     publish_after: datetime | None = None
     expires: datetime | None = None
+    event_all_day: bool = False
+    correction: str | None = None
+    """A sent event moved (`moved`: the event's times are the new ones) or `cancelled`."""
+
+    @property
+    def from_calendar(self) -> bool:
+        """An occurrence of a calendar's event (see `pipeline.collect.calendar_source`)."""
+        return self.key.startswith("calendar:")
 
 
 @dataclass(frozen=True)
@@ -43,6 +51,8 @@ class IssueContent:
     number: int
     date: datetime
     sections: tuple[Section, ...]
+    corrections: tuple[IssueItem, ...] = ()
+    """Events an earlier issue announced that have moved or been cancelled since."""
 
     @property
     def items(self) -> tuple[IssueItem, ...]:

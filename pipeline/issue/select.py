@@ -8,14 +8,23 @@ from datetime import datetime
 from pipeline.issue.model import SECTION_ORDER, IssueItem, Section
 
 
-def is_due(item: IssueItem, at: datetime) -> bool:
-    """Whether an item may appear in an issue built at `at`."""
+def is_due(item: IssueItem, at: datetime, events_until: datetime | None = None) -> bool:
+    """Whether an item may appear in an issue built at `at`.
+
+    A calendar's occurrence appears only once it begins before `events_until` (the issue
+    after next): a weekly series shows its next week or two, not its ninety days. The
+    editors' and the feeds' events are announced as early as they come.
+    """
     if item.publish_after is not None and item.publish_after > at:
         return False
     if item.expires is not None and item.expires <= at:
         return False
+    if item.event_start is None:
+        return True
     # An event that has begun is news nobody can act on any more.
-    return item.event_start is None or item.event_start > at
+    if item.event_start <= at:
+        return False
+    return events_until is None or not item.from_calendar or item.event_start < events_until
 
 
 def group_into_sections(

@@ -13,7 +13,7 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from pipeline.issue.model import IssueContent, Section
+from pipeline.issue.model import IssueContent, IssueItem, Section
 
 MAX_KEY_LENGTH = 100  # issue_variants.variant
 
@@ -56,12 +56,17 @@ def content_for(content: IssueContent, variant: Variant) -> IssueContent:
     if variant.topics is None:
         return content
     wanted = set(variant.topics)
+
+    def shown(item: IssueItem) -> bool:
+        return not item.topics or bool(wanted & set(item.topics))
+
     sections = []
     for section in content.sections:
-        chosen = tuple(i for i in section.items if not i.topics or wanted & set(i.topics))
+        chosen = tuple(filter(shown, section.items))
         if chosen:
             sections.append(Section(kind=section.kind, items=chosen))
-    return IssueContent(number=content.number, date=content.date, sections=tuple(sections))
+    corrections = tuple(filter(shown, content.corrections))
+    return IssueContent(content.number, content.date, tuple(sections), corrections)
 
 
 def needed_variants(

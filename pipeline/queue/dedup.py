@@ -2,15 +2,23 @@
 
 Two items are the same story when their links match once normalised (scheme, `www.`,
 trailing slash, fragment and tracking parameters ignored), or else when their titles match
-once normalised (case, punctuation, spacing ignored). Pure functions of data.
+once normalised (case, punctuation, spacing ignored). Two events are the same story only
+when they also start on the same day, and an event never repeats a story that is not an
+event (a report about an event is not the event): an event's keys name its day, see
+`story_keys`. So the weekly occurrences of one series (one title, one link) stay apart,
+and a partner's calendar entry and the editors' file for one evening are one item.
+Pure functions of data.
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 TRACKING_PARAMETERS = frozenset(
@@ -21,8 +29,10 @@ TRACKING_PARAMETERS = frozenset(
     }
 )  # fmt: skip
 TRACKING_PREFIXES = ("utm_", "mtm_", "pk_", "at_")
+URL_KEY_CHARS = 2000  # the store's column
 
 
+@functools.lru_cache(maxsize=4096)  # a calendar's series repeats its link in every occurrence
 def url_key(url: str | None) -> str | None:
     """A link reduced to what names the story; None when there is no http(s) link."""
     if not url:
@@ -55,6 +65,21 @@ def title_key(title: str) -> str | None:
     words = re.findall(r"\w+", decomposed)
     key = " ".join(words)
     return key if len(words) >= 3 and len(key) >= 12 else None
+
+
+def story_keys(
+    link: str | None, title: str, event_day: date | None
+) -> tuple[str | None, str | None]:
+    """The link's and the title's key of an item; an event's (starting on `event_day`, in
+    the site's time zone) are marked with that day, so they match only events of the day."""
+    keys = url_key(link), title_key(title)
+    if event_day is None:
+        return keys
+    mark = f"event:{event_day.isoformat()} "
+    by_url, by_title = (None if key is None else mark + key for key in keys)
+    if by_url is not None and len(by_url) > URL_KEY_CHARS:
+        by_url = mark + "sha256:" + hashlib.sha256(by_url.encode()).hexdigest()
+    return by_url, by_title
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ def _as_dict(row: sa.Row[Any], full: bool) -> dict[str, Any]:
         "duplicate_of": m["duplicate_of"],
         "dropped_from": m["dropped_from"],
         "event_start": _iso(m["event_start"]),
+        "event_all_day": m["event_all_day"],
     }
     if full:
         entry |= {

@@ -22,12 +22,13 @@ def expiry_reason(item: Lifetime, at: datetime, max_age: timedelta | None) -> st
     """Why an item has expired at `at`, or None while it is still news.
 
     An item expires past its `expires`, when its event has started, or, for a feed's
-    entry, when it is older than `max_age` (editors' own items expire only by date).
+    entry, when it is older than `max_age` (editors' own items expire only by date, events
+    when they begin: a calendar's event first seen months ahead is still news).
     """
     if item.expires is not None and item.expires <= at:
         return "past its expiry date"
-    if item.event_start is not None and item.event_start <= at:
-        return "the event has started"
+    if item.event_start is not None:
+        return "the event has started" if item.event_start <= at else None
     if max_age is not None and not item.from_folder and item.published_at < at - max_age:
         return f"older than {max_age.days} days"
     return None

@@ -6,7 +6,9 @@
                      held ────drop────> dropped
     (any open state) ──expires, event started, too old──> expired
 
-Sent items are history: a later edit or deletion of their source never changes them.
+Sent items are history: a later edit or deletion of their source never changes them, but
+for a calendar's event moved or cancelled since (its `correction`, which the next issue
+carries).
 A dropped folder item whose file is edited returns (queued, or draft per its file): the
 edit says the editor wants it after all. Duplicates and dropped feed items stay dropped.
 A newly collected item that tells a story already queued is stored as dropped, pointing at
@@ -18,16 +20,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
 from pipeline.collect.item import CollectedItem
 from pipeline.db import items
-from pipeline.queue.dedup import Candidate, find_same_story, newcomer_wins, title_key, url_key
+from pipeline.queue.dedup import Candidate, find_same_story, newcomer_wins, story_keys
 from pipeline.queue.rules import OPEN_STATES, Lifetime, expiry_reason
 
 FINAL_STATES = ("sent", "dropped", "expired")
+_Value = TypeVar("_Value", str, int)
 
 
 @dataclass
@@ -42,6 +45,8 @@ class UpsertCounts:
 
 def _columns(item: CollectedItem) -> dict[str, object]:
     event = item.event
+    # An event's day where it starts: its collector gives the start in the site's zone.
+    by_url, by_title = story_keys(item.link, item.title, event.start.date() if event else None)
     return {
         "source": item.source,
         "kind": item.kind,
@@ -58,11 +63,12 @@ def _columns(item: CollectedItem) -> dict[str, object]:
         "event_end": event.end if event else None,
         "event_location": event.location if event else None,
         "event_online_url": event.online_url if event else None,
+        "event_all_day": event.all_day if event else False,
         "publish_after": item.publish_after,
         "expires": item.expires,
         "content_hash": item.content_hash(),
-        "url_key": url_key(item.link),
-        "title_key": title_key(item.title),
+        "url_key": by_url,
+        "title_key": by_title,
     }
 
 
@@ -132,7 +138,7 @@ class _Stories:
         return None if story is None else found[story]
 
 
-def _chunks(keys: list[str], size: int = 500) -> list[list[str]]:
+def _chunks(keys: list[_Value], size: int = 500) -> list[list[_Value]]:
     return [keys[start : start + size] for start in range(0, len(keys), size)]
 
 
@@ -228,7 +234,13 @@ def upsert_groups(
     existing: dict[str, sa.Row[Any]] = {}
     for chunk in _chunks([item.key for _, item, _ in batch]):
         query = sa.select(
-            items.c.id, items.c.key, items.c.state, items.c.content_hash, items.c.duplicate_of
+            items.c.id,
+            items.c.key,
+            items.c.state,
+            items.c.content_hash,
+            items.c.duplicate_of,
+            items.c.event_start,
+            items.c.event_end,
         )
         existing.update(
             {row.key: row for row in connection.execute(query.where(items.c.key.in_(chunk)))}
@@ -238,7 +250,20 @@ def upsert_groups(
         known = existing.get(item.key)
         if known is None:
             continue
-        if known.content_hash == values["content_hash"] or (
+        if known.content_hash != values["content_hash"] and _moved_after_sending(known, item):
+            connection.execute(
+                _UPDATE,
+                {
+                    "_id": known.id,
+                    "event_start": values["event_start"],
+                    "event_end": values["event_end"],
+                    "correction": "moved",
+                    "correction_issue_id": None,
+                    "updated_at": at,
+                },
+            )
+            group_counts.updated += 1
+        elif known.content_hash == values["content_hash"] or (
             known.state in FINAL_STATES and not _returns(known, item)
         ):
             group_counts.unchanged += 1
@@ -252,6 +277,14 @@ def upsert_groups(
             )
             group_counts.updated += 1
     return counts
+
+
+def _moved_after_sending(known: sa.Row[Any], item: CollectedItem) -> bool:
+    """Whether a calendar moved an event already sent: the readers need to hear the new
+    time (the next issue tells them, `/events/<id>.ics` gives it); nothing else changes."""
+    if known.state != "sent" or item.event is None or not item.key.startswith("calendar:"):
+        return False
+    return (known.event_start, known.event_end) != (item.event.start, item.event.end)
 
 
 def _returns(known: sa.Row[Any], item: CollectedItem) -> bool:
@@ -280,10 +313,15 @@ def drop_missing(
 
 def expire_items(connection: sa.Connection, at: datetime, max_age: timedelta | None) -> int:
     """Move every open item that is no longer news to `expired`; returns how many."""
+    # Only those that may have expired are read (`expiry_reason` decides): a calendar's
+    # thousands of future occurrences need no look at every collect.
+    maybe = [items.c.expires <= at, items.c.event_start <= at]
+    if max_age is not None:
+        maybe.append(sa.and_(items.c.event_start.is_(None), items.c.published_at < at - max_age))
     rows = connection.execute(
         sa.select(
             items.c.id, items.c.key, items.c.published_at, items.c.expires, items.c.event_start
-        ).where(items.c.state.in_(OPEN_STATES))
+        ).where(items.c.state.in_(OPEN_STATES), sa.or_(*maybe))
     ).all()
     stale = [
         row.id
@@ -300,3 +338,59 @@ def expire_items(connection: sa.Connection, at: datetime, max_age: timedelta | N
             sa.update(items).where(items.c.id.in_(stale)).values(state="expired", updated_at=at)
         )
     return len(stale)
+
+
+@dataclass(frozen=True)
+class CalendarRead:
+    """What one read of a calendar found: its key prefix, the keys it still lists, and the
+    keys of events it could not be read for (`<key>` and its occurrences `<key>@…`)."""
+
+    prefix: str
+    present: set[str]
+    unread: tuple[str, ...] = ()
+
+    def lost(self, key: str) -> bool:
+        """Whether the calendar no longer lists this item of its own."""
+        return key not in self.present and not any(
+            key == unread or key.startswith(unread + "@") for unread in self.unread
+        )
+
+
+def drop_cancelled(connection: sa.Connection, reads: list[CalendarRead], at: datetime) -> list[int]:
+    """Drop the calendars' open occurrences they no longer list (cancelled, moved out of
+    the window, deleted) that have not begun; how many for each. One already sent is
+    marked cancelled instead, for the next issue to say so. The items of an event that
+    could not be read stay as they were.
+
+    One query for all the calendars of a batch: a prefix match cannot use the key's index.
+    """
+    if not reads:
+        return []
+    rows = connection.execute(
+        sa.select(items.c.id, items.c.key, items.c.state).where(
+            sa.or_(*(items.c.key.startswith(read.prefix, autoescape=True) for read in reads)),
+            items.c.state.in_((*OPEN_STATES, "sent")),
+            sa.or_(items.c.correction.is_(None), items.c.correction != "cancelled"),
+            items.c.event_start > at,
+        )
+    ).all()
+    counts = [0] * len(reads)
+    dropped: list[int] = []
+    cancelled: list[int] = []
+    for row in rows:
+        for index, read in enumerate(reads):
+            if row.key.startswith(read.prefix) and read.lost(row.key):
+                counts[index] += 1
+                (cancelled if row.state == "sent" else dropped).append(row.id)
+                break
+    for chunk in _chunks(dropped):
+        connection.execute(
+            sa.update(items).where(items.c.id.in_(chunk)).values(state="dropped", updated_at=at)
+        )
+    for chunk in _chunks(cancelled):
+        connection.execute(
+            sa.update(items)
+            .where(items.c.id.in_(chunk))
+            .values(correction="cancelled", correction_issue_id=None, updated_at=at)
+        )
+    return counts

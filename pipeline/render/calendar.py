@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event
 
@@ -20,9 +21,21 @@ def event_calendar(item: IssueItem, site: Site, *, stamp: datetime) -> bytes:
     event = Event()
     event.add("uid", f"item-{item.id}@{domain}")
     event.add("dtstamp", stamp.astimezone(UTC))
-    event.add("dtstart", item.event_start.astimezone(UTC))
-    if item.event_end is not None:
-        event.add("dtend", item.event_end.astimezone(UTC))
+    if item.event_all_day:  # its days, as dates: midnight in the site's zone is no moment
+        zone = ZoneInfo(site.timezone)
+        event.add("dtstart", item.event_start.astimezone(zone).date())
+        if item.event_end is not None:
+            event.add("dtend", item.event_end.astimezone(zone).date())
+    else:
+        event.add("dtstart", item.event_start.astimezone(UTC))
+        if item.event_end is not None:
+            event.add("dtend", item.event_end.astimezone(UTC))
+    if item.correction is not None:
+        # A later version of the event the readers imported: a higher SEQUENCE tells their
+        # calendars to take it, and between equal ones the later DTSTAMP wins (RFC 5546).
+        event.add("sequence", 1)
+    if item.correction == "cancelled":
+        event.add("status", "CANCELLED")
     event.add("summary", item.title)
     description = [item.summary] if item.summary else []
     description += [url for url in (item.link, item.event_online_url) if url]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_interval, format_time
@@ -31,9 +31,20 @@ def clock_time(moment: datetime, locale: str, timezone: str) -> str:
     return format_time(local.timetz(), TIME_FORMATS[locale], locale=locale)
 
 
-def event_when(start: datetime, end: datetime | None, locale: str, timezone: str) -> str:
-    """`Donnerstag, 3. Dezember 2026, 18:00–20:00 Uhr`; an end on another day is written out."""
+def event_when(
+    start: datetime, end: datetime | None, locale: str, timezone: str, *, all_day: bool = False
+) -> str:
+    """`Donnerstag, 3. Dezember 2026, 18:00–20:00 Uhr`; an end on another day is written out.
+
+    An all-day event is its days: `Samstag, 5. Dezember 2026` (its end is the next midnight).
+    """
     day = long_date(start, locale, timezone)
+    if all_day:
+        zone = ZoneInfo(timezone)
+        last = None if end is None else end - timedelta(days=1)
+        if last is None or last.astimezone(zone).date() <= start.astimezone(zone).date():
+            return day
+        return f"{day} – {long_date(last, locale, timezone)}"
     if end is None:
         return f"{day}, {clock_time(start, locale, timezone)}"
     zone = ZoneInfo(timezone)
@@ -62,9 +73,17 @@ def numeric_moment(moment: datetime, locale: str, timezone: str) -> str:
 
 
 def listed_when(
-    published_at: datetime, event_start: datetime | None, locale: str, timezone: str
+    published_at: datetime,
+    event_start: datetime | None,
+    locale: str,
+    timezone: str,
+    *,
+    all_day: bool = False,
 ) -> str:
-    """An item's date in a list: an event's start with its time, else the day it appeared."""
+    """An item's date in a list: an event's start with its time (an all-day event's day
+    alone), else the day it appeared."""
+    if event_start is not None and all_day:
+        return numeric_date(event_start.astimezone(ZoneInfo(timezone)).date(), locale)
     if event_start is not None:
         return numeric_moment(event_start, locale, timezone)
     return numeric_date(published_at.astimezone(ZoneInfo(timezone)).date(), locale)

@@ -46,7 +46,7 @@ def _environment(locale: str, override_dirs: tuple[Path, ...], timezone: str) ->
         mjml_safe=mjml_safe,
     )
     environment.globals["event_when"] = lambda item: dates.event_when(
-        item.event_start, item.event_end, locale, timezone
+        item.event_start, item.event_end, locale, timezone, all_day=item.event_all_day
     )
     return environment
 

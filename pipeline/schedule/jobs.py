@@ -18,6 +18,7 @@ from pipeline.environment import signing_keys
 from pipeline.errors import ConfigError, MailboxError
 from pipeline.issue.build import NothingToSend, build_issue, unfinished_issue
 from pipeline.report.retention import apply_retention
+from pipeline.schedule.triggers import issue_after_next
 from pipeline.send.dispatcher import deliver
 from pipeline.send.providers import make_provider
 
@@ -79,7 +80,9 @@ def send_job(config_path: str) -> None:
         log.warning("send: %s", detail)
         resume_job(config_path)
     try:
-        built = build_issue(engine, config, db.now())
+        at = db.now()
+        until = issue_after_next(config.schedule.send, config.site.timezone, at)
+        built = build_issue(engine, config, at, events_until=until)
     except NothingToSend as exc:
         record_event(engine, "send", "skipped", str(exc))
         log.info("send: skipped: %s", exc)

@@ -3,7 +3,7 @@ local time across daylight-saving changes."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
@@ -38,3 +38,14 @@ def cron_trigger(expression: str, timezone: str) -> WallClockCronTrigger:
         expression, timezone=ZoneInfo(timezone)
     )
     return trigger
+
+
+def issue_after_next(expression: str, timezone: str, at: datetime) -> datetime:
+    """When the issue after next goes out by the send schedule, seen from a send at `at`."""
+    trigger = cron_trigger(expression, timezone)
+    step = timedelta(microseconds=1)
+    following: datetime | None = trigger.get_next_fire_time(None, at + step)
+    assert following is not None  # a crontab has no end date: there is always a next time
+    after: datetime | None = trigger.get_next_fire_time(following, following + step)
+    assert after is not None
+    return after

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
 
 from pipeline import db
 from pipeline.collect.health import feed_health, record_failure, record_success
-from pipeline.collect.item import CollectedItem
+from pipeline.collect.item import CollectedItem, Event
 from pipeline.db import items
-from pipeline.queue.store import expire_items, upsert
+from pipeline.queue.store import CalendarRead, drop_cancelled, expire_items, upsert
 from tests.collect.helpers import news_item
 
 AT = datetime(2026, 11, 25, 12, tzinfo=UTC)
@@ -86,3 +87,47 @@ def test_feed_health_counts_failures_and_resets_on_success(engine: sa.Engine) ->
         (health,) = feed_health(connection, [url])
     assert (health.consecutive_failures, health.items_found) == (0, 3)
     assert health.last_success_at == AT
+
+
+def _occurrence(
+    key: str, start: datetime, link: str = "https://example.org/stammtisch"
+) -> CollectedItem:
+    local = start.astimezone(ZoneInfo("Europe/Berlin"))
+    return replace(
+        news_item(key, "Kulturhaus", "Stammtisch im Kulturhaus", link, AT),
+        kind="event",
+        event=Event(local, local + timedelta(hours=2), None, None),
+        undated=True,
+    )
+
+
+def test_calendar_occurrences_dedup_cancel_and_move_on_both_engines(engine: sa.Engine) -> None:
+    week = [AT + timedelta(days=7 * n, hours=6) for n in range(1, 4)]
+    series = [_occurrence(f"calendar:http://k/c.ics#s@{n}", start) for n, start in enumerate(week)]
+    elsewhere = _occurrence("calendar:http://q/c.ics#other", week[0])  # the same evening
+    report = _item("feed:a#bericht", "Bericht vom Stammtisch im Kulturhaus", series[0].link)
+    with engine.begin() as connection:
+        upsert(connection, [*series, elsewhere, report], AT)
+        connection.execute(
+            sa.update(items).where(items.c.key == series[0].key).values(state="sent")
+        )
+    states = _states(engine)
+    assert [states[item.key] for item in series[1:]] == [("queued", None)] * 2
+    assert states[elsewhere.key] == ("dropped", series[0].key)
+    assert states[report.key] == ("queued", None)
+
+    moved = replace(series[0], event=replace(series[0].event, start=week[0] + timedelta(days=1)))
+    with engine.begin() as connection:
+        upsert(connection, [moved, series[1]], AT)
+        read = CalendarRead("calendar:http://k/c.ics#", {moved.key, series[1].key})
+        assert drop_cancelled(connection, [read], AT) == [1]  # the third week
+        gone = CalendarRead("calendar:http://k/c.ics#", {series[1].key})
+        assert drop_cancelled(connection, [gone], AT) == [1]  # the sent one, cancelled
+    with engine.connect() as connection:
+        rows = {
+            row.key: row
+            for row in connection.execute(sa.select(items).where(items.c.key.like("calendar:%")))
+        }
+    assert rows[series[2].key].state == "dropped"
+    assert (rows[series[0].key].state, rows[series[0].key].correction) == ("sent", "cancelled")
+    assert rows[series[0].key].event_start == week[0] + timedelta(days=1)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
 
 import httpx
 import icalendar
@@ -13,6 +14,7 @@ import sqlalchemy as sa
 from pipeline.config import Config
 from pipeline.db import items
 from pipeline.render.calendar import event_calendar
+from pipeline.render.dates import event_when
 from pipeline.web.app import create_app
 from tests.conftest import TEST_SECRET_KEY, Project
 from tests.render.conftest import make_item
@@ -31,6 +33,26 @@ def test_event_becomes_one_vevent_with_time_place_and_link(config: Config) -> No
     assert event["location"] == "Quartiershalle, Musterstraße 1, Wuppertal"
     assert event["url"] == "https://example.org/werkstatt"
     assert event["uid"] == "item-4@netzwerk-quartier.example.org"
+
+
+def test_an_all_day_event_is_its_days_in_the_file_and_in_words(config: Config) -> None:
+    midnight = datetime(2026, 12, 4, 23, 0, tzinfo=UTC)  # 5 December, 00:00 in Berlin
+    item = replace(
+        make_item(5, "event", title="Quartiersfest"),
+        event_start=midnight,
+        event_end=midnight + timedelta(days=2),
+        event_all_day=True,
+    )
+    calendar = icalendar.Calendar.from_ical(event_calendar(item, config.site, stamp=STAMP))
+    (event,) = calendar.walk("VEVENT")
+    assert event.decoded("dtstart") == date(2026, 12, 5)
+    assert event.decoded("dtend") == date(2026, 12, 7)
+    when = event_when(item.event_start, item.event_end, "de", "Europe/Berlin", all_day=True)
+    assert when == "Samstag, 5. Dezember 2026 – Sonntag, 6. Dezember 2026"
+    one_day = event_when(
+        midnight, midnight + timedelta(days=1), "de", "Europe/Berlin", all_day=True
+    )
+    assert one_day == "Samstag, 5. Dezember 2026"
 
 
 def test_online_event_gives_its_link_as_the_place(config: Config) -> None:

@@ -1,5 +1,6 @@
-"""The queue page: every open item by state and kind, with its source, date and actions,
-then the items editors dropped (to restore). A drop is confirmed on a page of its own;
+"""The queue page: every open item by state and kind, with its source, date and actions
+(a calendar's series as one row: its next date and how many it has), then the items
+editors dropped (to restore). A drop is confirmed on a page of its own;
 every action lands back on the queue with a notice (`pipeline.web.desk.notices`)."""
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from starlette.routing import Route
 from pipeline.db import now
 from pipeline.queue.actions import MAX_ITEM_ID, MOVES, QueueActionRefused, apply_action
 from pipeline.queue.listing import list_dropped_by_editors, list_items, show_item
+from pipeline.queue.series import fold_series
 from pipeline.render.dates import listed_when, numeric_date
 from pipeline.render.i18n import translations
 from pipeline.web.context import context_of
@@ -60,7 +62,9 @@ def queue_groups(rows: list[dict[str, Any]], timezone: str, locale: str) -> list
             entry["actions"] = actions_for(state)
             published = datetime.fromisoformat(entry["published_at"])
             start = entry["event_start"] and datetime.fromisoformat(entry["event_start"])
-            entry["when"] = listed_when(published, start, locale, timezone)
+            entry["when"] = listed_when(
+                published, start, locale, timezone, all_day=entry["event_all_day"]
+            )
             entry["when_iso"] = (
                 start.astimezone(zone).isoformat(timespec="minutes")
                 if start
@@ -78,7 +82,8 @@ def queue_page(request: Request, editor: str, error: str = "", status: int = 200
     context = context_of(request)
     timezone, locale = context.config.site.timezone, page_locale(request)
     with context.engine.connect() as connection:
-        groups = queue_groups(list_items(connection, every_state=False), timezone, locale)
+        listed = fold_series(list_items(connection, every_state=False))
+        groups = queue_groups(listed, timezone, locale)
         dropped = list_dropped_by_editors(connection, DROPPED_SHOWN)
         notice = None if error else notice_of(request, connection, locale)
     for entry in dropped:
