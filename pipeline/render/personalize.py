@@ -14,7 +14,8 @@ from functools import cached_property
 
 import orjson
 
-FIELDS = ("greeting", "unsubscribe_url", "preferences_url")
+FIELDS = ("greeting", "unsubscribe_url", "preferences_url", "click")
+"""`click`: the message's click token (pipeline/render/tracking.py), in tracked links."""
 _PLACEHOLDER = re.compile(r"%%NL:([a-z_]+)%%")
 
 
