@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Sequence
 from urllib.parse import quote
 
 import sqlalchemy as sa
@@ -151,7 +152,12 @@ class Composer:
             return self.site.sender.address
         return verp_address(self.bounce_address, token) if self.verp else self.bounce_address
 
-    def compose(self, recipient: Recipient) -> OutgoingMessage:
+    def compose_batch(self, recipients: Sequence[Recipient]) -> list[OutgoingMessage]:
+        """One batch's messages; their click tokens carry the minute the batch was made."""
+        minute = int(time.time() // 60)
+        return [self.compose(recipient, minute) for recipient in recipients]
+
+    def compose(self, recipient: Recipient, minute: int | None = None) -> OutgoingMessage:
         variant = self.variant_for(recipient)
         locale = recipient.locale if recipient.locale in self.variants else self.site.locale
         values = {"greeting": greeting(recipient.name, locale)}
@@ -161,7 +167,7 @@ class Composer:
             values["click"] = self.click_token(
                 self.issue_id,
                 variant_no,
-                int(time.time() // 60),
+                int(time.time() // 60) if minute is None else minute,
                 recipient.subscriber_id if recipient.stats_consent else None,
             )
         token = self.delivery_token(recipient.delivery_id)
