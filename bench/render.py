@@ -75,7 +75,7 @@ def main() -> None:
     subject = "Neues aus dem Netzwerk – Ausgabe 42"
     render_issue(content, site=site, locale="de", subject=subject)  # warm the template cache
     jinja = timed(lambda: render_mjml(content, site=site, locale="de", subject=subject), 30)
-    source, _ = render_mjml(content, site=site, locale="de", subject=subject)
+    source, _, _ = render_mjml(content, site=site, locale="de", subject=subject)
     mjml = timed(lambda: mjml2html(source, disable_comments=True), 30)
     total = timed(lambda: render_issue(content, site=site, locale="de", subject=subject), 30)
     variant = render_issue(content, site=site, locale="de", subject=subject)

@@ -11,8 +11,9 @@ readers), then `newsletter send` in a subprocess against fake mail APIs that ans
 it). Start-up, building the issue, the ledger, the calls and the summary are all in the
 time. Prints recipients a second end to end, the command's peak RSS (VmHWM, sampled), the
 CPU the command used and the machine's busy share (all processes, /proc/stat), and what the
-fake received: every delivery key exactly once, or the bench fails. Anonymous click
-tracking (issue 16) does not exist yet, so it is not part of the figure.
+fake received: every delivery key exactly once, or the bench fails. The sample config
+tracks clicks (`analytics.clicks`), so every message carries its own signed click token;
+`--code` runs a baseline checkout for the figures before.
 
 `--profile PROVIDER` runs that provider's send under cProfile and prints the top entries.
 """
@@ -158,7 +159,8 @@ def main() -> None:
         "for before-and-after figures in one run",
     )
     arguments = parser.parse_args()
-    print(f"{arguments.subscribers:,} readers, {os.cpu_count()} cores; click tracking: not built")
+    code = arguments.code or "this checkout"
+    print(f"{arguments.subscribers:,} readers, {os.cpu_count()} cores; the command from {code}")
     for database in arguments.databases.split(","):
         for provider in arguments.providers.split(","):
             one_send(arguments, database, provider)

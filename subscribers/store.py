@@ -310,20 +310,35 @@ def _log_consent(connection: sa.Connection, subscriber_id: int, cause: str) -> N
     log_event(connection, subscriber_id, state, cause)
 
 
-def set_state(connection: sa.Connection, subscriber_id: int, state: str, cause: str) -> None:
+def set_state(
+    connection: sa.Connection,
+    subscriber_id: int,
+    state: str,
+    cause: str,
+    *,
+    issue_id: int | None = None,
+) -> None:
     connection.execute(
         sa.update(subscribers)
         .where(subscribers.c.id == subscriber_id)
         .values(state=state, updated_at=_now())
     )
-    log_event(connection, subscriber_id, state, cause)
+    log_event(connection, subscriber_id, state, cause, issue_id=issue_id)
 
 
-def log_event(connection: sa.Connection, subscriber_id: int, state: str, cause: str) -> None:
-    """One line of the subscriber's history; every state change writes one."""
+def log_event(
+    connection: sa.Connection,
+    subscriber_id: int,
+    state: str,
+    cause: str,
+    *,
+    issue_id: int | None = None,
+) -> None:
+    """One line of the subscriber's history; every state change writes one. `issue_id`
+    names the issue whose link caused it (an unsubscribe), for that issue's report."""
     connection.execute(
         sa.insert(subscriber_events).values(
-            subscriber_id=subscriber_id, at=_now(), state=state, cause=cause
+            subscriber_id=subscriber_id, at=_now(), state=state, cause=cause, issue_id=issue_id
         )
     )
 

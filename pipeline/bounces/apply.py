@@ -8,7 +8,7 @@ address in the body (a report's Final-Recipient, a forged header) never picks a 
     block        counted on the delivery (event `block`); never suppresses
     complaint    suppressed at once, and counted
     auto_reply   counted on the delivery; the reader is left alone
-    unsubscribe  the reader leaves, as by the one-click link
+    unsubscribe  the reader leaves, as by the one-click link; counted for the delivery's issue
     reply        nobody is touched; left unread in the folder (or forwarded)
     unrecognised nobody is touched; filed in the unrecognised folder
 
@@ -27,7 +27,7 @@ from pipeline.bounces.mailbox import Destination
 from pipeline.bounces.verdict import Verdict
 from pipeline.db import deliveries
 from pipeline.send.events import record_event
-from pipeline.send.reader_changes import SoftBounceRule, bounce_reported, unsubscribe
+from pipeline.send.reader_changes import MAILTO, SoftBounceRule, bounce_reported, unsubscribe
 from subscribers import store
 
 PROVIDER = "mailbox"
@@ -110,6 +110,9 @@ def _act(
         _found, state = bounce_reported(connection, reader.email, verdict.kind, cause, rule)
         return f"{who}: {verdict.kind}, now {state}"
     if verdict.kind == "unsubscribe":
-        left = unsubscribe(connection, subscriber_id, "unsubscribe mail (List-Unsubscribe mailto:)")
+        issue_id = connection.execute(
+            sa.select(deliveries.c.issue_id).where(deliveries.c.id == delivery_id)
+        ).scalar_one()
+        left = unsubscribe(connection, subscriber_id, MAILTO, issue_id=issue_id)
         return f"{who}: unsubscribed" if left else f"{who}: had already left ({reader.state})"
     return f"{who}: {verdict.kind} counted"

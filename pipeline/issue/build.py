@@ -14,8 +14,8 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from pipeline.config import Config
-from pipeline.db import deliveries, issue_items, issue_variants, issues, items
+from pipeline.config import Analytics, Config
+from pipeline.db import deliveries, issue_items, issue_links, issue_variants, issues, items
 from pipeline.errors import SendRefused
 from pipeline.issue.model import IssueContent, IssueItem
 from pipeline.issue.preflight import Finding, PreflightFailed, preflight
@@ -26,6 +26,7 @@ from pipeline.issue.variants import (
     issue_topics,
     needed_variants,
     variant_for,
+    variant_numbers,
 )
 from pipeline.render.issue import RenderedIssue, render_issue, subject_for
 from pipeline.send import ledger
@@ -142,10 +143,14 @@ def render_variants(
     config: Config,
     readers: Iterable[tuple[str, Iterable[str]]] = (),
     preview_keys: SecretKeys | None = None,
+    *,
+    as_sent: bool = False,
 ) -> list[RenderedIssue]:
     """The full issue in every language, and each topic variant the readers need, once each.
 
     `preview_keys` signs the calendar links: for a preview or a test, never for the issue.
+    `as_sent` renders the issue's mails as `analytics` counts them (tracked links, the
+    opens image); previews and tests show plain links.
 
     Topic selections that leave the same items share one render; a selection that leaves
     none is not rendered (its readers get no mail this time, see `_cancel_empty`).
@@ -158,7 +163,8 @@ def render_variants(
             continue
         same = (variant.locale, tuple(item.id for item in shown.items))
         if same not in rendered:
-            rendered[same] = _render(shown, config, variant, preview_keys)
+            analytics = config.analytics if as_sent else None
+            rendered[same] = _render(shown, config, variant, preview_keys, analytics)
         out.append(replace(rendered[same], key=variant.key))
     return out
 
@@ -191,6 +197,7 @@ def _render(
     config: Config,
     variant: Variant,
     preview_keys: SecretKeys | None = None,
+    analytics: Analytics | None = None,
 ) -> RenderedIssue:
     override_dirs = [config.issue.templates_dir] if config.issue.templates_dir else []
     return render_issue(
@@ -201,6 +208,7 @@ def _render(
         override_dirs=override_dirs,
         key=variant.key,
         preview_keys=preview_keys,
+        analytics=analytics,
     )
 
 
@@ -233,7 +241,8 @@ def build_issue(
         content = next_issue_content(connection, config, at, events_until)
         if len(content.items) < config.issue.min_items:
             raise NothingToSend(_why_nothing(connection, config, len(content.items)))
-        variants = render_variants(content, config, audience(connection, config.site.locale))
+        readers = audience(connection, config.site.locale)
+        variants = render_variants(content, config, readers, as_sent=True)
         findings = preflight(variants, config)
         if any(finding.is_error for finding in findings):
             raise PreflightFailed(findings)
@@ -306,4 +315,20 @@ def _insert_issue(
             for variant in variants
         ],
     )
+    numbers = variant_numbers(variant.variant_key for variant in variants)
+    links = [
+        {
+            "issue_id": issue_id,
+            "variant_no": numbers[variant.variant_key],
+            "variant": variant.variant_key,
+            "position": link.position,
+            "url": link.url,
+            "item_id": link.item_id,
+            "kind": link.kind,
+        }
+        for variant in variants
+        for link in variant.links
+    ]
+    if links:
+        connection.execute(sa.insert(issue_links), links)
     return issue_id

@@ -19,6 +19,7 @@ from pipeline.errors import SendRefused
 from pipeline.issue.model import IssueItem
 from pipeline.render.issue import HTML_TEMPLATE, TEXT_TEMPLATE, RenderedIssue
 from pipeline.render.personalize import Personalizable, html_values, placeholder
+from pipeline.render.tracking import untracked
 from pipeline.send.compose import unsubscribe_headers
 
 GMAIL_CLIP_BYTES = 102 * 1024
@@ -68,6 +69,7 @@ def sample_values(config: Config) -> dict[str, str]:
         "greeting": "Hallo Erika Mustermann,",
         "unsubscribe_url": f"{config.site.url}/unsubscribe/{token}",
         "preferences_url": f"{config.site.url}/preferences/{token}",
+        "click": "c" * 38,  # a click token naming a reader who agreed to statistics
     }
 
 
@@ -113,7 +115,10 @@ def check_variant(variant: RenderedIssue, config: Config) -> list[Finding]:
     if not text.strip():
         findings.append(_error(f"template {TEXT_TEMPLATE}", "the plain-text part is empty"))
     findings += _leftovers(page, HTML_TEMPLATE, items) + _leftovers(text, TEXT_TEMPLATE, items)
-    findings += _check_links_and_images(page, items)
+    # The destinations behind tracked links are checked, as the reader reaches them.
+    destinations = {link.position: link.url for link in variant.links}
+    shown = Personalizable.parse(untracked(variant.html, config.site.url, destinations))
+    findings += _check_links_and_images(shown.fill(html_values(values)), items)
     findings += _check_footer(variant, page, text, config)
     return findings
 

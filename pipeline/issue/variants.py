@@ -84,3 +84,9 @@ def needed_variants(
     found = {Variant(locale, None) for locale in always}
     found.update(variant_for(locale, topics, topics_in_issue) for locale, topics in audience)
     return sorted(found, key=lambda v: (v.locale, v.topics is not None, v.topics or ()))
+
+
+def variant_numbers(keys: Iterable[str]) -> dict[str, int]:
+    """Each variant's number within its issue: 1.. in the sorted order of the keys. A click
+    token carries the number instead of the key (`issue_links.variant_no`)."""
+    return {key: number for number, key in enumerate(sorted(set(keys)), start=1)}

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from mjml import mjml2html
 
-from pipeline.config import Site
+from pipeline.config import Analytics, Site
 from pipeline.errors import TemplateError
 from pipeline.issue.model import IssueContent, IssueItem
 from pipeline.render import dates
 from pipeline.render.environment import make_environment, render_template
 from pipeline.render.palette import DARK
 from pipeline.render.personalize import PLACEHOLDERS, Personalizable
+from pipeline.render.tracking import TrackedLink, Tracker, numbered_links, opens_pixel_url
 from pipeline.tokens import SecretKeys, make_event_preview_token
 
 HTML_TEMPLATE = "issue.mjml.j2"
@@ -31,6 +32,8 @@ class RenderedIssue:
     """The variant's key (`de`, `en:partner+netzwerk`); the locale for the full issue."""
     content: IssueContent | None = None
     """What was rendered, so checks can name the item a problem comes from."""
+    links: tuple[TrackedLink, ...] = ()
+    """The links the mails track (`/r/<token>.<position>`); none when nothing is counted."""
 
     @property
     def variant_key(self) -> str:
@@ -63,10 +66,12 @@ def render_mjml(
     subject: str,
     override_dirs: Sequence[Path] = (),
     preview_keys: SecretKeys | None = None,
-) -> tuple[str, str]:
-    """The issue's MJML source and its plain text, before MJML compiles the first.
+    analytics: Analytics | None = None,
+) -> tuple[str, str, list[TrackedLink]]:
+    """The issue's MJML source, its plain text, and the links the mails track.
 
-    `preview_keys` signs the calendar links, for a preview or a test mail."""
+    `preview_keys` signs the calendar links, for a preview or a test mail; `analytics`
+    (only for an issue's mails) tracks its links and adds the opens image."""
     environment = make_environment(locale, override_dirs, site.timezone)
     signed: dict[int, str] = {}
 
@@ -77,6 +82,8 @@ def render_mjml(
             signed[item.id] = calendar_url(site, item, preview_keys)
         return signed[item.id]
 
+    links = numbered_links(content, calendar_link)
+    clicks = analytics is not None and analytics.clicks
     context: dict[str, object] = {
         "issue": content,
         "site": site,
@@ -88,11 +95,14 @@ def render_mjml(
         "calendar_url": calendar_link,
         "card_groups": card_groups,
         "recipient": PLACEHOLDERS,
-        "links": numbered_links(content, calendar_link),
+        "links": {link.url: link.position for link in links},
+        "track": Tracker(links, site.url if clicks else None),
+        "opens_pixel": opens_pixel_url(site.url) if analytics and analytics.opens else None,
     }
     return (
         render_template(environment, HTML_TEMPLATE, context),
         render_template(environment, TEXT_TEMPLATE, context),
+        links if clicks else [],
     )
 
 
@@ -105,14 +115,16 @@ def render_issue(
     override_dirs: Sequence[Path] = (),
     key: str = "",
     preview_keys: SecretKeys | None = None,
+    analytics: Analytics | None = None,
 ) -> RenderedIssue:
-    mjml_source, text = render_mjml(
+    mjml_source, text, links = render_mjml(
         content,
         site=site,
         locale=locale,
         subject=subject,
         override_dirs=override_dirs,
         preview_keys=preview_keys,
+        analytics=analytics,
     )
     try:
         # Comments inside mj-wrapper break Outlook's conditional comments in MRML.
@@ -120,7 +132,13 @@ def render_issue(
     except Exception as exc:  # MRML raises a bare exception type for every compile error.
         raise TemplateError(f"{HTML_TEMPLATE}: MJML does not compile: {exc}") from exc
     return RenderedIssue(
-        locale=locale, subject=subject, html=html, text=text, key=key, content=content
+        locale=locale,
+        subject=subject,
+        html=html,
+        text=text,
+        key=key,
+        content=content,
+        links=tuple(links),
     )
 
 
@@ -133,16 +151,3 @@ def card_groups(items: Sequence[IssueItem]) -> list[list[IssueItem]]:
         else:
             groups[-1].append(item)
     return groups
-
-
-def numbered_links(
-    content: IssueContent, calendar_link: Callable[[IssueItem], str]
-) -> dict[str, int]:
-    """Each distinct link numbered in the order the plain-text part mentions it."""
-    numbers: dict[str, int] = {}
-    for item in content.items:
-        calendar = calendar_link(item) if item.kind == "event" else None
-        for url in (item.event_online_url, calendar, item.link):
-            if url and url not in numbers:
-                numbers[url] = len(numbers) + 1
-    return numbers

@@ -14,7 +14,8 @@ from functools import cached_property
 
 import orjson
 
-FIELDS = ("greeting", "unsubscribe_url", "preferences_url")
+FIELDS = ("greeting", "unsubscribe_url", "preferences_url", "click")
+"""`click`: the message's click token (pipeline/render/tracking.py), in tracked links."""
 _PLACEHOLDER = re.compile(r"%%NL:([a-z_]+)%%")
 
 
@@ -58,9 +59,11 @@ class Personalizable:
         JSON escapes character by character, so the pieces join to the whole's encoding.
         """
         chunks = self._json_chunks
+        # Each value once: a tracked issue names the click token in every link.
+        encoded = {name: orjson.dumps(values[name])[1:-1] for name in self.distinct_names}
         out = [b'"', chunks[0]]
         for name, chunk in zip(self.names, chunks[1:], strict=True):
-            out.append(orjson.dumps(values[name])[1:-1])
+            out.append(encoded[name])
             out.append(chunk)
         out.append(b'"')
         return b"".join(out)

@@ -7,18 +7,20 @@ per-reader values (greeting, signed links, headers) are filled in.
 from __future__ import annotations
 
 import re
+import time
+from collections.abc import Sequence
 from urllib.parse import quote
 
 import sqlalchemy as sa
 
 from pipeline.config import Bounces, Site
 from pipeline.db import issue_items, issue_variants, issues, items
-from pipeline.issue.variants import variant_for
+from pipeline.issue.variants import variant_for, variant_numbers
 from pipeline.render.i18n import translations
 from pipeline.render.personalize import Personalizable
 from pipeline.send.ledger import Recipient
 from pipeline.send.message import BodyTemplate, OutgoingMessage
-from pipeline.tokens import DeliveryTokenMaker, SecretKeys, TokenMaker
+from pipeline.tokens import ClickTokenMaker, DeliveryTokenMaker, SecretKeys, TokenMaker
 
 
 def greeting(name: str, locale: str) -> str:
@@ -27,13 +29,14 @@ def greeting(name: str, locale: str) -> str:
 
 
 class ReaderLinks:
-    """Each reader's signed unsubscribe and preferences links."""
+    """Each reader's signed unsubscribe and preferences links; with `issue` (its number)
+    they name the issue that carried them, so an unsubscribe is counted for it."""
 
-    def __init__(self, site: Site, secret_key: SecretKeys):
+    def __init__(self, site: Site, secret_key: SecretKeys, *, issue: int | None = None):
         self.unsubscribe = f"{site.url}/unsubscribe/"
         self.preferences = f"{site.url}/preferences/"
-        self.unsubscribe_token = TokenMaker(secret_key, "unsubscribe")
-        self.preferences_token = TokenMaker(secret_key, "preferences")
+        self.unsubscribe_token = TokenMaker(secret_key, "unsubscribe", issue=issue)
+        self.preferences_token = TokenMaker(secret_key, "preferences", issue=issue)
 
     def __call__(self, subscriber_id: int) -> dict[str, str]:
         return {
@@ -92,11 +95,13 @@ class Composer:
         self.site = site
         self.bounce_address = bounces.address
         self.verp = bounces.verp
-        self.links = ReaderLinks(site, secret_key)
-        self.delivery_token = DeliveryTokenMaker(secret_key)
+        self.issue_id = issue_id
         self.issue_number: int = connection.execute(
             sa.select(issues.c.number).where(issues.c.id == issue_id)
         ).scalar_one()
+        self.links = ReaderLinks(site, secret_key, issue=self.issue_number)
+        self.delivery_token = DeliveryTokenMaker(secret_key)
+        self.click_token = ClickTokenMaker(secret_key)
         self.variants = {
             row.variant: BodyTemplate(
                 row.variant,
@@ -109,6 +114,14 @@ class Composer:
             )
         }
         self.chosen: dict[tuple[str, tuple[str, ...]], BodyTemplate] = {}
+        # The number of each variant whose links are tracked (built with analytics.clicks
+        # or opens): what its messages' click tokens carry.
+        numbers = variant_numbers(self.variants)
+        self.tracked_variant_no = {
+            key: numbers[key]
+            for key, body in self.variants.items()
+            if "click" in body.html.names or "click" in body.text.names
+        }
         self.sender_domain = site.sender.address.rpartition("@")[2]
         self.issue_topics = frozenset(
             topic
@@ -139,11 +152,24 @@ class Composer:
             return self.site.sender.address
         return verp_address(self.bounce_address, token) if self.verp else self.bounce_address
 
-    def compose(self, recipient: Recipient) -> OutgoingMessage:
+    def compose_batch(self, recipients: Sequence[Recipient]) -> list[OutgoingMessage]:
+        """One batch's messages; their click tokens carry the minute the batch was made."""
+        minute = int(time.time() // 60)
+        return [self.compose(recipient, minute) for recipient in recipients]
+
+    def compose(self, recipient: Recipient, minute: int | None = None) -> OutgoingMessage:
         variant = self.variant_for(recipient)
         locale = recipient.locale if recipient.locale in self.variants else self.site.locale
         values = {"greeting": greeting(recipient.name, locale)}
         values |= self.links(recipient.subscriber_id)
+        variant_no = self.tracked_variant_no.get(variant.key)
+        if variant_no is not None:
+            values["click"] = self.click_token(
+                self.issue_id,
+                variant_no,
+                int(time.time() // 60) if minute is None else minute,
+                recipient.subscriber_id if recipient.stats_consent else None,
+            )
         token = self.delivery_token(recipient.delivery_id)
         return OutgoingMessage(
             delivery_id=recipient.delivery_id,

@@ -228,7 +228,7 @@ class _Run:
                 await self.pace(self.batch_size)
                 batch = claimed[start : start + self.batch_size]
                 try:
-                    results = await self.send([self.composer.compose(r) for r in batch])
+                    results = await self.send(self.composer.compose_batch(batch))
                 except PermanentProviderError as exc:
                     self.stopped = _stopping(exc)
                     self.first_call_done.set()

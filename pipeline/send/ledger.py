@@ -38,6 +38,8 @@ class Recipient(NamedTuple):
     name: str
     locale: str
     topics: tuple[str, ...] = ()
+    stats_consent: bool = False
+    """The reader agreed to personalised statistics: their click token names them."""
 
 
 def create_deliveries(connection: sa.Connection, issue_id: int, at: datetime) -> int:
@@ -142,8 +144,8 @@ def recipients(connection: sa.Connection, ids: Sequence[int]) -> list[Recipient]
     dialect = connection.dialect.name
     rows = connection.execute(_statements(dialect).recipients, bulk.id_list_params(dialect, ids))
     return [
-        Recipient(delivery_id, subscriber_id, email, name, locale, _topics(topics))
-        for delivery_id, subscriber_id, email, name, locale, topics in rows
+        Recipient(delivery_id, subscriber_id, email, name, locale, _topics(topics), consent)
+        for delivery_id, subscriber_id, email, name, locale, topics, consent in rows
     ]
 
 
@@ -200,7 +202,7 @@ def record_results(engine: sa.Engine, results: Sequence[SendResult]) -> None:
 
 
 class _Statements(NamedTuple):
-    recipients: sa.Select[int, int, str, str, str, str | None]
+    recipients: sa.Select[int, int, str, str, str, str | None, bool]
     sent: sa.Update
     failed: sa.Update
 
@@ -218,6 +220,7 @@ def _statements(dialect: str) -> _Statements:
             subscribers.c.locale,
             # As text: most readers chose no topics, and "[]" needs no JSON decoder.
             sa.cast(subscribers.c.topics, sa.Text),
+            subscribers.c.stats_consent_at.is_not(None),
         )
         .join(subscribers, subscribers.c.id == deliveries.c.subscriber_id)
         .where(deliveries.c.id.in_(bulk.id_list(dialect)))

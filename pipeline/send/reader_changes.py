@@ -13,6 +13,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from pipeline.config import Subscriptions
+from pipeline.db import deliveries, issues
 from pipeline.send.ledger import cancel_pending_deliveries
 from subscribers import store
 
@@ -43,12 +44,49 @@ def bounce_reported(
     return found, state
 
 
-def unsubscribe(connection: sa.Connection, subscriber_id: int, cause: str) -> bool:
+ONE_CLICK = "unsubscribe link (one-click)"
+"""The cause of an unsubscribe a mail app posted (RFC 8058, List-Unsubscribe-Post)."""
+PAGE = "unsubscribe link (page)"
+"""The cause of an unsubscribe by the button of the unsubscribe page."""
+MAILTO = "unsubscribe mail (List-Unsubscribe mailto:)"
+
+
+def unsubscribe(
+    connection: sa.Connection, subscriber_id: int, cause: str, *, issue_id: int | None = None
+) -> bool:
     """The reader leaves, as by the one-click link; False when they had already left
-    (or are not in the store)."""
+    (or are not in the store).
+
+    The event names the issue the link came from (`issue_id`); without one (a link made
+    before links named their issue), the last issue delivered to the reader.
+    """
     subscriber = store.get(connection, subscriber_id)
     if subscriber is None or subscriber.state not in ("active", "pending"):
         return False
-    store.set_state(connection, subscriber_id, "unsubscribed", cause)
+    if issue_id is None:
+        issue_id = last_issue_delivered(connection, subscriber_id)
+    store.set_state(connection, subscriber_id, "unsubscribed", cause, issue_id=issue_id)
     cancel_pending_deliveries(connection, subscriber_id)
     return True
+
+
+def issue_id_of(connection: sa.Connection, number: int | None) -> int | None:
+    """The id of the issue with this number (what reader links carry), if there is one."""
+    if number is None:
+        return None
+    found: int | None = connection.execute(
+        sa.select(issues.c.id).where(issues.c.number == number)
+    ).scalar()
+    return found
+
+
+def last_issue_delivered(connection: sa.Connection, subscriber_id: int) -> int | None:
+    """The issue most recently sent to the reader (its delivery accepted), if any."""
+    found: int | None = connection.execute(
+        sa.select(deliveries.c.issue_id)
+        .join(issues, issues.c.id == deliveries.c.issue_id)
+        .where(deliveries.c.subscriber_id == subscriber_id, deliveries.c.state == "sent")
+        .order_by(issues.c.number.desc())
+        .limit(1)
+    ).scalar()
+    return found

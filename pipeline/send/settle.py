@@ -83,7 +83,7 @@ async def _ask_provider(
     after = 0
     while batch := _next_interrupted(engine, issue_id, expired_before, after):
         after = batch[-1].delivery_id
-        accepted = await provider.find_accepted([composer.compose(r) for r in batch])
+        accepted = await provider.find_accepted(composer.compose_batch(batch))
         _record_settlement(engine, [r.delivery_id for r in batch], accepted)
         confirmed += len(accepted)
         resent += len(batch) - len(accepted)

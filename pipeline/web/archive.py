@@ -5,7 +5,7 @@ mail went out (its "View in browser" link), never before: a built issue is queue
 
 The web view is the issue's stored variant with the per-reader parts filled in for
 nobody in particular: a neutral greeting, and the sign-up page where a reader's own
-links would be.
+links would be. Its links go straight to their destinations: the web view counts nothing.
 """
 
 from __future__ import annotations
@@ -23,9 +23,10 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from pipeline.db import MAX_ROW_ID, issue_items, issue_variants, issues, items
+from pipeline.db import MAX_ROW_ID, issue_items, issue_links, issue_variants, issues, items
 from pipeline.render.i18n import translations
 from pipeline.render.personalize import Personalizable, html_values
+from pipeline.render.tracking import untracked
 from pipeline.web.context import WebContext, context_of
 from pipeline.web.pages import (
     ISSUE_HTML_POLICY,
@@ -102,16 +103,24 @@ async def home(request: Request) -> Response:
 def _web_view(context: WebContext, number: int, locale: str) -> str | None:
     with context.engine.connect() as connection:
         rows = connection.execute(
-            sa.select(issue_variants.c.variant, issue_variants.c.html)
+            sa.select(issue_variants.c.issue_id, issue_variants.c.variant, issue_variants.c.html)
             .join(issues, issues.c.id == issue_variants.c.issue_id)
             .where(issues.c.number == number, issue_has_gone_out())
         ).all()
-    variants = {row.variant: row.html for row in rows}
-    html = variants.get(locale) or variants.get(context.config.site.locale)
-    if html is None and variants:
-        html = next(iter(variants.values()))
-    if html is None:
-        return None
+        variants = {row.variant: row for row in rows}
+        row = variants.get(locale) or variants.get(context.config.site.locale)
+        if row is None and variants:
+            row = next(iter(variants.values()))
+        if row is None:
+            return None
+        destinations = dict(
+            connection.execute(
+                sa.select(issue_links.c.position, issue_links.c.url).where(
+                    issue_links.c.issue_id == row.issue_id, issue_links.c.variant == row.variant
+                )
+            ).all()
+        )
+    html = untracked(row.html, context.config.site.url, destinations)
     sign_up = f"{context.config.site.url}/subscribe"
     values = {
         "greeting": translations(locale).gettext("Hello,"),

@@ -10,7 +10,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from pipeline.render.i18n import translations
-from pipeline.tokens import InvalidToken, check_form_token, make_form_token, make_token, read_token
+from pipeline.tokens import InvalidToken, TokenMaker, check_form_token, make_form_token, read_link
 from pipeline.web.context import WebContext, context_of
 from pipeline.web.pages import LOCALES, invalid_link, message_page, page_locale, render_page
 from pipeline.web.statistics_consent import statistics_section
@@ -24,11 +24,21 @@ ALL_TOPICS = "all_topics"
 def _subscriber(request: Request) -> store.Subscriber | None:
     context = context_of(request)
     try:
-        subscriber_id = read_token(context.secret_key, "preferences", request.path_params["token"])
+        subscriber_id = read_link(
+            context.secret_key, "preferences", request.path_params["token"]
+        ).subscriber_id
     except InvalidToken:
         return None
     with context.engine.connect() as connection:
         return store.get(connection, subscriber_id)
+
+
+def _unsubscribe_token(request: Request, subscriber_id: int) -> str:
+    """The page's unsubscribe link names the issue the preferences link came from (if it
+    did), so leaving from here is counted for that issue as the mail's own link is."""
+    context = context_of(request)
+    issue = read_link(context.secret_key, "preferences", request.path_params["token"]).issue
+    return TokenMaker(context.secret_key, "unsubscribe", issue=issue)(subscriber_id)
 
 
 async def preferences_page(request: Request) -> Response:
@@ -44,7 +54,7 @@ def _page(
     context = context_of(request)
     locale = page_locale(request, subscriber.locale)
     site_url = context.config.site.url
-    unsubscribe_token = make_token(context.secret_key, "unsubscribe", subscriber.id)
+    unsubscribe_token = _unsubscribe_token(request, subscriber.id)
     return render_page(
         request,
         "preferences.html.j2",
@@ -102,7 +112,7 @@ def _no_topic_page(
     request: Request, subscriber: store.Subscriber, locale: str, chosen_locale: str
 ) -> Response:
     context = context_of(request)
-    unsubscribe_token = make_token(context.secret_key, "unsubscribe", subscriber.id)
+    unsubscribe_token = _unsubscribe_token(request, subscriber.id)
     return render_page(
         request,
         "no_topic.html.j2",

@@ -2,7 +2,9 @@
 
 Mail clients POST `List-Unsubscribe=One-Click` to the URL of the List-Unsubscribe header,
 without cookies or JavaScript, so the signed token in the URL is the whole authority.
-The subscriber's pending deliveries are cancelled in the same transaction.
+The subscriber's pending deliveries are cancelled in the same transaction. The token names
+the issue whose mail carried it: the unsubscribe is counted for that issue; the page's
+own button adds `from=page`, which tells it apart from a mail app's one-click.
 """
 
 from __future__ import annotations
@@ -15,20 +17,23 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from pipeline.render.i18n import translations
-from pipeline.send.reader_changes import unsubscribe as unsubscribe_reader
-from pipeline.tokens import InvalidToken, read_token
+from pipeline.send import reader_changes
+from pipeline.tokens import InvalidToken, ReaderLink, read_link
 from pipeline.web.context import WebContext, context_of
 from pipeline.web.pages import invalid_link, message_page, page_locale, render_page
 from subscribers import store
 
 ONE_CLICK = "One-Click"
+FROM_PAGE = "page"
+"""The `from` field of the pages' own unsubscribe forms (templates/web/unsubscribe.html.j2,
+no_topic.html.j2)."""
 # A subscriber in these states still gets (or is about to get) issues: the link asks first.
 STILL_RECEIVING = ("active", "pending")
 
 
-def _subscriber_id(request: Request) -> int | None:
+def _reader_link(request: Request) -> ReaderLink | None:
     try:
-        return read_token(
+        return read_link(
             context_of(request).secret_key, "unsubscribe", request.path_params["token"]
         )
     except InvalidToken:
@@ -41,10 +46,10 @@ def _load(context: WebContext, subscriber_id: int) -> store.Subscriber | None:
 
 
 async def unsubscribe_page(request: Request) -> Response:
-    subscriber_id = _subscriber_id(request)
-    if subscriber_id is None:
+    link = _reader_link(request)
+    if link is None:
         return invalid_link(request, page_locale(request))
-    subscriber = await run_in_threadpool(_load, context_of(request), subscriber_id)
+    subscriber = await run_in_threadpool(_load, context_of(request), link.subscriber_id)
     locale = page_locale(request, subscriber.locale if subscriber else None)
     if subscriber is None or subscriber.state not in STILL_RECEIVING:
         gettext = translations(locale).gettext
@@ -59,8 +64,8 @@ async def unsubscribe_page(request: Request) -> Response:
 
 
 async def unsubscribe(request: Request) -> Response:
-    subscriber_id = _subscriber_id(request)
-    if subscriber_id is None:
+    link = _reader_link(request)
+    if link is None:
         return invalid_link(request, page_locale(request))
     form = await request.form()
     if form.get("List-Unsubscribe") != ONE_CLICK:
@@ -73,7 +78,8 @@ async def unsubscribe(request: Request) -> Response:
             gettext("The request did not ask to unsubscribe."),
             status_code=400,
         )
-    subscriber = await run_in_threadpool(_unsubscribe, context_of(request), subscriber_id)
+    cause = reader_changes.PAGE if form.get("from") == FROM_PAGE else reader_changes.ONE_CLICK
+    subscriber = await run_in_threadpool(_unsubscribe, context_of(request), link, cause)
     locale = page_locale(request, subscriber.locale if subscriber else None)
     gettext = translations(locale).gettext
     return message_page(
@@ -96,10 +102,11 @@ def _subscribe_again(
     return text, f"/subscribe?{query}"
 
 
-def _unsubscribe(context: WebContext, subscriber_id: int) -> store.Subscriber | None:
+def _unsubscribe(context: WebContext, link: ReaderLink, cause: str) -> store.Subscriber | None:
     with context.engine.begin() as connection:
-        unsubscribe_reader(connection, subscriber_id, "unsubscribe link")
-        return store.get(connection, subscriber_id)
+        issue_id = reader_changes.issue_id_of(connection, link.issue)
+        reader_changes.unsubscribe(connection, link.subscriber_id, cause, issue_id=issue_id)
+        return store.get(connection, link.subscriber_id)
 
 
 routes = [

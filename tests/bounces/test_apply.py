@@ -12,11 +12,11 @@ import sqlalchemy as sa
 from pipeline import db
 from pipeline.bounces.apply import Applied, apply_verdict
 from pipeline.bounces.verdict import Verdict, VerdictKind
-from pipeline.db import deliveries
+from pipeline.db import deliveries, issues
 from pipeline.send.events import events_of
-from pipeline.send.reader_changes import SoftBounceRule
+from pipeline.send.reader_changes import MAILTO, SoftBounceRule
 from subscribers import store, suppression
-from subscribers.schema import soft_bounce_events
+from subscribers.schema import soft_bounce_events, subscriber_events
 from tests.bounces.helpers import reader_with_delivery
 
 Address = Callable[[str], str]
@@ -134,6 +134,29 @@ def test_a_mailto_unsubscribe_unsubscribes_as_the_link_does(
         ).scalar_one()
     assert history[-1]["cause"] == "unsubscribe mail (List-Unsubscribe mailto:)"
     assert left == "cancelled"
+
+
+def test_a_mailto_unsubscribe_counts_for_the_issue_of_its_delivery(
+    engine: sa.Engine, address: Address
+) -> None:
+    """The mailto names a delivery: its issue caused the unsubscribe, even when a later
+    issue reached the reader too (the one a link without an issue would be counted for)."""
+    first = reader_with_delivery(engine, address("frueher"), issue_number=1)
+    reader_with_delivery(engine, address("frueher"), issue_number=3)
+    _apply(engine, Verdict("unsubscribe", (first.delivery_id,), detector="mailto"))
+    with engine.connect() as connection:
+        issue_one = connection.execute(
+            sa.select(issues.c.id).where(issues.c.number == 1)
+        ).scalar_one()
+        state, cause, issue_id = connection.execute(
+            sa.select(
+                subscriber_events.c.state, subscriber_events.c.cause, subscriber_events.c.issue_id
+            )
+            .where(subscriber_events.c.subscriber_id == first.subscriber_id)
+            .order_by(subscriber_events.c.id.desc())
+            .limit(1)
+        ).one()
+    assert (state, cause, issue_id) == ("unsubscribed", MAILTO, issue_one)
 
 
 @pytest.mark.parametrize("kind, destination", [("reply", "kept"), ("unrecognised", "unrecognised")])

@@ -58,7 +58,7 @@ def test_compiled_issue_has_no_comments_but_outlooks_conditionals(config: Config
 
 @pytest.mark.parametrize("attribute", ["padding", "width", "border-radius"])
 def test_every_length_in_the_mjml_has_a_unit(config: Config, attribute: str) -> None:
-    source, _ = render_mjml(ISSUE, site=config.site, locale="de", subject="S")
+    source, _, _ = render_mjml(ISSUE, site=config.site, locale="de", subject="S")
     values = re.findall(rf'\s{attribute}="([^"]*)"', source)
     assert values
     for value in values:

@@ -22,12 +22,16 @@ def check(
     subject: str = "Neues aus dem Netzwerk",
     templates: Path | None = None,
     content: IssueContent | None = None,
+    as_sent: bool = False,
 ) -> list[Finding]:
     content = content if content is not None else (make_issue(*items) if items else GOOD)
     variant = render_issue(
         content, site=config.site, locale="de", subject=subject,
         override_dirs=[templates] if templates else [],
+        analytics=config.analytics.model_copy(update={"opens": True}) if as_sent else None,
     )  # fmt: skip
+    if as_sent:
+        assert "/r/" in variant.html and "/o/" in variant.html
     return preflight([variant], config)
 
 
@@ -35,8 +39,9 @@ def errors(findings: list[Finding]) -> list[str]:
     return [f"{f.where}: {f.message}" for f in findings if f.is_error]
 
 
-def test_a_good_issue_passes_without_findings(config: Config) -> None:
-    assert check(config) == []
+@pytest.mark.parametrize("as_sent", [False, True], ids=["preview", "tracked"])
+def test_a_good_issue_passes_without_findings(config: Config, as_sent: bool) -> None:
+    assert check(config, as_sent=as_sent) == []
 
 
 def test_html_over_gmails_clipping_size_is_an_error(config: Config) -> None:
@@ -67,8 +72,12 @@ def test_leftover_placeholder_from_a_template_names_the_template(
 @pytest.mark.parametrize(
     "link", ["/berichte/auftakt", "javascript:alert(1)", "ftp://example.org/x", "www.example.org"]
 )
-def test_relative_or_non_http_link_is_an_error_naming_the_item(config: Config, link: str) -> None:
-    found = errors(check(config, make_item(4, link=link)))
+@pytest.mark.parametrize("as_sent", [False, True], ids=["preview", "tracked"])
+def test_relative_or_non_http_link_is_an_error_naming_the_item(
+    config: Config, link: str, as_sent: bool
+) -> None:
+    """Also behind a tracked link: the destination is what a reader reaches."""
+    found = errors(check(config, make_item(4, link=link), as_sent=as_sent))
     assert f"content/item-4.md: link {link!r} is not an absolute http(s) address" in found
 
 
