@@ -64,6 +64,7 @@ class ClickRecorder:
         self._clock = clock
         self._task: asyncio.Task[None] | None = None
         self._closing = False
+        self._unwritten: list[tuple[Counted, str | None]] = []
 
     async def record(self, hit: Hit, counted: Counted) -> None:
         """Queue a hit; waits only while the queue is full. Starts the writing task."""
@@ -92,7 +93,6 @@ class ClickRecorder:
             self._task, self._closing = None, False
 
     async def _run(self) -> None:
-        unwritten: list[tuple[Counted, str | None]] = []
         failed_closing = 0
         while True:
             with contextlib.suppress(TimeoutError):
@@ -101,28 +101,34 @@ class ClickRecorder:
             self._wake.clear()
             closing = self._closing
             # While a write fails nothing more is taken: the queue fills, requests wait.
-            if not unwritten:
+            taken = []
+            if not self._unwritten:
                 while not self._queue.empty():
-                    self._rules.add(*self._queue.get_nowait())
-                released = self._rules.release_all if closing else self._released_now
-                unwritten = released()
-            if unwritten:
-                try:
-                    await asyncio.to_thread(write_counted, self._engine, unwritten)
-                    unwritten = []
-                except sa.exc.SQLAlchemyError as exc:
-                    log.warning(
-                        "%d clicks wait to be written: %s", len(unwritten), type(exc).__name__
-                    )
-                    failed_closing += 1 if closing else 0
-                    if failed_closing >= CLOSE_TRIES:
-                        log.error("%d clicks were not written: no database", len(unwritten))
-                        return
-            if closing and not unwritten and self._queue.empty():
+                    taken.append(self._queue.get_nowait())
+            try:
+                # The rules and the rows cost CPU too: on the thread, not in the loop.
+                await asyncio.to_thread(self._flush, taken, closing)
+            except sa.exc.SQLAlchemyError as exc:
+                waiting = len(self._unwritten)
+                log.warning("%d clicks wait to be written: %s", waiting, type(exc).__name__)
+                failed_closing += 1 if closing else 0
+                if failed_closing >= CLOSE_TRIES:
+                    log.error("%d clicks were not written: no database", waiting)
+                    return
+            if closing and not self._unwritten and self._queue.empty():
                 return
 
-    def _released_now(self) -> list[tuple[Counted, str | None]]:
-        return self._rules.release(self._clock())
+    def _flush(self, taken: list[tuple[Hit, Counted]], closing: bool) -> None:
+        """On the writer's thread, one flush at a time: the hits through the rules, and
+        those let go into the database (kept in `_unwritten` until a write succeeds)."""
+        if not self._unwritten:
+            for hit, counted in taken:
+                self._rules.add(hit, counted)
+            rules = self._rules
+            self._unwritten = rules.release_all() if closing else rules.release(self._clock())
+        if self._unwritten:
+            write_counted(self._engine, self._unwritten)
+            self._unwritten = []
 
 
 def write_counted(engine: sa.Engine, counted: list[tuple[Counted, str | None]]) -> None:
