@@ -7,7 +7,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 import sqlalchemy as sa
 import uvicorn
@@ -136,7 +136,3 @@ def live_app(config: Config, engine: sa.Engine) -> Iterator[LiveApp]:
         yield app
     finally:
         app.stop()
-
-
-def utc(at: datetime) -> float:
-    return at.astimezone(UTC).timestamp()
