@@ -274,6 +274,7 @@ class ClickToken:
     subscriber_id: int | None = None
 
 
+@lru_cache(maxsize=8)  # derived once per key, not twice per click the redirect reads
 def _click_key(key: str) -> bytes:
     return hmac.new(key.encode(), b"newsletter.click", hashlib.sha256).digest()
 

@@ -32,16 +32,19 @@ from pipeline.web import (
     health,
     media,
     preferences,
+    r,
     statistics_consent,
     subscribe,
     unsubscribe,
 )
+from pipeline.web.click_recorder import ClickRecorder
 from pipeline.web.context import (
     WebContext,
     sns_certificate_pattern,
     webhook_secrets_from_env,
 )
 from pipeline.web.desk.editors import RELOAD_EVERY_S, editors_watched
+from pipeline.web.issue_links import IssueLinks
 from pipeline.web.limits import Limiter, limits_of
 from pipeline.web.pages import message_page, page_locale
 from pipeline.web.webhooks import routes as webhooks
@@ -50,7 +53,9 @@ log = logging.getLogger(__name__)
 # What a request that found the database locked or unreachable is told to wait.
 BUSY_RETRY_AFTER_S = 5
 
+# Tracked links first: the route most often asked for is matched without trying the others.
 ROUTE_MODULES: list[ModuleType] = [
+    r,
     subscribe,
     confirm,
     unsubscribe,
@@ -98,6 +103,8 @@ def create_app(
         sns_certificate_url=sns_certificate_url or sns_certificate_pattern(config.provider.region),
         limiter=Limiter(engine, limits_of(config)),
         local_url=local_url,
+        links=IssueLinks(engine),
+        clicks=ClickRecorder(engine, config.analytics.scanner_window_s),
     )
     # The one place that decides whose X-Forwarded-For counts: `serve` turns uvicorn's off.
     proxies = Middleware(
@@ -109,6 +116,7 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with contextlib.AsyncExitStack() as stack:
             stack.push_async_callback(run_in_threadpool, context.mails.close)
+            stack.push_async_callback(context.clicks.close)
             if config_path is not None:
                 await stack.enter_async_context(
                     editors_watched(context, config_path, editors_reload_s)

@@ -19,6 +19,8 @@ from starlette.requests import Request
 from pipeline.config import Config
 from pipeline.net import ACCEPT_ENCODING, read_bounded_sync
 from pipeline.tokens import SecretKeys
+from pipeline.web.click_recorder import ClickRecorder
+from pipeline.web.issue_links import IssueLinks
 from pipeline.web.limits import Limiter
 from pipeline.web.mail_queue import MailQueue
 
@@ -69,6 +71,8 @@ class WebContext:
     webhook_secrets: dict[str, str | None]
     sns_certificate_url: re.Pattern[str] | None
     limiter: Limiter
+    links: IssueLinks
+    clicks: ClickRecorder
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     fetch: Callable[[str], bytes] = fetch_url
     mails: MailQueue = field(default_factory=MailQueue)
