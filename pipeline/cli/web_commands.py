@@ -59,7 +59,10 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
 ) -> None:
-    """Serve subscribe, confirm, preferences, unsubscribe, webhooks and the archive."""
+    """Serve the site: /subscribe, /confirm/TOKEN, /preferences/TOKEN,
+    /unsubscribe/TOKEN, /archive (and /archive/N, /archive/feed.xml), /events/ID.ics,
+    /media/NAME, /r/TOKEN (tracked links), /o/TOKEN.gif (opens), /webhooks/PROVIDER,
+    /desk (the editors' desk), /healthz."""
     settings, engine = open_store(config, busy_timeout_s=BUSY_TIMEOUT_S)
     _require_legal_pages(settings, config_path_from_env(config))
     url = f"http://{f'[{host}]' if ':' in host else host}:{port}"
