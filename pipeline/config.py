@@ -573,8 +573,9 @@ class Analytics(Strict):
     scanner_window_s: float = Field(
         10,
         ge=0,
-        description="A click sooner than this after its batch was sent counts as a link "
-        "scanner's, not a reader's, seconds.",
+        description="A click within this many seconds after the minute its batch was "
+        "sent in counts as a link scanner's, not a reader's (a link names only the minute, "
+        "so no one's send time is known to the second); 0 turns the rule off.",
     )
     retention_days: int = Field(
         395,
