@@ -69,6 +69,15 @@ def report(
         print_report(found, locale, settings.site.timezone, console)
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def cell(text: str) -> str:
+    """A text cell a spreadsheet will not run: titles and links come from outside feeds,
+    and `=HYPERLINK(...)` in a title would be a formula (OWASP's CSV injection)."""
+    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
+
+
 def write_csv(found: IssueReport) -> None:
     writer = csv.writer(sys.stdout, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
@@ -77,14 +86,14 @@ def write_csv(found: IssueReport) -> None:
             writer.writerow(
                 (
                     found.number,
-                    variant.key,
+                    cell(variant.key),
                     variant.number,
                     link.position,
-                    link.url,
+                    cell(link.url),
                     link.kind,
                     "" if link.item_id is None else link.item_id,
-                    link.item or "",
-                    link.section or "",
+                    cell(link.item or ""),
+                    cell(link.section or ""),
                     link.clicks.clicks,
                     link.clicks.machine_clicks,
                     link.clicks.clicking_readers,
@@ -104,6 +113,8 @@ def print_report(found: IssueReport, locale: str, timezone: str, out: Console) -
     when = f"{day}, {dates.clock_time(found.created_at, locale, timezone)}"
     out.print(_("Built on %(date)s; %(state)s.") % {"date": when, "state": state})
     out.print(_figures_table(found, locale))
+    if not found.readers_kept:
+        out.print(retention_note(locale))
     if len(found.variants) > 1:
         out.print(_variants_table(found, locale))
     if not found.tracked:
@@ -113,6 +124,14 @@ def print_report(found: IssueReport, locale: str, timezone: str, out: Console) -
         out.print(_links_table(found, locale))
     if found.opens is not None:
         _print_opens(found, locale, out)
+
+
+def retention_note(locale: str) -> str:
+    return translations(locale).gettext(
+        "This issue is older than analytics.retention_days: its clicks no longer name "
+        "anyone, so the readers who clicked and the click-through rate are not known any "
+        "more (0 of N); the clicks themselves still count."
+    )
 
 
 def _table(title: str) -> Table:

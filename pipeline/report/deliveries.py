@@ -127,7 +127,13 @@ def _count_state(target: Deliveries, state: str, agreed: bool, count: int) -> No
 
 
 def _count_events(target: Deliveries, state: str, agreed: bool, kinds: set[str]) -> None:
-    lost = True
+    """A bounce or block counts against what was sent, so only on a sent row: one for an
+    unsettled or failed row (a DSN is found by its token whatever the row's state) would
+    take `delivered`, sent less bounced and blocked, below zero."""
+    if "complaint" in kinds:
+        target.complaints += 1
+    if state != "sent":
+        return
     if "hard" in kinds:
         target.bounced_hard += 1
     elif "soft" in kinds:
@@ -135,10 +141,8 @@ def _count_events(target: Deliveries, state: str, agreed: bool, kinds: set[str])
     elif "block" in kinds:
         target.blocked += 1
     else:
-        lost = False
-    if "complaint" in kinds:
-        target.complaints += 1
-    if lost and agreed and state == "sent":
+        return
+    if agreed:
         target.lost_of_agreed += 1
 
 

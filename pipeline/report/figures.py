@@ -268,12 +268,16 @@ class IssueReport:
     """Every link once, its variants' clicks added (the same url of the same item)."""
     items: list[Item]
     sections: list[Section]
+    readers_kept: bool = True
+    """False once the issue is older than `analytics.retention_days`: its clicks no longer
+    name anyone, so who clicked (and the click-through rate) is not known any more."""
 
     def as_json(self) -> dict[str, object]:
         """The keys ../shared/DESIGN.md names (issue, recipients, delivered, failed,
         bounced, complaints, unsubscribed, clicks, machine_clicks, links), and more."""
         return {
             "issue": self.number,
+            "readers_kept": self.readers_kept,
             "subject": self.subject,
             "state": self.state,
             "created_at": self.created_at.isoformat(),

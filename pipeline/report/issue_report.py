@@ -4,12 +4,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
 from pipeline.config import Config
-from pipeline.db import issues
+from pipeline.db import MAX_ROW_ID, issues, now
 from pipeline.errors import NoSuchIssue
 from pipeline.report import deliveries as ledger
 from pipeline.report.choices import VariantChoice
@@ -31,6 +31,8 @@ def issue_row(connection: sa.Connection, number: int | None) -> sa.Row[tuple[obj
     query = sa.select(issues)
     if number is None:
         query = query.order_by(issues.c.number.desc()).limit(1)
+    elif not 0 < number <= MAX_ROW_ID:  # names no issue; PostgreSQL would refuse the number
+        raise NoSuchIssue(f"issue {number} does not exist")
     else:
         query = query.where(issues.c.number == number)
     row = connection.execute(query).first()
@@ -78,6 +80,7 @@ def issue_report(connection: sa.Connection, config: Config, number: int | None) 
         links=_links_once(variants),
         items=_items(variants),
         sections=_sections(variants),
+        readers_kept=row.created_at > now() - timedelta(days=config.analytics.retention_days),
     )
 
 

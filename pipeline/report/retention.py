@@ -2,10 +2,11 @@
 
 Only a reader who agreed to personalised statistics is ever named (`subscriber_id`). Their
 rows lose the name `analytics.retention_days` after the click, or at once when they
-withdraw the consent, and count on anonymously: an issue's figures stay the same, only who
-clicked is gone. The daily run also clears a name whose reader has no consent now (a
-click from a mail sent before the consent was withdrawn), so nothing outlives a withdrawal
-by more than a day.
+withdraw the consent, and count on anonymously: an issue's clicks stay the same; who
+clicked is gone, and with it the issue's readers who clicked and its click-through rate
+(the report says so for an issue older than the retention). The daily run also clears a
+name whose reader has no consent now (a click from a mail sent before the consent was
+withdrawn), so nothing outlives a withdrawal by more than a day.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from pipeline.report.machine import Hit
+from pipeline.report.machine import MAX_USER_AGENT, Hit
 from pipeline.tokens import ClickToken, InvalidToken, SecretKeys, read_click_token
 from pipeline.web.click_recorder import Counted
 from pipeline.web.context import client_address, context_of
@@ -57,7 +57,8 @@ def _hit(request: Request, token: ClickToken, at: float, link: int | None, links
         link=link,
         links_in_mail=links,
         ip=client_address(request),
-        user_agent=request.headers.get("user-agent", ""),
+        # Cut as the crowd rule keeps it: the rules' cache holds no longer strings.
+        user_agent=request.headers.get("user-agent", "")[:MAX_USER_AGENT],
     )
 
 

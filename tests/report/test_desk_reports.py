@@ -166,12 +166,18 @@ def test_an_issue_page_shows_opens_apart_with_the_caveat(reported: Project) -> N
 
 def test_an_unknown_or_malformed_issue_number_gets_the_desks_404(report_desk: Site) -> None:
     with signed_in(report_desk) as client:
-        for path in ("/desk/issues/99", "/desk/issues/abc", "/desk/issues/99999999999999"):
+        for path in (
+            "/desk/issues/99",
+            "/desk/issues/abc",
+            "/desk/issues/99999999999999",
+            "/desk/issues/%C2%B2",  # a digit to str.isdigit, none to int()
+        ):
             answer = client.get(f"{path}?lang=en")
             assert answer.status_code == 404, path
             assert "No such issue" in answer.text
         assert client.get("/desk/issues?page=x&lang=en").status_code == 200
         assert client.get("/desk/issues?page=999&lang=en").status_code == 200
+        assert client.get("/desk/issues?page=%C2%B2&lang=en").status_code == 200
 
 
 def test_past_issues_are_for_signed_in_editors_only(report_desk: Site) -> None:

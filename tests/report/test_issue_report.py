@@ -10,7 +10,7 @@ from pipeline.report.choices import VariantChoice
 from pipeline.report.issue_report import headlines, issue_report
 from tests.conftest import REPO
 from tests.report.conftest import AUFTAKT, CALENDAR, WERKSTATT, Scenario
-from tests.report.helpers import add_deliveries, add_issue, add_item, add_readers
+from tests.report.helpers import add_deliveries, add_event, add_issue, add_item, add_readers
 
 
 def _config(opens: bool = False) -> Config:
@@ -148,6 +148,27 @@ def test_an_issue_without_tracked_links_says_so(engine: sa.Engine) -> None:
     assert not found.tracked and found.links == [] and found.items == []
     assert (found.deliveries.recipients, found.deliveries.delivered) == (3, 3)
     assert found.clicks.click_through_rate is None, "nobody agreed: no rate, not 0 %"
+
+
+def test_a_bounce_of_a_message_not_sent_never_takes_delivered_below_sent(
+    engine: sa.Engine,
+) -> None:
+    """A DSN is matched by its token whatever the row's state: an unsettled row (caught
+    mid-call by a crash) or a failed one may get one."""
+    with engine.begin() as connection:
+        issue_id = add_issue(connection, 7, ["de"])
+        sent = add_deliveries(connection, issue_id, add_readers(connection, "s", 2))
+        unsettled = add_deliveries(
+            connection, issue_id, add_readers(connection, "u", 1), "unsettled"
+        )
+        failed = add_deliveries(connection, issue_id, add_readers(connection, "f", 1), "failed")
+        add_event(connection, sent[0], "hard")
+        add_event(connection, unsettled[0], "hard")
+        add_event(connection, failed[0], "block")
+    with engine.connect() as connection:
+        d = issue_report(connection, _config(), 7).deliveries
+    assert (d.sent, d.bounced, d.blocked, d.delivered) == (2, 1, 0, 1)
+    assert (d.unsettled, d.failed) == (1, 1)
 
 
 def test_a_reader_is_counted_in_the_variant_the_composer_gave_them(engine: sa.Engine) -> None:

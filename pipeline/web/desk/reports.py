@@ -49,7 +49,12 @@ def _list(engine: sa.Engine, page_number: int) -> IssueList:
 def _page_number(request: Request) -> int:
     """`?page=` as a page number; anything else (or nothing) is the first page."""
     asked = request.query_params.get("page", "1")
-    return int(asked) if asked.isdigit() and 0 < int(asked) <= MAX_ROW_ID else 1
+    return int(asked) if _plain_number(asked) and 0 < int(asked) <= MAX_ROW_ID else 1
+
+
+def _plain_number(text: str) -> bool:
+    """ASCII digits only: `str.isdigit` takes `²` and other digits `int` refuses."""
+    return text.isascii() and text.isdigit()
 
 
 def _formatters(locale: str) -> dict[str, object]:
@@ -84,7 +89,7 @@ async def show_report(request: Request, editor: str) -> Response:
     locale = page_locale(request)
     asked = request.path_params["number"]
     found = None
-    if asked.isdigit() and int(asked) <= MAX_ROW_ID:
+    if _plain_number(asked) and int(asked) <= MAX_ROW_ID:
         found = await run_in_threadpool(_report, context.engine, context.config, int(asked))
     if found is None:
         gettext = translations(locale).gettext
