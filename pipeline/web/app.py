@@ -33,6 +33,7 @@ from pipeline.web import (
     media,
     preferences,
     statistics_consent,
+    submit,
     subscribe,
     unsubscribe,
 )
@@ -52,6 +53,7 @@ BUSY_RETRY_AFTER_S = 5
 
 ROUTE_MODULES: list[ModuleType] = [
     subscribe,
+    submit,
     confirm,
     unsubscribe,
     preferences,
