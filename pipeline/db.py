@@ -85,6 +85,8 @@ items = sa.Table(
     sa.Column("dropped_from", sa.String(16)),
     # The partner a submission (`submit:` item) came from; NULL for the public form's.
     sa.Column("partner_id", sa.Integer),
+    # When the partner was mailed that the issue carrying their submission went out.
+    sa.Column("partner_told_at", UtcDateTime()),
 )
 
 # Partners who send news in through their personal link (`newsletter partners add`).

@@ -5,8 +5,12 @@ stored as a submission (`submitted`, waiting for an editor), never written into 
 content folder. Its defences are the sign-up form's: a signed form token bound to the
 page, a honeypot, the shared rate limit per network (`rate_limits.submission`), and caps
 on the body's size and fields. The public form answers on the page and mails nobody: a
-form that mailed a typed address would be a spam relay. With `submit.partners_only` only
-a partner's personal link (`newsletter partners add`) opens it.
+form that mailed a typed address would be a spam relay, and one that mailed the editors
+whatever anyone typed would be one too: its submissions wait on the desk. A new
+submission through a partner's link is mailed to the editors, and its receipt to the
+partner's registered address (on the web's mail thread, `pipeline.partner_mail`).
+With `submit.partners_only` only a partner's personal link (`newsletter partners add`)
+opens it.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from __future__ import annotations
 import gettext
 import logging
 from datetime import timedelta
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -27,6 +32,7 @@ from starlette.routing import Route
 from pipeline.collect.every_problem import validate_front_matter
 from pipeline.collect.item import CollectedItem
 from pipeline.collect.submission import BODY_CHARS, KINDS, submission_item
+from pipeline.partner_mail import editors_notice, receipt, send_mails
 from pipeline.partners import Partner, partner_of_link
 from pipeline.queue.submissions import store_submission
 from pipeline.render.i18n import translations
@@ -160,7 +166,20 @@ async def submit(request: Request) -> Response:
         store_submission, context.engine, item, partner.id if partner else None, context.clock()
     )
     log.info("a submission was stored as item %d (%s)", stored.item_id, stored.state)
+    if stored.new and partner is not None:
+        context.mails.submit(partial(_mail_about, context, stored.item_id, item, partner))
     return _receipt(request, locale, item.title)
+
+
+async def _mail_about(
+    context: WebContext, item_id: int, item: CollectedItem, partner: Partner
+) -> None:
+    """On the mail thread: the editors' notice, and the partner's receipt to the address
+    registered for them (never one typed into the form)."""
+    config = context.config
+    mails = [*editors_notice(config, item_id, item.title, item.source)]
+    mails.append(receipt(config, partner.email, item.title))
+    await send_mails(config, mails)
 
 
 def _values(form: FormData) -> dict[str, Any]:

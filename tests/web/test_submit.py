@@ -3,9 +3,14 @@ defences (form token, honeypot, flood, size), validation by field, and no mail a
 
 from __future__ import annotations
 
+import email
+import email.policy
 import re
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -72,6 +77,7 @@ def test_a_public_submission_is_stored_as_submitted_shown_on_the_page_and_mails_
     assert item["source"] == "Öffentliches Formular" and item["topics"] == ["netzwerk"]
     assert "<script" not in item["body_html"] and "Alle sind willkommen." in item["body_html"]
     assert not list(submit_site.project.content_dir.glob("*gemeinschaftsgarten*"))
+    submit_site.app_context.mails.close()  # type: ignore[attr-defined]  # all queued is sent
     assert outbox_files(submit_site.project.outbox) == []
 
 
@@ -194,3 +200,44 @@ def test_an_oversized_body_is_refused_with_413(submit_site: Site) -> None:
     assert answer.status_code == 413
     assert _stored(submit_site) == []
     assert re.search(r"<h1>[^<]+</h1>", answer.text)
+
+
+def _wait_for_mails(site: Site, count: int) -> list[Path]:
+    deadline = time.monotonic() + 20
+    while len(outbox_files(site.project.outbox)) < count:
+        assert time.monotonic() < deadline, "the mails did not reach the outbox"
+        time.sleep(0.05)
+    return outbox_files(site.project.outbox)
+
+
+def _parsed(path: Path) -> EmailMessage:
+    message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+    assert isinstance(message, EmailMessage)
+    return message
+
+
+def test_a_partners_submission_mails_the_editors_and_the_partners_registered_address(
+    submit_site: Site,
+) -> None:
+    link = _partner_link(submit_site)
+    with submit_site.client() as client:
+        # An address typed into the form is never mailed: only the registered one is.
+        answer = _send(client, link, REPORT | {"email": "someone-else@example.org"})
+    assert answer.status_code == 200
+    [item] = _stored(submit_site)
+    mails = {str(m["To"]): m for m in map(_parsed, _wait_for_mails(submit_site, 2))}
+    assert set(mails) == {"redaktion@netzwerk-quartier.example.org", "buero@nord.example.org"}
+    notice = mails["redaktion@netzwerk-quartier.example.org"]
+    # A long subject is folded at its start; a mail client shows it unfolded and trimmed.
+    assert notice["Subject"].strip() == "Eingesandt: Neuer Gemeinschaftsgarten in Gaarden"
+    text = notice.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "Stadtteilbüro Nord" in text
+    assert f"{submit_site.config.site.url}/desk/items/{item['id']}/edit" in text
+    got = mails["buero@nord.example.org"]
+    assert (
+        got["Subject"].strip()
+        == "Wir haben Ihre Nachricht erhalten: Neuer Gemeinschaftsgarten in Gaarden"
+    )
+    assert f"{submit_site.config.site.url}/archive" in got.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    time.sleep(0.5)  # nothing more follows: one notice per editor, one receipt
+    assert len(outbox_files(submit_site.project.outbox)) == 2

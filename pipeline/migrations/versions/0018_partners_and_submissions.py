@@ -1,5 +1,5 @@
 """partners (who may send news in through a personal link) and items' partner: the
-partner a submission came from (`submit:` items)
+partner a submission came from (`submit:` items), and when the partner was told it went out
 
 Revision ID: 0018
 Revises: 0017
@@ -29,8 +29,10 @@ def upgrade() -> None:
     )
     # No foreign key, as 0017: adding one to SQLite means a batch copy of `items`.
     op.add_column("items", sa.Column("partner_id", sa.Integer(), nullable=True))
+    op.add_column("items", sa.Column("partner_told_at", sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
+    op.execute("ALTER TABLE items DROP COLUMN partner_told_at")
     op.execute("ALTER TABLE items DROP COLUMN partner_id")
     op.drop_table("partners")
