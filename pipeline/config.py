@@ -448,6 +448,11 @@ class RateLimits(Strict):
         RateLimit(count=5, window_s=600),
         description="Desk sign-in requests one network (IPv4 address, IPv6 /64) may send.",
     )
+    submission: RateLimit = Field(
+        RateLimit(count=5, window_s=3600),
+        description="Submissions through `/submit` one network (IPv4 address, IPv6 /64) "
+        "may send, the partners' links included.",
+    )
     mails_to_address: RateLimit = Field(
         RateLimit(count=5, window_s=3600),
         description="Confirmation mails and desk sign-in links one address may be sent, "
@@ -559,6 +564,16 @@ class Bounces(Strict):
         return address
 
 
+class Submit(Strict):
+    """The `/submit` form, where partners send news in."""
+
+    partners_only: bool = Field(
+        False,
+        description="Accept only submissions through a partner's personal link "
+        "(`newsletter partners add`); `/submit` itself then only says so.",
+    )
+
+
 class Analytics(Strict):
     clicks: bool = Field(
         True,
@@ -619,6 +634,7 @@ class Config(Strict):
     analytics: Analytics = Field(
         Analytics(), description="What is counted after the send: clicks, opens, consent."
     )
+    submit: Submit = Field(Submit(), description="The `/submit` form for partners' news.")
 
     @model_validator(mode="after")
     def _known_source_topics(self) -> Config:

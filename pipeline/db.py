@@ -40,7 +40,9 @@ __all__ = [
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
-ITEM_STATES = ("draft", "queued", "held", "approved", "sent", "dropped", "expired")
+ITEM_STATES = (
+    "submitted", "draft", "queued", "held", "approved", "sent", "dropped", "expired",
+)  # fmt: skip
 
 items = sa.Table(
     "items",
@@ -81,6 +83,23 @@ items = sa.Table(
     # The state an editor dropped the item from (`queue drop`, the desk); NULL for items
     # dedup set aside or whose file is gone. Only these can be restored.
     sa.Column("dropped_from", sa.String(16)),
+    # The partner a submission (`submit:` item) came from; NULL for the public form's.
+    sa.Column("partner_id", sa.Integer),
+    # When the partner was mailed that the issue carrying their submission went out.
+    sa.Column("partner_told_at", UtcDateTime()),
+)
+
+# Partners who send news in through their personal link (`newsletter partners add`).
+partners = sa.Table(
+    "partners",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False, unique=True),
+    sa.Column("email", sa.String(320), nullable=False),
+    # Signed into the partner's link: a new one, or revoked_at, stops the old link at once.
+    sa.Column("nonce", sa.String(32), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("revoked_at", UtcDateTime()),
 )
 
 # One row per configured feed or page: conditional-GET validators and its health.

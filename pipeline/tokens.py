@@ -22,7 +22,7 @@ from functools import lru_cache
 from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
 from itsdangerous.signer import HMACAlgorithm
 
-PURPOSES = ("unsubscribe", "preferences")
+PURPOSES = ("unsubscribe", "preferences", "partner")
 TIMED_PURPOSES = ("confirm", "form", "event-preview")
 EVENT_PREVIEW_MAX_AGE = timedelta(days=30)
 """How long a preview's or test mail's calendar link opens its unpublished event."""
@@ -147,6 +147,24 @@ def read_confirm_token(secret_key: SecretKeys, token: str, max_age: timedelta) -
     match value:
         case [int(subscriber_id), str(nonce)]:
             return ConfirmLink(subscriber_id, nonce)
+    raise InvalidToken("the link is not valid")
+
+
+def make_partner_token(secret_key: SecretKeys, partner_id: int, nonce: str) -> str:
+    """A partner's personal submission link: it names the partner and the nonce of the
+    partner's row, so revoking (or re-adding) the partner stops it at once."""
+    return str(_serializer(secret_key, "partner").dumps([partner_id, nonce]))
+
+
+def read_partner_token(secret_key: SecretKeys, token: str) -> tuple[int, str]:
+    """The partner's id and nonce a submission link was signed with, or InvalidToken."""
+    try:
+        value = _serializer(secret_key, "partner").loads(token)
+    except BadSignature as exc:
+        raise InvalidToken("the link is not valid") from exc
+    match value:
+        case [int(partner_id), str(nonce)] if not isinstance(partner_id, bool):
+            return partner_id, nonce
     raise InvalidToken("the link is not valid")
 
 

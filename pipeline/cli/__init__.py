@@ -27,6 +27,7 @@ COMMANDS: dict[str, tuple[str, str, bool]] = {
     "queue": ("pipeline.cli.queue_commands", "queue_app", True),
     "bounces": ("pipeline.cli.bounce_commands", "bounces_app", True),
     "sources": ("pipeline.cli.source_commands", "sources_app", True),
+    "partners": ("pipeline.cli.partner_commands", "partners_app", True),
     "collect": ("pipeline.cli.collect_commands", "collect", False),
     "preview": ("pipeline.cli.issue_commands", "preview", False),
     "send": ("pipeline.cli.issue_commands", "send", False),

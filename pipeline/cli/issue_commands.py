@@ -30,6 +30,7 @@ from pipeline.issue.build import (
     render_variants,
     unfinished_issue,
 )
+from pipeline.partner_mail import tell_partners
 from pipeline.render.preview import serve_preview, write_preview
 from pipeline.send import ledger
 from pipeline.send.dispatcher import DeliverySummary, batch_size, deliver
@@ -108,6 +109,9 @@ def send(
     issue_id, number = chosen
     summary = _deliver_with_progress(settings, engine, keys, issue_id, number, resume)
     _print_summary(number, summary, settings)
+    told = tell_partners(settings, engine, issue_id, db.now())
+    if told:
+        out.print(f"{told} partner(s) told that their news went out.")
 
 
 def _issue_to_send(

@@ -1,5 +1,8 @@
 """The editors' actions on queued items: hold, release, drop, approve, and restore.
 
+A submission (`submit:` item, state `submitted`) moves on only by an editor's approval,
+whatever `issue.require_approval` says: released from held it returns to `submitted`.
+
 Each action is a move in the table below; anything else is refused with the reason.
 A drop remembers the state it left (`dropped_from`); restore returns an item an editor
 dropped to that state. Duplicates dedup set aside and items whose file is gone were not
@@ -20,20 +23,24 @@ Action = Literal["hold", "release", "drop", "approve", "restore"]
 StateAction = Literal["hold", "release", "drop", "approve"]
 
 MOVES: dict[StateAction, tuple[tuple[str, ...], str]] = {
-    "hold": (("queued", "approved"), "held"),
+    "hold": (("submitted", "queued", "approved"), "held"),
     "release": (("held",), "queued"),
-    "drop": (("draft", "queued", "held", "approved"), "dropped"),
-    "approve": (("queued", "held"), "approved"),
+    "drop": (("submitted", "draft", "queued", "held", "approved"), "dropped"),
+    "approve": (("submitted", "queued", "held"), "approved"),
 }
+SUBMISSION_PREFIX = "submit:"
 
 
 class QueueActionRefused(NewsletterError):
     pass
 
 
-def next_state(state: str, action: StateAction) -> str:
-    """The state an item moves to, or QueueActionRefused naming why it cannot."""
+def next_state(state: str, action: StateAction, submission: bool = False) -> str:
+    """The state an item moves to, or QueueActionRefused naming why it cannot; a held
+    submission is released to `submitted`, to wait for an editor's approval again."""
     allowed, target = MOVES[action]
+    if submission and action == "release":
+        target = "submitted"
     if state == target:
         return state
     if state not in allowed:
@@ -83,15 +90,15 @@ def restored_state(state: str, dropped_from: str | None, duplicate_of: int | Non
 
 def _move(connection: sa.Connection, item_id: int, action: Action, at: datetime) -> str:
     row = connection.execute(
-        sa.select(items.c.state, items.c.title, items.c.dropped_from, items.c.duplicate_of).where(
-            items.c.id == item_id
-        )
+        sa.select(
+            items.c.key, items.c.state, items.c.title, items.c.dropped_from, items.c.duplicate_of
+        ).where(items.c.id == item_id)
     ).one()
     try:
         if action == "restore":
             target = restored_state(row.state, row.dropped_from, row.duplicate_of)
         else:
-            target = next_state(row.state, action)
+            target = next_state(row.state, action, row.key.startswith(SUBMISSION_PREFIX))
     except QueueActionRefused as exc:
         raise QueueActionRefused(f"item {item_id} ({row.title}): {exc}") from exc
     values: dict[str, object] = {"state": target, "updated_at": at}

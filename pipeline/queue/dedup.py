@@ -105,10 +105,19 @@ def find_same_story(
     return by_title
 
 
-def newcomer_wins(newcomer_from_folder: bool, existing: Candidate, existing_sent: bool) -> bool:
+def source_rank(key: str) -> int:
+    """Whose version of a story is kept: the folder's (2) over a feed's, page's or
+    calendar's (1) over one sent in through `/submit` (0)."""
+    if key.startswith("folder:"):
+        return 2
+    return 0 if key.startswith("submit:") else 1
+
+
+def newcomer_wins(newcomer_rank: int, existing_rank: int, existing_sent: bool) -> bool:
     """Whether a newly collected item replaces the stored one that tells the same story.
 
-    Only the folder's version replaces a feed's, and only until that one was sent: what
-    was sent stays sent, and among feeds the first one seen is kept.
+    Only a higher-ranked source's version replaces another's (`source_rank`: the folder's
+    a feed's, a feed's a submission's, never the other way), and only until that one was
+    sent: what was sent stays sent, and among equals the first one seen is kept.
     """
-    return newcomer_from_folder and not existing.from_folder and not existing_sent
+    return newcomer_rank > existing_rank and not existing_sent

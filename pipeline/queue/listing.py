@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from pipeline.db import items
 from pipeline.queue.rules import OPEN_STATES
 
-STATE_ORDER = ("approved", "queued", "held", "draft", "sent", "dropped", "expired")
+STATE_ORDER = ("submitted", "approved", "queued", "held", "draft", "sent", "dropped", "expired")
 
 
 def _as_dict(row: sa.Row[Any], full: bool) -> dict[str, Any]:
@@ -25,6 +25,7 @@ def _as_dict(row: sa.Row[Any], full: bool) -> dict[str, Any]:
         "published_at": m["published_at"].isoformat(),
         "duplicate_of": m["duplicate_of"],
         "dropped_from": m["dropped_from"],
+        "partner_id": m["partner_id"],
         "event_start": _iso(m["event_start"]),
         "event_all_day": m["event_all_day"],
     }

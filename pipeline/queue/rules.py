@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-OPEN_STATES = ("draft", "queued", "held", "approved")
+OPEN_STATES = ("submitted", "draft", "queued", "held", "approved")
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,9 @@ A dropped folder item whose file is edited returns (queued, or draft per its fil
 edit says the editor wants it after all. Duplicates and dropped feed items stay dropped.
 A newly collected item that tells a story already queued is stored as dropped, pointing at
 the one kept (`duplicate_of`), so it is never collected twice; see `pipeline.queue.dedup`.
+A submission (`submit:` key, from `/submit`) is stored as `submitted` and moves on only by
+an editor's approval (`pipeline.queue.actions`); its key names its content, so the same
+submission sent twice is one item.
 """
 
 from __future__ import annotations
@@ -26,10 +29,17 @@ import sqlalchemy as sa
 
 from pipeline.collect.item import CollectedItem
 from pipeline.db import items
-from pipeline.queue.dedup import Candidate, find_same_story, newcomer_wins, story_keys
+from pipeline.queue.dedup import (
+    Candidate,
+    find_same_story,
+    newcomer_wins,
+    source_rank,
+    story_keys,
+)
 from pipeline.queue.rules import OPEN_STATES, Lifetime, expiry_reason
 
 FINAL_STATES = ("sent", "dropped", "expired")
+SUBMISSION_PREFIX = "submit:"
 _Value = TypeVar("_Value", str, int)
 
 
@@ -81,6 +91,13 @@ def _state_after_edit(state: str, ready: bool) -> str:
     if state in ("draft", "approved"):
         return "queued"
     return state
+
+
+def _state_of_new(item: CollectedItem) -> str:
+    """A submission waits for an editor; a draft stays out of issues."""
+    if item.key.startswith(SUBMISSION_PREFIX):
+        return "submitted"
+    return "queued" if item.ready else "draft"
 
 
 def _lifetime(item: CollectedItem) -> Lifetime:
@@ -163,7 +180,7 @@ def _insert_new(
 
     Each item is counted in the counts it comes with (those of its source)."""
     stories = _Stories(connection, [values for _, _, values in batch])
-    kept_rows, duplicate_rows, folder_wins = [], [], []
+    kept_rows, duplicate_rows, newcomer_wins_over = [], [], []
     for counts, item, values in batch:
         link, title = values["url_key"], values["title_key"]
         same = stories.same_story(item, link, title)  # type: ignore[arg-type]
@@ -171,16 +188,20 @@ def _insert_new(
         if expiry_reason(_lifetime(item), at, max_age) is not None:
             kept_rows.append(row | {"state": "expired"})
             counts.expired += 1
-        elif same is not None and not item.from_folder:
+            continue
+        wins = same is not None and newcomer_wins(
+            source_rank(item.key), source_rank(same.key), same.state == "sent"
+        )
+        if same is not None and not item.from_folder and not wins:
             duplicate_rows.append((row | {"state": "dropped"}, same))
             counts.duplicates += 1
-        else:
-            state = "queued" if item.ready else "draft"
-            kept_rows.append(row | {"state": state})
-            stories.add(0, item.key, state, link, title)  # type: ignore[arg-type]
-            counts.new += 1
-            if same is not None and newcomer_wins(True, same.candidate, same.state == "sent"):
-                folder_wins.append((item.key, same))
+            continue
+        state = _state_of_new(item)
+        kept_rows.append(row | {"state": state})
+        stories.add(0, item.key, state, link, title)  # type: ignore[arg-type]
+        counts.new += 1
+        if same is not None and wins:
+            newcomer_wins_over.append((item.key, same))
     if kept_rows:
         connection.execute(sa.insert(items), kept_rows)
     ids = _ids_by_key(connection, [str(row["key"]) for row in kept_rows])
@@ -191,8 +212,8 @@ def _insert_new(
     if duplicate_rows:
         rows = [row | {"duplicate_of": id_of(same)} for row, same in duplicate_rows]
         connection.execute(sa.insert(items), rows)
-    for key, same in folder_wins:
-        # The folder's version wins: the feed's copy steps aside.
+    for key, same in newcomer_wins_over:
+        # The higher-ranked version wins (the folder's over a feed's): the other steps aside.
         connection.execute(
             _UPDATE,
             {"_id": id_of(same), "state": "dropped", "duplicate_of": ids[key], "updated_at": at},

@@ -17,6 +17,7 @@ from pipeline.db import schedule_events
 from pipeline.environment import signing_keys
 from pipeline.errors import ConfigError, MailboxError
 from pipeline.issue.build import NothingToSend, build_issue, unfinished_issue
+from pipeline.partner_mail import tell_partners
 from pipeline.report.retention import apply_retention
 from pipeline.schedule.triggers import issue_after_next
 from pipeline.send.dispatcher import deliver
@@ -113,6 +114,7 @@ def _deliver(
         detail += f", {summary.unsettled} unsettled after a crash"
     record_event(engine, job, "sent", detail)
     log.info("%s: %s", job, detail)
+    tell_partners(config, engine, issue_id, db.now())
 
 
 def bounces_job(config_path: str) -> None:

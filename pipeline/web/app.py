@@ -34,6 +34,7 @@ from pipeline.web import (
     preferences,
     r,
     statistics_consent,
+    submit,
     subscribe,
     unsubscribe,
 )
@@ -57,6 +58,7 @@ BUSY_RETRY_AFTER_S = 5
 ROUTE_MODULES: list[ModuleType] = [
     r,
     subscribe,
+    submit,
     confirm,
     unsubscribe,
     preferences,

@@ -7,7 +7,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from pipeline.queue.actions import QueueActionRefused, next_state
-from pipeline.queue.dedup import Candidate, find_same_story, newcomer_wins, title_key, url_key
+from pipeline.queue.dedup import (
+    Candidate,
+    find_same_story,
+    newcomer_wins,
+    source_rank,
+    title_key,
+    url_key,
+)
 from pipeline.queue.rules import Lifetime, expiry_reason
 
 NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
@@ -83,10 +90,18 @@ def test_nothing_matches_a_new_story() -> None:
 
 
 def test_the_folders_version_wins_over_a_feed_item_not_yet_sent() -> None:
-    feed_item = _candidate(1, False, "https://a.example.org/x", "Eine Geschichte aus dem Feed")
-    assert newcomer_wins(True, feed_item, existing_sent=False)
-    assert not newcomer_wins(True, feed_item, existing_sent=True)  # sent stays sent
-    assert not newcomer_wins(False, feed_item, existing_sent=False)  # first feed kept
+    folder, feed = source_rank("folder:a.md"), source_rank("feed:https://a.example.org/#1")
+    assert newcomer_wins(folder, feed, existing_sent=False)
+    assert not newcomer_wins(folder, feed, existing_sent=True)  # sent stays sent
+    assert not newcomer_wins(feed, feed, existing_sent=False)  # first feed kept
+
+
+def test_a_submission_never_wins_over_a_feed_or_the_folder() -> None:
+    submitted = source_rank("submit:public:abc")
+    for other in ("folder:a.md", "feed:https://a.example.org/#1", "calendar:x#uid"):
+        assert not newcomer_wins(submitted, source_rank(other), existing_sent=False)
+        assert newcomer_wins(source_rank(other), submitted, existing_sent=False)
+    assert not newcomer_wins(submitted, submitted, existing_sent=False)
 
 
 def _lifetime(**changes: object) -> Lifetime:

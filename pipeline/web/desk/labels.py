@@ -13,6 +13,7 @@ def labels(locale: str) -> dict[str, dict[str, str]]:
     _ = translations(locale).gettext
     return {
         "state": {
+            "submitted": _("Sent in"),
             "approved": _("Approved"),
             "queued": _("Queued"),
             "held": _("Held"),
