@@ -61,8 +61,8 @@ def serve(
 ) -> None:
     """Serve the site: /subscribe, /confirm/TOKEN, /preferences/TOKEN,
     /unsubscribe/TOKEN, /archive (and /archive/N, /archive/feed.xml), /events/ID.ics,
-    /media/NAME, /r/TOKEN (tracked links), /o/TOKEN.gif (opens), /webhooks/PROVIDER,
-    /desk (the editors' desk), /healthz."""
+    /media/NAME, /r/TOKEN (tracked links), /o/TOKEN.gif (opens), /submit (partners'
+    news, /submit/TOKEN), /webhooks/PROVIDER, /desk (the editors' desk), /healthz."""
     settings, engine = open_store(config, busy_timeout_s=BUSY_TIMEOUT_S)
     _require_legal_pages(settings, config_path_from_env(config))
     url = f"http://{f'[{host}]' if ':' in host else host}:{port}"

@@ -21,12 +21,14 @@ READER = "leser@example.org"  # the reader send_one_issue sends to
 # {issue}: the sent issue's number; {unsubscribe}, {preferences}: the reader's links.
 PAGES = [
     "/subscribe?lang=de",
+    "/submit?lang=de",
     "/archive?lang=de",
     "/archive/{issue}?lang=de",
     "/preferences/{preferences}?lang=de",
 ]
 MORE_PAGES = [
     "/subscribe?lang=en",
+    "/submit?lang=en",
     "/archive?lang=en",
     "/archive/{issue}?lang=en",
     "/preferences/{preferences}?lang=en",
