@@ -13,6 +13,9 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import sqlalchemy as sa
+
+from pipeline.db import issue_items, items
 from pipeline.issue.model import IssueContent, IssueItem, Section
 
 MAX_KEY_LENGTH = 100  # issue_variants.variant
@@ -90,3 +93,17 @@ def variant_numbers(keys: Iterable[str]) -> dict[str, int]:
     """Each variant's number within its issue: 1.. in the sorted order of the keys. A click
     token carries the number instead of the key (`issue_links.variant_no`)."""
     return {key: number for number, key in enumerate(sorted(set(keys)), start=1)}
+
+
+def stored_issue_topics(connection: sa.Connection, issue_id: int) -> frozenset[str]:
+    """The topics of a built issue's items: what decides a reader's variant, at the send and
+    in the issue's report alike."""
+    return frozenset(
+        topic
+        for topics in connection.execute(
+            sa.select(items.c.topics)
+            .join(issue_items, issue_items.c.item_id == items.c.id)
+            .where(issue_items.c.issue_id == issue_id)
+        ).scalars()
+        for topic in topics or ()
+    )

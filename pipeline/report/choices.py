@@ -13,8 +13,8 @@ import json
 
 import sqlalchemy as sa
 
-from pipeline.db import issue_items, issue_variants, items
-from pipeline.issue.variants import variant_for
+from pipeline.db import issue_variants
+from pipeline.issue.variants import stored_issue_topics, variant_for
 from subscribers.schema import subscribers
 
 # JSON columns cannot be grouped in PostgreSQL (json has no equality); their text can.
@@ -31,15 +31,7 @@ class VariantChoice:
             ).scalars()
         )
         self.site_locale = site_locale
-        self.issue_topics = frozenset(
-            topic
-            for topics in connection.execute(
-                sa.select(items.c.topics)
-                .join(issue_items, issue_items.c.item_id == items.c.id)
-                .where(issue_items.c.issue_id == issue_id)
-            ).scalars()
-            for topic in topics or ()
-        )
+        self.issue_topics = stored_issue_topics(connection, issue_id)
         self._known: dict[tuple[str | None, str | None], str] = {}
 
     def number_of(self, key: str) -> int:

@@ -14,8 +14,8 @@ from urllib.parse import quote
 import sqlalchemy as sa
 
 from pipeline.config import Bounces, Site
-from pipeline.db import issue_items, issue_variants, issues, items
-from pipeline.issue.variants import variant_for, variant_numbers
+from pipeline.db import issue_variants, issues
+from pipeline.issue.variants import stored_issue_topics, variant_for, variant_numbers
 from pipeline.render.i18n import translations
 from pipeline.render.personalize import Personalizable
 from pipeline.send.ledger import Recipient
@@ -123,15 +123,7 @@ class Composer:
             if "click" in body.html.names or "click" in body.text.names
         }
         self.sender_domain = site.sender.address.rpartition("@")[2]
-        self.issue_topics = frozenset(
-            topic
-            for topics in connection.execute(
-                sa.select(items.c.topics)
-                .join(issue_items, issue_items.c.item_id == items.c.id)
-                .where(issue_items.c.issue_id == issue_id)
-            ).scalars()
-            for topic in topics or ()
-        )
+        self.issue_topics = stored_issue_topics(connection, issue_id)
 
     def variant_for(self, recipient: Recipient) -> BodyTemplate:
         """The reader's language and topic selection, as chosen when the issue was built.

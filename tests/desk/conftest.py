@@ -16,6 +16,7 @@ from pipeline.db import items
 from pipeline.web.desk.pages import SESSION_COOKIE
 from pipeline.web.desk.sessions import start_session
 from tests.conftest import Project
+from tests.web.browser import Page
 from tests.web.conftest import SECRET_KEY, Site, csrf_of, make_site
 
 EDITOR = "redaktion@netzwerk-quartier.example.org"
@@ -74,6 +75,18 @@ def signed_in(site: Site) -> Iterator[httpx.Client]:
         assert answer.status_code == 303, answer.text
         client.cookies.set(SESSION_COOKIE, answer.cookies[SESSION_COOKIE])
         yield client
+
+
+def sign_in_browser(page: Page, site: Site) -> None:
+    """Give the browser an editor's desk session, as signing in would."""
+    page.call(
+        "Network.setCookie",
+        name=SESSION_COOKIE,
+        value=session_cookie(site),
+        url=f"{site.url}/desk",
+        path="/desk",
+        httpOnly=True,
+    )
 
 
 def session_cookie(site: Site, editor: str = EDITOR) -> str:

@@ -6,8 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pipeline.web.desk.pages import SESSION_COOKIE
-from tests.desk.conftest import item_id, session_cookie
+from tests.desk.conftest import item_id, sign_in_browser
 from tests.web.browser import axe_violations, chromium
 from tests.web.conftest import Site
 
@@ -35,14 +34,7 @@ def test_desk_pages_have_no_accessibility_violations(desk: Site, tmp_path: Path)
     item = item_id(desk, "folder:2022-03-01-editorial.md")
     with chromium(tmp_path / "profile") as page:
         found = {path: axe_violations(page, desk.url + path) for path in SIGNED_OUT}
-        page.call(
-            "Network.setCookie",
-            name=SESSION_COOKIE,
-            value=session_cookie(desk),
-            url=f"{desk.url}/desk",
-            path="/desk",
-            httpOnly=True,
-        )
+        sign_in_browser(page, desk)
         for path in PAGES + (MORE_PAGES if FULL else []):
             found[path] = axe_violations(page, desk.url + path.format(item=item))
     assert {path: problems for path, problems in found.items() if problems} == {}

@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from pipeline.web.desk.pages import SESSION_COOKIE
-from tests.desk.conftest import item_id, item_state, session_cookie
+from tests.desk.conftest import item_id, item_state, sign_in_browser
 from tests.web.browser import Page, chromium
 from tests.web.conftest import Site
 
@@ -19,14 +18,7 @@ FRAMES_SHOWING = (
 
 def test_an_editor_adds_an_event_and_sees_it_in_the_preview(desk: Site, tmp_path: Path) -> None:
     with chromium(tmp_path / "profile") as page:
-        page.call(
-            "Network.setCookie",
-            name=SESSION_COOKIE,
-            value=session_cookie(desk),
-            url=f"{desk.url}/desk",
-            path="/desk",
-            httpOnly=True,
-        )
+        sign_in_browser(page, desk)
         page.call("Page.navigate", url=f"{desk.url}/desk/items/new?kind=event&lang=en")
         page.wait_for("document.readyState === 'complete' && !!document.querySelector('#title')")
         assert page.evaluate("document.querySelector('#kind').value") == "event"
@@ -51,14 +43,7 @@ def test_an_editor_adds_an_event_and_sees_it_in_the_preview(desk: Site, tmp_path
 
 
 def _open_desk(page: Page, desk: Site, path: str) -> None:
-    page.call(
-        "Network.setCookie",
-        name=SESSION_COOKIE,
-        value=session_cookie(desk),
-        url=f"{desk.url}/desk",
-        path="/desk",
-        httpOnly=True,
-    )
+    sign_in_browser(page, desk)
     page.call("Page.navigate", url=f"{desk.url}{path}")
     page.wait_for("document.readyState === 'complete' && !!document.querySelector('main')")
 

@@ -11,8 +11,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from pipeline.db import items
-from pipeline.web.desk.pages import SESSION_COOKIE
-from tests.desk.conftest import desk_csrf, item_id, session_cookie, signed_in
+from tests.desk.conftest import desk_csrf, item_id, sign_in_browser, signed_in
 from tests.web.browser import chromium
 from tests.web.conftest import Site
 
@@ -143,14 +142,7 @@ def test_the_preview_renders_in_the_browser_under_the_desks_policy(
     desk: Site, tmp_path: Path
 ) -> None:
     with chromium(tmp_path / "profile") as page:
-        page.call(
-            "Network.setCookie",
-            name=SESSION_COOKIE,
-            value=session_cookie(desk),
-            url=f"{desk.url}/desk",
-            path="/desk",
-            httpOnly=True,
-        )
+        sign_in_browser(page, desk)
         page.call("Page.navigate", url=f"{desk.url}/desk/items/new?kind=news&lang=de")
         page.wait_for("document.readyState === 'complete' && !!document.querySelector('#title')")
         page.evaluate(

@@ -11,9 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.web.desk.pages import SESSION_COOKIE
 from tests.conftest import Project
-from tests.desk.conftest import EDITOR, session_cookie, signed_in
+from tests.desk.conftest import EDITOR, sign_in_browser, signed_in
 from tests.report.conftest import AUFTAKT
 from tests.web.browser import chromium
 from tests.web.conftest import Site, make_site
@@ -193,14 +192,7 @@ def test_the_charts_are_named_images_in_chromium_without_scripts(
 ) -> None:
     with chromium(tmp_path / "profile") as page:
         page.call("Emulation.setScriptExecutionDisabled", value=True)
-        page.call(
-            "Network.setCookie",
-            name=SESSION_COOKIE,
-            value=session_cookie(report_desk),
-            url=f"{report_desk.url}/desk",
-            path="/desk",
-            httpOnly=True,
-        )
+        sign_in_browser(page, report_desk)
         page.call("Page.navigate", url=f"{report_desk.url}/desk/issues/1?lang=de")
         page.wait_for("document.readyState === 'complete' && !!document.querySelector('svg')")
         sizes = page.evaluate(
