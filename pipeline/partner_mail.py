@@ -9,9 +9,7 @@ nobody. Each goes through the configured provider, as the desk's sign-in mail do
 from __future__ import annotations
 
 import asyncio
-import html
 import logging
-import secrets
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -19,8 +17,8 @@ import sqlalchemy as sa
 from pipeline.config import Config
 from pipeline.db import issues, items, partners
 from pipeline.render.i18n import translations
-from pipeline.render.personalize import Personalizable
-from pipeline.send.message import BodyTemplate, OutgoingMessage
+from pipeline.send.link_mail import link_mail
+from pipeline.send.message import OutgoingMessage
 from pipeline.send.providers import make_provider
 
 log = logging.getLogger(__name__)
@@ -31,31 +29,8 @@ def _mail(
 ) -> OutgoingMessage:
     """A short plain mail in the site's language: its lines, then the link."""
     site = config.site
-    plain = "\n\n".join([*lines, url]) + "\n"
-    paragraphs = "".join(f"<p>{html.escape(line)}</p>" for line in lines)
-    link = html.escape(url)
-    page = (
-        f'<!doctype html><html lang="{site.locale}"><body>{paragraphs}'
-        f'<p><a href="{link}">{link}</a></p></body></html>'
-    )
-    key = secrets.token_hex(8)
-    return OutgoingMessage(
-        delivery_id=0,
-        delivery_key=f"{kind}-{key}",
-        to_address=to,
-        to_name="",
-        from_address=site.sender.address,
-        from_name=site.sender.name,
-        reply_to=site.reply_to,
-        variant=BodyTemplate(
-            f"{kind}-{site.locale}",
-            subject,
-            Personalizable(chunks=(page,), names=()),
-            Personalizable(chunks=(plain,), names=()),
-        ),
-        values={},
-        message_id=f"<{kind}.{key}@{site.sender.address.rpartition('@')[2]}>",
-        envelope_from=site.sender.address,
+    return link_mail(
+        site, to=to, kind=kind, locale=site.locale, subject=subject, before=lines, url=url
     )
 
 

@@ -11,7 +11,6 @@ address is sent per window, whoever asks, so nobody floods an inbox (`rate_limit
 
 from __future__ import annotations
 
-import html
 import logging
 import secrets
 from dataclasses import dataclass
@@ -30,8 +29,8 @@ from pipeline.config import Config
 from pipeline.db import desk_used_links
 from pipeline.errors import PermanentProviderError
 from pipeline.render.i18n import translations
-from pipeline.render.personalize import Personalizable
-from pipeline.send.message import BodyTemplate, OutgoingMessage
+from pipeline.send.link_mail import link_mail
+from pipeline.send.message import OutgoingMessage
 from pipeline.send.providers import make_provider
 from pipeline.tokens import InvalidToken, SecretKeys, check_form_token, make_form_token
 from pipeline.web.context import WebContext, client_network, context_of
@@ -259,30 +258,15 @@ def sign_in_mail(config: Config, address: str, url: str, locale: str) -> Outgoin
         "Here is your link to sign in to the editors' desk. It works once, for 15 minutes:"
     )
     ignore = gettext("If you did not ask for it, you can ignore this mail.")
-    plain = f"{text}\n\n{url}\n\n{ignore}\n"
-    page = (
-        f'<!doctype html><html lang="{locale}"><body><p>{html.escape(text)}</p>'
-        f'<p><a href="{html.escape(url)}">{html.escape(url)}</a></p>'
-        f"<p>{html.escape(ignore)}</p></body></html>"
-    )
-    key = secrets.token_hex(8)
-    return OutgoingMessage(
-        delivery_id=0,
-        delivery_key=f"desk-{key}",
-        to_address=address,
-        to_name="",
-        from_address=site.sender.address,
-        from_name=site.sender.name,
-        reply_to=site.reply_to,
-        variant=BodyTemplate(
-            f"desk-sign-in-{locale}",
-            subject,
-            Personalizable(chunks=(page,), names=()),
-            Personalizable(chunks=(plain,), names=()),
-        ),
-        values={},
-        message_id=f"<desk.{key}@{site.sender.address.rpartition('@')[2]}>",
-        envelope_from=site.sender.address,  # no delivery to name; see send_confirmation
+    return link_mail(
+        site,
+        to=address,
+        kind="desk",
+        locale=locale,
+        subject=subject,
+        before=[text],
+        url=url,
+        after=[ignore],
     )
 
 
