@@ -279,7 +279,7 @@ def _retry_after(value: str | None, at: datetime) -> datetime | None:
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    if value.isascii() and value.isdigit():  # `²` is a digit to isdigit, none to int
         wait = timedelta(seconds=int(value))
     else:
         try:

@@ -77,7 +77,9 @@ class BoundedBody:
 
 def _body_for(response: httpx.Response, max_bytes: int, cap: str) -> BoundedBody:
     declared = response.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > max_bytes:  # packed, it is larger still unpacked
+    if (
+        declared.isascii() and declared.isdigit() and int(declared) > max_bytes
+    ):  # packed, it is larger still unpacked
         raise BodyRefused(f"larger than {cap} ({declared} > {max_bytes} bytes)")
     return BoundedBody(response.headers.get("content-encoding", ""), max_bytes, cap)
 

@@ -131,7 +131,7 @@ async def submit(request: Request) -> Response:
     except _NoForm as refused:
         return refused.response
     length = request.headers.get("content-length", "")
-    if not length.isdigit() or int(length) > MAX_BODY_BYTES:
+    if not (length.isascii() and length.isdigit()) or int(length) > MAX_BODY_BYTES:
         text = _("The submission is too long. Please shorten the text.")
         return message_page(request, locale, _("Too long"), text, status_code=413)
     form = await request.form(max_fields=MAX_FIELDS, max_part_size=MAX_BODY_BYTES)

@@ -110,6 +110,20 @@ def test_retry_after_is_honoured(feeds: FeedProject) -> None:
     assert len(feeds.server.requests_to("/busy.xml")) == 1
 
 
+def test_a_retry_after_of_no_ascii_digits_is_no_wait_and_stops_nothing(
+    feeds: FeedProject,
+) -> None:
+    # `²` (sent as the Latin-1 byte 0xB2) is a digit to str.isdigit and none to int().
+    feeds.server.routes["/busy.xml"] = Route(status=503, headers={"Retry-After": "\u00b2"})
+    _with_good_feed(feeds, {"Besetzt": "/busy.xml"})
+
+    report = feeds.collect()
+
+    busy = next(s for s in report.sources if s.name == "Besetzt")
+    assert busy.errors and "503" in str(busy.errors[0])
+    assert states_of(feeds.project, GOOD) == ["queued"]
+
+
 def test_redirects_are_followed_and_a_loop_fails(feeds: FeedProject) -> None:
     feeds.server.routes["/moved.xml"] = Route(status=301, headers={"Location": "/good.xml"})
     feeds.server.routes["/loop-a"] = Route(status=302, headers={"Location": "/loop-b"})

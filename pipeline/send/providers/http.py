@@ -141,7 +141,7 @@ def retry_after_s(value: str | None, now: float | None = None) -> float | None:
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    if value.isascii() and value.isdigit():  # `²` is a digit to isdigit, none to int
         return float(value)
     try:
         when = email.utils.parsedate_to_datetime(value)
