@@ -458,6 +458,12 @@ class RateLimits(Strict):
         description="Confirmation mails and desk sign-in links one address may be sent, "
         "whoever asks; more requests are answered as usual and send nothing.",
     )
+    api: RateLimit = Field(
+        RateLimit(count=120, window_s=60),
+        description="Requests one API token may make. A `subscribers:signup` token is public "
+        "(it sits in a web page), so its sign-ups also count against `subscriptions.rate_limit` "
+        "per network, as the form's do.",
+    )
 
 
 class TopicLabel(Strict):
@@ -574,6 +580,33 @@ class Submit(Strict):
     )
 
 
+ORIGIN = re.compile(r"^https?://[a-z0-9.-]+(:[0-9]{1,5})?$|^http://\[[0-9a-f:]+\](:[0-9]{1,5})?$")
+
+
+class Api(Strict):
+    """The JSON API at `/api/v1` (tokens: `newsletter api tokens create`)."""
+
+    cors_origins: list[str] = Field(
+        [],
+        description="Web origins (`https://www.example.org`, no path) whose pages may call "
+        "the API from a browser, e.g. a sign-up box; empty: no browser calls from elsewhere.",
+    )
+    max_body_bytes: int = Field(
+        65536, ge=1024, description="Largest request body the API reads; more is refused (413)."
+    )
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _origins(cls, origins: list[str]) -> list[str]:
+        for origin in origins:
+            if not ORIGIN.match(origin):
+                raise ValueError(
+                    f"{origin!r} is not an origin: scheme and host in lower case, an optional "
+                    "port, no path (https://www.example.org)"
+                )
+        return origins
+
+
 class Analytics(Strict):
     clicks: bool = Field(
         True,
@@ -635,6 +668,7 @@ class Config(Strict):
         Analytics(), description="What is counted after the send: clicks, opens, consent."
     )
     submit: Submit = Field(Submit(), description="The `/submit` form for partners' news.")
+    api: Api = Field(Api(), description="The JSON API at `/api/v1`.")
 
     @model_validator(mode="after")
     def _known_source_topics(self) -> Config:

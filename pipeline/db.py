@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
 
 __all__ = [
+    "api_idempotency",
+    "api_tokens",
     "bounce_mailboxes",
     "bounce_messages",
     "deliveries",
@@ -100,6 +102,35 @@ partners = sa.Table(
     sa.Column("nonce", sa.String(32), nullable=False),
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.Column("revoked_at", UtcDateTime()),
+)
+
+# API tokens (`newsletter api tokens`): only a token's SHA-256 is kept, never the token.
+api_tokens = sa.Table(
+    "api_tokens",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(100), nullable=False, unique=True),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    # Space-separated, from pipeline.api_tokens.SCOPES.
+    sa.Column("scopes", sa.String(500), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("last_used_at", UtcDateTime()),
+    sa.Column("revoked_at", UtcDateTime()),
+)
+
+# The first answer to a POST with an Idempotency-Key, per token, kept 24 hours: the same
+# key and body get it again; the same key with another body is refused.
+api_idempotency = sa.Table(
+    "api_idempotency",
+    metadata,
+    sa.Column("token_id", sa.Integer, primary_key=True),
+    sa.Column("key", sa.String(255), primary_key=True),
+    sa.Column("request_hash", sa.String(64), nullable=False),
+    sa.Column("status", sa.Integer, nullable=False),
+    sa.Column("body", sa.LargeBinary, nullable=False),
+    sa.Column("location", sa.String(500)),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Index("ix_api_idempotency_created", "created_at"),
 )
 
 # One row per configured feed or page: conditional-GET validators and its health.

@@ -28,6 +28,7 @@ COMMANDS: dict[str, tuple[str, str, bool]] = {
     "bounces": ("pipeline.cli.bounce_commands", "bounces_app", True),
     "sources": ("pipeline.cli.source_commands", "sources_app", True),
     "partners": ("pipeline.cli.partner_commands", "partners_app", True),
+    "api": ("pipeline.cli.api_commands", "api_app", True),
     "collect": ("pipeline.cli.collect_commands", "collect", False),
     "preview": ("pipeline.cli.issue_commands", "preview", False),
     "send": ("pipeline.cli.issue_commands", "send", False),

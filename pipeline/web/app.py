@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute
+from starlette.routing import BaseRoute, Mount
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from pipeline.config import Config
@@ -38,6 +38,8 @@ from pipeline.web import (
     subscribe,
     unsubscribe,
 )
+from pipeline.web.api.app import PREFIX as API_PREFIX
+from pipeline.web.api.app import build_api
 from pipeline.web.click_recorder import ClickRecorder
 from pipeline.web.context import (
     WebContext,
@@ -126,7 +128,7 @@ def create_app(
             yield
 
     app = Starlette(
-        routes=compose_routes(ROUTE_MODULES),
+        routes=[*compose_routes(ROUTE_MODULES), Mount(API_PREFIX, app=build_api(context))],
         middleware=[proxies],
         exception_handlers={sa.exc.OperationalError: database_busy, 404: page_not_found},
         lifespan=lifespan,

@@ -60,6 +60,12 @@ class Limiter:
 
     def take_in(self, connection: sa.Connection, name: str, key: str) -> int | None:
         """`take` inside the caller's transaction, so it is undone with it."""
+        return self.take_counted(connection, name, key)[0]
+
+    def take_counted(
+        self, connection: sa.Connection, name: str, key: str
+    ) -> tuple[int | None, int]:
+        """`take_in`, and the whole requests left in the bucket after it (for RateLimit headers)."""
         limit = self.limits[name]
         rate = limit.count / limit.window_s
         now = self.clock()
@@ -84,12 +90,13 @@ class Limiter:
             )
             .returning(table.c.tokens)
         )
-        if connection.execute(statement).first() is not None:
-            return None
+        left = connection.execute(statement).scalar()
+        if left is not None:
+            return None, max(0, math.floor(float(left)))
         short = connection.execute(
             sa.select(1 - level).where(table.c.limit_name == name, table.c.key_hash == key_hash)
         ).scalar_one()
-        return max(1, math.ceil(float(short) / rate))
+        return max(1, math.ceil(float(short) / rate)), 0
 
     def _prune(self) -> None:
         """Forget full buckets (untouched for a window): they say nothing a missing row does not."""

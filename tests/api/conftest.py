@@ -1,0 +1,53 @@
+"""The API on a real uvicorn over a real project: SQLite file or a fresh PostgreSQL database."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+
+from pipeline.api_tokens import create_token
+from tests.conftest import Project
+from tests.web.conftest import Site, make_site
+
+
+@dataclass
+class Api:
+    site: Site
+
+    @property
+    def url(self) -> str:
+        return f"{self.site.url}/api/v1"
+
+    def token(self, *scopes: str, name: str | None = None) -> str:
+        """A new token with `scopes`, as `newsletter api tokens create` makes one."""
+        label = name or f"t{abs(hash((scopes, datetime.now(UTC).timestamp())))}"
+        return create_token(self.site.engine, label, frozenset(scopes), datetime.now(UTC))[1]
+
+    def client(self, token: str | None = None, **headers: str) -> httpx.Client:
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
+        return httpx.Client(base_url=self.url, headers=headers, timeout=20)
+
+
+def api_site(request: pytest.FixtureRequest, project: Project) -> Iterator[Api]:
+    if request.param == "postgresql":
+        url = request.getfixturevalue("postgres_url")
+        project.edit_config(lambda raw: raw.update(database={"url": url}))
+    for site in make_site(project, webhook_secrets={}):
+        yield Api(site)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def api(request: pytest.FixtureRequest, project: Project) -> Iterator[Api]:
+    """The API on each engine."""
+    yield from api_site(request, project)
+
+
+@pytest.fixture(params=["sqlite"])
+def sqlite_api(request: pytest.FixtureRequest, project: Project) -> Iterator[Api]:
+    """The API on SQLite alone, for what does not depend on the engine."""
+    yield from api_site(request, project)
