@@ -38,6 +38,8 @@ class SignUp:
     at: datetime
     stats_text_version: str | None = None
     """The version of the personalised statistics text, when its box was ticked."""
+    source: str = "form"
+    """Where it came from: the form, or `api:<token name>` (kept in the history)."""
 
 
 def request(
@@ -82,7 +84,8 @@ def request(
                 )
         except sa.exc.IntegrityError:
             return None
-    store.log_event(connection, subscriber.id, subscriber.state, "sign-up waiting for its opt-in")
+    cause = f"sign-up ({sign_up.source}) waiting for its opt-in"
+    store.log_event(connection, subscriber.id, subscriber.state, cause)
     return nonce
 
 

@@ -18,18 +18,17 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from pipeline.render.i18n import translations
-from pipeline.tokens import InvalidToken, check_form_token, make_confirm_token, make_form_token
+from pipeline.sign_up import Started, start_sign_up, stats_asked
+from pipeline.tokens import InvalidToken, check_form_token, make_form_token
 from pipeline.web.confirmation import ConfirmationMail, send_confirmation
 from pipeline.web.context import WebContext, client_address, client_network, context_of
 from pipeline.web.pages import LOCALES, message_page, page_locale, render_page
-from subscribers import sign_ups, store, suppression
+from subscribers import sign_ups
 from subscribers.addresses import InvalidAddress, normalise_address
 
 log = logging.getLogger(__name__)
 FORM_PATH = "/subscribe"
 FORM_MAX_AGE = timedelta(hours=12)
-# A pending address gets another confirmation mail at most this often, whoever asks.
-RESEND_AFTER = timedelta(minutes=15)
 HONEYPOT = "website"
 # The optional box of personalised statistics: unticked unless the reader ticks it.
 STATS_FIELD = "stats"
@@ -62,7 +61,7 @@ def _form(
             "email": email,
             "name": name,
             "analytics": context.config.analytics,
-            "stats_asked": _stats_asked(context),
+            "stats_asked": stats_asked(context.config),
             "stats": stats,
         },
         status_code=400 if error else 200,
@@ -93,7 +92,7 @@ async def subscribe(request: Request) -> Response:
         )
     raw_email = str(form.get("email", ""))
     name = str(form.get("name", "")).strip()[:200]
-    stats = form.get(STATS_FIELD) == "yes" and _stats_asked(context)
+    stats = form.get(STATS_FIELD) == "yes" and stats_asked(context.config)
     try:
         email = normalise_address(raw_email)
     except InvalidAddress:
@@ -112,63 +111,25 @@ async def subscribe(request: Request) -> Response:
         at=context.clock(),
         stats_text_version=context.config.analytics.consent_text_version if stats else None,
     )
-    mail = await run_in_threadpool(_sign_up, context, email, sign_up)
-    if mail is not None:
-        thanks.background = BackgroundTask(_send, context, mail)
+    started = await run_in_threadpool(start, context, email, sign_up)
+    if started.confirm_url is not None:
+        mail = ConfirmationMail(email, locale, started.confirm_url)
+        thanks.background = BackgroundTask(send_later, context, mail)
     return thanks
 
 
-def _stats_asked(context: WebContext) -> bool:
-    """The form asks for personalised statistics only while something would be counted."""
-    return context.config.analytics.clicks or context.config.analytics.opens
+def start(context: WebContext, email: str, sign_up: sign_ups.SignUp) -> Started:
+    """The sign-up of the form and of the API, under the web's limit of mails an address."""
+
+    def mail_share(connection: sa.Connection, address: str) -> int | None:
+        return context.limiter.take_in(connection, "mails_to_address", address)
+
+    return start_sign_up(
+        context.engine, context.config, context.secret_key, email, sign_up, mail_share
+    )
 
 
-def _sign_up(context: WebContext, email: str, sign_up: sign_ups.SignUp) -> ConfirmationMail | None:
-    """Keep the sign-up apart until confirmed; returns the mail to send, or None for none.
-
-    Nothing of an existing subscriber's record changes here: an unsubscribed reader's
-    topics and consent stay until the mailed link's button is pressed.
-    """
-    max_age = timedelta(days=context.config.subscriptions.confirm_expiry_days)
-    try:
-        with context.engine.begin() as connection:
-            sign_ups.forget_expired(connection, sign_up.at - max_age)
-            found = store.find(connection, email)
-            if found is None:
-                reason = suppression.reason_for(connection, email)
-                if reason is not None and reason not in suppression.LIFTED_BY_OPT_IN:
-                    return None
-            elif found.state not in sign_ups.MAY_SIGN_UP:
-                return None
-            with connection.begin_nested() as attempt:
-                if found is None:
-                    # The name waits with the sign-up: the reader confirms it, or not.
-                    found = store.add(
-                        connection,
-                        email=email,
-                        name="",
-                        locale=sign_up.locale,
-                        topics=sign_up.topics,
-                        consent=None,
-                    )
-                nonce = sign_ups.request(connection, found, sign_up, RESEND_AFTER)
-                if nonce is None:
-                    return None
-                # Counted only for a mail about to go: whoever asks, one address gets
-                # few. The answer stays the same, so it tells nobody the address is known.
-                if context.limiter.take_in(connection, "mails_to_address", email) is not None:
-                    log.info("a confirmation mail was not sent: the address had its share")
-                    attempt.rollback()
-                    return None
-    except sa.exc.IntegrityError:
-        # The same new address signed up at the same moment: that sign-up sends the mail.
-        return None
-    token = make_confirm_token(context.secret_key, found.id, nonce)
-    url = f"{context.config.site.url}/confirm/{token}"
-    return ConfirmationMail(email, sign_up.locale, url)
-
-
-async def _send(context: WebContext, mail: ConfirmationMail) -> None:
+async def send_later(context: WebContext, mail: ConfirmationMail) -> None:
     try:
         await send_confirmation(context.config, mail)
     except Exception:

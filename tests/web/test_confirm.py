@@ -9,8 +9,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from pipeline.sign_up import RESEND_AFTER
 from pipeline.tokens import make_form_token
-from pipeline.web.subscribe import RESEND_AFTER
 from subscribers import gdpr, store
 from subscribers.schema import sign_ups, subscribers
 from tests.web.conftest import (

@@ -16,9 +16,9 @@ import sqlalchemy as sa
 
 from pipeline import db
 from pipeline.config import RateLimit
+from pipeline.sign_up import RESEND_AFTER
 from pipeline.tokens import make_token
 from pipeline.web.limits import Limiter
-from pipeline.web.subscribe import RESEND_AFTER
 from subscribers import store
 from subscribers.schema import sign_ups
 from tests.conftest import TEST_SECRET_KEY, Project, serve_command
