@@ -58,6 +58,7 @@ def start_sign_up(
                     return Started(None, None)
             elif found.state not in sign_ups.MAY_SIGN_UP:
                 return Started(found, None)
+            known = found
             with connection.begin_nested() as attempt:
                 if found is None:
                     # The name waits with the sign-up: the reader confirms it, or not.
@@ -77,7 +78,8 @@ def start_sign_up(
                 if mail_share(connection, email) is not None:
                     log.info("a confirmation mail was not sent: the address had its share")
                     attempt.rollback()
-                    return Started(store.find(connection, email), None)
+                    # A record made by this attempt went with it.
+                    return Started(known, None)
     except sa.exc.IntegrityError:
         # The same new address signed up at the same moment: that sign-up sends the mail.
         with engine.connect() as connection:

@@ -33,7 +33,14 @@ class Api:
         return httpx.Client(base_url=self.url, headers=headers, timeout=20)
 
 
+WEBSITE = "https://www.quartiersnetz.example.org"
+"""The one origin whose pages may call the API from a browser in these tests."""
+
+
 def api_site(request: pytest.FixtureRequest, project: Project) -> Iterator[Api]:
+    project.edit_config(
+        lambda raw: raw.update(subscriptions={"rate_limit": 3}, api={"cors_origins": [WEBSITE]})
+    )
     if request.param == "postgresql":
         url = request.getfixturevalue("postgres_url")
         project.edit_config(lambda raw: raw.update(database={"url": url}))
