@@ -59,9 +59,9 @@ test: lint typecheck chromium dovecot $(PRISM) $(AXE) corpus
 	$(BIN)/pytest
 
 # The same, with the fast feed path checked against all of feedparser's corpus, not a
-# sample, and axe-core over every page in both languages.
+# sample, axe-core over every page in both languages, and schemathesis at 100 examples an operation.
 test-full: lint typecheck chromium dovecot $(PRISM) $(AXE) corpus
-	CORPUS_FULL=1 A11Y_FULL=1 $(BIN)/pytest
+	CORPUS_FULL=1 A11Y_FULL=1 FUZZ_FULL=1 $(BIN)/pytest
 
 # feedparser's own test corpus (from its sdist on PyPI) into .tools/, for tests/collect/test_fast_feed.py.
 corpus: $(STAMP)

@@ -28,6 +28,7 @@ ERRORS = {
     400: "The request is malformed.",
     401: "No valid token (missing, wrong or revoked).",
     403: "The token lacks the scope, or the browser's origin is not allowed.",
+    404: "Nothing is known by that (an id or number in the path).",
     413: "The request body is too large.",
     422: "A field is not as documented; `errors` names each.",
     429: "Too many requests; `Retry-After` says when to try again.",

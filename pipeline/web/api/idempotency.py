@@ -101,15 +101,11 @@ async def once_per_key(
     idempotency_key: Annotated[
         str | None,
         Header(
+            pattern=KEY.pattern,
+            max_length=255,
             description="Any string of 1 to 255 visible ASCII characters, new for each "
-            "operation: a retry with the same key and body gets the first answer (24 h)."
+            "operation: a retry with the same key and body gets the first answer (24 h).",
         ),
     ] = None,
 ) -> Once:
-    if idempotency_key is not None and not KEY.match(idempotency_key):
-        raise ApiProblem(
-            400,
-            "Idempotency-Key: 1 to 255 visible ASCII characters.",
-            [FieldProblem(field="idempotency-key", location="header", message="malformed")],
-        )
     return Once(idempotency_key, _request_hash(request, await request.body()))

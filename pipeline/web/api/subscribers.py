@@ -15,7 +15,7 @@ from typing import Annotated, Literal
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Path, Query, Request, Security
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
 from pipeline.send import reader_changes
@@ -46,13 +46,16 @@ ACCEPTED = (
 
 
 class SignUpRequest(BaseModel):
-    email: str = Field(max_length=320, description="The address to confirm.")
+    model_config = ConfigDict(extra="forbid")  # a misspelt key is named, not ignored
+    email: str = Field(
+        max_length=320, description="The address to confirm.", json_schema_extra={"format": "email"}
+    )
     name: str | None = Field(None, max_length=200, description="Kept once confirmed.")
     locale: Locale | None = Field(None, description="The issues' language; default the site's.")
     topics: list[TopicKey] | None = Field(
         None, max_length=50, description="Keys of config.yaml's `topics`; none: every issue."
     )
-    consent: bool = Field(description="The reader agreed to the newsletter (must be true).")
+    consent: Literal[True] = Field(description="The reader agreed to the newsletter.")
     stats_consent: bool = Field(
         False, description="Personalised statistics, only where the newsletter asks for it."
     )
@@ -79,6 +82,7 @@ class SubscriberOut(BaseModel):
 
 
 class Preferences(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     topics: list[TopicKey] | None = Field(None, max_length=50)
     locale: Locale | None = None
 
@@ -102,8 +106,6 @@ def _address(email: str, location: str = "body") -> str:
 
 def _sign_up_of(caller: Caller, request: Request, body: SignUpRequest) -> sign_ups.SignUp:
     config = caller.context.config
-    if not body.consent:
-        raise field_problem("consent", "must be true: the reader agrees to the newsletter")
     if body.stats_consent and not stats_asked(config):
         raise field_problem("stats_consent", "this newsletter keeps no personalised statistics")
     stats = config.analytics.consent_text_version if body.stats_consent else None
