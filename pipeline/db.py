@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
@@ -218,6 +219,17 @@ rate_budgets = sa.Table(
     sa.Column("tokens", sa.Float, nullable=False),
     sa.Column("refilled_at", sa.Float, nullable=False),
 )
+
+
+def dialect_insert(connection: sa.Connection) -> Callable[[sa.Table], Any]:
+    """The INSERT of the connection's dialect, the one with ON CONFLICT clauses."""
+    # Imported here: a command that writes no upsert need not load the dialects' modules.
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    insert: Callable[[sa.Table], Any] = (
+        postgresql if connection.dialect.name == "postgresql" else sqlite
+    ).insert
+    return insert
 
 
 def now() -> datetime:

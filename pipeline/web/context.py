@@ -24,6 +24,8 @@ from pipeline.web.issue_links import IssueLinks
 from pipeline.web.limits import Limiter
 from pipeline.web.mail_queue import MailQueue
 
+# What a request that found the database locked or unreachable is told to wait.
+BUSY_RETRY_AFTER_S = 5
 WEBHOOK_PROVIDERS = ("postmark", "sendgrid", "mailgun", "brevo", "ses")
 
 

@@ -19,11 +19,10 @@ import time
 from collections.abc import Callable, Mapping
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from starlette.concurrency import run_in_threadpool
 
 from pipeline.config import Config, RateLimit
-from pipeline.db import rate_limit_buckets
+from pipeline.db import dialect_insert, rate_limit_buckets
 
 PRUNE_EVERY_S = 60
 
@@ -74,9 +73,8 @@ class Limiter:
         elapsed = sa.case((table.c.refilled_at < now, now - table.c.refilled_at), else_=0.0)
         refilled = table.c.tokens + elapsed * rate
         level = sa.case((refilled > limit.count, float(limit.count)), else_=refilled)
-        insert = (postgresql if connection.dialect.name == "postgresql" else sqlite).insert
         statement = (
-            insert(table)
+            dialect_insert(connection)(table)
             .values(limit_name=name, key_hash=key_hash, tokens=limit.count - 1, refilled_at=now)
             .on_conflict_do_update(
                 index_elements=[table.c.limit_name, table.c.key_hash],

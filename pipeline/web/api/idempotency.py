@@ -18,10 +18,9 @@ from typing import Annotated
 import orjson
 import sqlalchemy as sa
 from fastapi import Header, Request
-from sqlalchemy.dialects import postgresql, sqlite
 from starlette.responses import Response
 
-from pipeline.db import api_idempotency
+from pipeline.db import api_idempotency, dialect_insert
 from pipeline.web.api.auth import Caller
 from pipeline.web.api.problems import ApiProblem, FieldProblem
 
@@ -65,14 +64,11 @@ class Once:
             return
         at = caller.context.clock()
         table = api_idempotency
-        insert = (
-            postgresql if caller.context.engine.dialect.name == "postgresql" else sqlite
-        ).insert
         with caller.context.engine.begin() as connection:
             # Expired answers go first (an index on created_at), this key's among them.
             connection.execute(sa.delete(table).where(table.c.created_at <= at - KEPT))
             connection.execute(
-                insert(table)
+                dialect_insert(connection)(table)
                 .values(
                     token_id=caller.token.id,
                     key=self.key,

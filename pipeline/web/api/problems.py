@@ -19,10 +19,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from pipeline.web.api.json import dumps
+from pipeline.web.context import BUSY_RETRY_AFTER_S
 
 log = logging.getLogger(__name__)
 MEDIA_TYPE = "application/problem+json"
-BUSY_RETRY_AFTER_S = 5
 
 
 class FieldProblem(BaseModel):
