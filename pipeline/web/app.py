@@ -15,6 +15,7 @@ from types import ModuleType
 import sqlalchemy as sa
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
@@ -40,8 +41,10 @@ from pipeline.web import (
 )
 from pipeline.web.api.app import PREFIX as API_PREFIX
 from pipeline.web.api.app import build_api
+from pipeline.web.api.problems import http_problem
 from pipeline.web.click_recorder import ClickRecorder
 from pipeline.web.context import (
+    BUSY_RETRY_AFTER_S,
     WebContext,
     sns_certificate_pattern,
     webhook_secrets_from_env,
@@ -53,8 +56,6 @@ from pipeline.web.pages import message_page, page_locale
 from pipeline.web.webhooks import routes as webhooks
 
 log = logging.getLogger(__name__)
-# What a request that found the database locked or unreachable is told to wait.
-BUSY_RETRY_AFTER_S = 5
 
 # Tracked links first: the route most often asked for is matched without trying the others.
 ROUTE_MODULES: list[ModuleType] = [
@@ -156,7 +157,12 @@ async def database_busy(request: Request, exc: Exception) -> Response:
 
 
 async def page_not_found(request: Request, exc: Exception) -> Response:
-    """An address that names no page: say so, and lead to the archive and the sign-up."""
+    """An address that names no page: say so, and lead to the archive and the sign-up.
+
+    Under the API's prefix the answer is the API's problem document, also for a path the
+    mount did not match (Starlette's mount pattern stops at a newline, `%0A`)."""
+    if request.url.path == API_PREFIX or request.url.path.startswith(f"{API_PREFIX}/"):
+        return await http_problem(request, HTTPException(404))
     locale = page_locale(request)
     gettext = translations(locale).gettext
     return message_page(

@@ -84,3 +84,10 @@ def test_the_cli_prints_the_token_once_and_keeps_only_its_hash(ready_project: Pr
     assert "exists; revoke it first" in again.stderr
     ready_project.run("api", "tokens", "revoke", "website")
     assert json.loads(ready_project.run("api", "tokens", "list", "--json").stdout)[0]["revoked_at"]
+
+
+def test_an_api_path_the_mount_does_not_match_is_still_a_problem(sqlite_api: Api) -> None:
+    with sqlite_api.client(sqlite_api.token("subscribers:read")) as client:
+        answer = client.get("/subscribers/%0Ax")
+    assert answer.status_code == 404
+    assert answer.headers["content-type"] == "application/problem+json"
