@@ -471,8 +471,11 @@ class TopicLabel(Strict):
     en: str = Field(description="English label.")
 
 
+TOPIC_KEY = r"^[a-z0-9][a-z0-9_-]*$"
+
+
 class Topic(Strict):
-    key: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", description="Used in items' `topics`.")
+    key: str = Field(pattern=TOPIC_KEY, description="Used in items' `topics`.")
     label: TopicLabel = Field(description="What subscribers see.")
 
 

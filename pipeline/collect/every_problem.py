@@ -62,14 +62,17 @@ def validate_front_matter(data: dict[str, Any]) -> FrontMatter:
             break
         seen.update(_identity(error) for error in new)
         found.extend(new)
-    raise ValidationError.from_exception_data("FrontMatter", [_init(error) for error in found])
+    raise ValidationError.from_exception_data(
+        "FrontMatter", [init_details(error) for error in found]
+    )
 
 
 def _identity(error: ErrorDetails) -> tuple[tuple[int | str, ...], str]:
     return tuple(error["loc"]), error["msg"]
 
 
-def _init(error: ErrorDetails) -> InitErrorDetails:
+def init_details(error: ErrorDetails) -> InitErrorDetails:
+    """`error` as pydantic takes it back, to raise a ValidationError with it again."""
     kind: str | PydanticCustomError = error["type"]
     if kind not in _PYDANTIC_ERRORS:  # our own (PydanticCustomError): rebuilt as one
         kind = PydanticCustomError(error["type"], error["msg"], error.get("ctx"))

@@ -20,14 +20,47 @@ from pydantic_core import PydanticCustomError
 
 from pipeline.config import MEDIA_DIR, ItemKind
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def _no_control(text: str) -> str:
+    """Text sent in may hold no control characters (NUL: no database stores it)."""
+    if _CONTROL.search(text):
+        raise PydanticCustomError("control_character", "must not contain control characters")
+    return text
+
+
+PlainText = Annotated[str, AfterValidator(_no_control)]
+
 
 def _plain_line(text: str) -> str:
-    if "\n" in text.strip():
+    # Every line break Python knows (\r, \x0b, \x1c, U+2028 ...), not only \n: a title
+    # becomes a mail's Subject, and a header must not be split.
+    if len(text.strip().splitlines()) > 1:
         raise ValueError("must be a single line")
-    return text.strip()
+    return _no_control(text.strip())
 
 
 PlainLine = Annotated[str, AfterValidator(_plain_line)]
+
+FIRST_YEAR, LAST_YEAR = 1900, 2999
+
+
+def _plausible(moment: dt.date) -> dt.date:
+    """A date every clock can hold: year 1 or 9999 moved to UTC overflows."""
+    if not FIRST_YEAR <= moment.year <= LAST_YEAR:
+        raise PydanticCustomError(
+            "year",
+            "the year must lie between {first} and {last}",
+            {"first": FIRST_YEAR, "last": LAST_YEAR},
+        )
+    return moment
+
+
+Day = Annotated[dt.date, AfterValidator(_plausible)]
+Moment = Annotated[dt.datetime, AfterValidator(_plausible)]
+# Checked after the union, so its members keep their plain names in errors ("date.date").
+DayOrMoment = Annotated[dt.date | dt.datetime, AfterValidator(_plausible)]
 
 _MEDIA_FILE = re.compile(rf"^{MEDIA_DIR}/[A-Za-z0-9][A-Za-z0-9._-]*\.(jpe?g|png|gif|webp)$")
 _URL = TypeAdapter(HttpUrl)
@@ -55,9 +88,9 @@ Picture = Annotated[str, AfterValidator(_picture)]
 class EventFields(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    start: dt.datetime
-    end: dt.datetime | None = None
-    location: str | None = None
+    start: Moment
+    end: Moment | None = None
+    location: PlainText | None = None
     online_url: HttpUrl | None = None
 
     @model_validator(mode="after")
@@ -78,15 +111,15 @@ class FrontMatter(BaseModel):
 
     title: PlainLine = Field(min_length=1, max_length=300)
     kind: ItemKind
-    date: dt.date | dt.datetime
-    summary: str = Field(min_length=1, max_length=1000)
+    date: DayOrMoment
+    summary: PlainText = Field(min_length=1, max_length=1000)
     link: HttpUrl | None = None
     image: Picture | None = None
-    image_alt: str | None = None
+    image_alt: PlainText | None = None
     topics: list[str] = []
     status: Literal["draft", "ready"] = "ready"
-    publish_after: dt.date | dt.datetime | None = None
-    expires: dt.date | dt.datetime | None = None
+    publish_after: DayOrMoment | None = None
+    expires: DayOrMoment | None = None
     event: EventFields | None = None
 
     @model_validator(mode="after")

@@ -40,13 +40,16 @@ def submission_item(
     source: str,
     zone: ZoneInfo,
     at: datetime,
+    dated: bool = False,
 ) -> CollectedItem:
-    """The item of a validated submission; `source` names the partner (or the form)."""
+    """The item of a validated submission; `source` names the partner (or the form or the
+    API token). It is published when received (`at`), or on its front matter's date where
+    the sender chose one (`dated`: the API's `date`; the form's is always today)."""
     item = to_item(fields, body, Path("submission.md"), zone)
     return replace(
         item,
         key=submission_key(partner_id, fingerprint(front_matter, body)),
         source=source,
-        published_at=at,
+        published_at=item.published_at if dated else at,
         ready=True,
     )

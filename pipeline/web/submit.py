@@ -32,6 +32,7 @@ from starlette.routing import Route
 from pipeline.collect.every_problem import validate_front_matter
 from pipeline.collect.item import CollectedItem
 from pipeline.collect.submission import BODY_CHARS, KINDS, submission_item
+from pipeline.net.public_links import link_refusal
 from pipeline.partner_mail import editors_notice, receipt, send_mails
 from pipeline.partners import Partner, partner_of_link
 from pipeline.queue.submissions import store_submission
@@ -209,6 +210,9 @@ def _item(
         errors["topics"] = _("Please choose one of the options.")
     if values["image"] and not values["image"].startswith("https://"):
         errors["image"] = _("Please enter a full web address starting with https://")
+    for name in ("link", "image", "event_online_url"):
+        if values[name] and name not in errors and link_refusal(values[name]) is not None:
+            errors[name] = _("Please enter an address on the public web.")
     if len(values["body"]) > BODY_CHARS:
         errors["body"] = _("This text is too long.")
     zone = ZoneInfo(context.config.site.timezone)

@@ -55,3 +55,21 @@ def test_valid_front_matter_passes() -> None:
         {"title": "T", "kind": "news", "date": "2026-12-01", "summary": "s"}
     )
     assert fields.title == "T"
+
+
+def test_a_line_break_of_any_kind_a_control_character_and_an_impossible_year_are_named() -> None:
+    found = _problems(
+        {
+            "title": "Titel\u2028zweite Zeile",
+            "kind": "news",
+            "date": "0001-01-01",
+            "summary": "Kurz\x00",
+            "expires": "9999-12-31T23:00:00",
+        }
+    )
+    assert found == [
+        (("title",), "must be a single line"),
+        (("date",), "the year must lie between 1900 and 2999"),
+        (("summary",), "must not contain control characters"),
+        (("expires",), "the year must lie between 1900 and 2999"),
+    ]

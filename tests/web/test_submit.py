@@ -112,6 +112,29 @@ def test_every_problem_is_named_beside_its_field_and_nothing_is_stored(submit_si
     assert _stored(submit_site) == []
 
 
+def test_links_into_a_local_network_are_refused_beside_their_fields(submit_site: Site) -> None:
+    """A reader must not be sent to the router, the office server or the machine itself."""
+    event = {
+        "kind": "event",
+        "title": "Sprechstunde",
+        "summary": "Fragen zum Quartiersfonds.",
+        "event_start": "2027-01-14T17:00",
+        "link": "http://192.168.178.1/termine",
+        "event_online_url": "http://fritz.box/meet",
+        "image": "https://2130706433/bild.jpg",
+        "image_alt": "Ein Bild",
+    }
+    with submit_site.client() as client:
+        answer = _send(client, "/submit", event)
+    assert answer.status_code == 400
+    page = HTMLParser(answer.text)
+    for name in ("link", "event_online_url", "image"):
+        assert page.css_first(f"#{name}").attributes.get("aria-invalid") == "true", name
+        message = page.css_first(f"#{name}-error").text()
+        assert "öffentlichen Internet" in message, (name, message)
+    assert _stored(submit_site) == []
+
+
 def test_an_event_with_an_online_link_and_no_place_is_accepted(submit_site: Site) -> None:
     event = {
         "kind": "event",

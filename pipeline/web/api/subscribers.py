@@ -18,6 +18,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Security
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
+from pipeline.collect.front_matter import PlainLine
 from pipeline.send import reader_changes
 from pipeline.sign_up import stats_asked
 from pipeline.web.api.auth import Caller, required
@@ -25,6 +26,7 @@ from pipeline.web.api.cursor import CursorParameter, Limit, Page, after_id, next
 from pipeline.web.api.idempotency import Once, once_per_key
 from pipeline.web.api.json import Json
 from pipeline.web.api.problems import ApiProblem, field_problem
+from pipeline.web.api.topics import TopicFilter, TopicKey, known_topics
 from pipeline.web.confirmation import ConfirmationMail
 from pipeline.web.context import client_address, client_network
 from pipeline.web.subscribe import send_later, start
@@ -37,7 +39,6 @@ READ = ["subscribers:read", "subscribers:write"]
 WRITE = ["subscribers:write"]
 Locale = Literal["de", "en"]
 State = Literal["pending", "active", "unsubscribed", "bounced", "complained"]
-TopicKey = Annotated[str, Field(max_length=40)]
 SubscriberId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 ACCEPTED = (
     "If the address can receive the newsletter, a mail with a confirmation link is on its "
@@ -50,7 +51,7 @@ class SignUpRequest(BaseModel):
     email: str = Field(
         max_length=320, description="The address to confirm.", json_schema_extra={"format": "email"}
     )
-    name: str | None = Field(None, max_length=200, description="Kept once confirmed.")
+    name: PlainLine | None = Field(None, max_length=200, description="Kept once confirmed.")
     locale: Locale | None = Field(None, description="The issues' language; default the site's.")
     topics: list[TopicKey] | None = Field(
         None, max_length=50, description="Keys of config.yaml's `topics`; none: every issue."
@@ -87,16 +88,6 @@ class Preferences(BaseModel):
     locale: Locale | None = None
 
 
-def _known_topics(caller: Caller, topics: list[str] | None) -> tuple[str, ...] | None:
-    if topics is None:
-        return None
-    known = [topic.key for topic in caller.context.config.topics]
-    unknown = [topic for topic in topics if topic not in known]
-    if unknown:
-        raise field_problem("topics", f"unknown topic {unknown[0]!r}; known: {', '.join(known)}")
-    return tuple(dict.fromkeys(topics))
-
-
 def _address(email: str, location: str = "body") -> str:
     try:
         return normalise_address(email)
@@ -112,7 +103,7 @@ def _sign_up_of(caller: Caller, request: Request, body: SignUpRequest) -> sign_u
     return sign_ups.SignUp(
         name=(body.name or "").strip(),
         locale=body.locale or config.site.locale,
-        topics=_known_topics(caller, body.topics) or (),
+        topics=known_topics(caller.context.config, body.topics) or (),
         text_version=config.subscriptions.consent_text_version,
         ip=client_address(request),
         at=caller.context.clock(),
@@ -246,7 +237,7 @@ def update_subscriber(
     body: Preferences,
     caller: Annotated[Caller, Security(required, scopes=WRITE)],
 ) -> SubscriberOut:
-    topics = _known_topics(caller, body.topics)
+    topics = known_topics(caller.context.config, body.topics)
     with caller.context.engine.begin() as connection:
         now = _read(connection, subscribers.c.id == subscriber_id)
         store.set_preferences(
@@ -308,7 +299,7 @@ def erase_subscriber(
 def list_subscribers(
     caller: Annotated[Caller, Security(required, scopes=READ)],
     status: Annotated[State | None, Query(description="Only subscribers in this state.")] = None,
-    topic: Annotated[str | None, Query(max_length=40, description="Only those with it.")] = None,
+    topic: TopicFilter = None,
     locale: Annotated[Locale | None, Query(description="Only readers of this language.")] = None,
     limit: Limit = 50,
     cursor: CursorParameter = None,
