@@ -41,6 +41,9 @@ NAMING_CONVENTION = {
 
 metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
 
+# `api:` and a token's name (api_tokens.name, at most 100).
+CONSENT_SOURCE_LENGTH = 104
+
 SUBSCRIBER_STATES = ("pending", "active", "unsubscribed", "bounced", "complained")
 
 subscribers = sa.Table(
@@ -53,7 +56,8 @@ subscribers = sa.Table(
     sa.Column("topics", sa.JSON, nullable=False, default=list),
     sa.Column("state", sa.String(16), nullable=False, server_default="pending", index=True),
     sa.Column("consent_at", UtcDateTime()),
-    sa.Column("consent_source", sa.String(16)),
+    # form, import, admin, or api:<token name> for a sign-up through the API.
+    sa.Column("consent_source", sa.String(CONSENT_SOURCE_LENGTH)),
     sa.Column("consent_detail", sa.String(400)),
     sa.Column("consent_text_version", sa.String(40)),
     sa.Column("consent_ip", sa.String(45)),
@@ -144,5 +148,7 @@ sign_ups = sa.Table(
     # Set when the optional personalised statistics box was ticked on the form.
     sa.Column("stats_consent_text_version", sa.String(40)),
     sa.Column("ip", sa.String(45)),
+    # Where it came from, the confirmed consent's source: `form`, or `api:<token name>`.
+    sa.Column("source", sa.String(CONSENT_SOURCE_LENGTH), nullable=False, server_default="form"),
     sa.Column("requested_at", UtcDateTime(), nullable=False, index=True),
 )

@@ -39,7 +39,7 @@ class SignUp:
     stats_text_version: str | None = None
     """The version of the personalised statistics text, when its box was ticked."""
     source: str = "form"
-    """Where it came from: the form, or `api:<token name>` (kept in the history)."""
+    """Where it came from: the form, or `api:<token name>`; the confirmed consent's source."""
 
 
 def request(
@@ -64,6 +64,7 @@ def request(
         "consent_text_version": sign_up.text_version,
         "stats_consent_text_version": sign_up.stats_text_version,
         "ip": sign_up.ip,
+        "source": sign_up.source,
         "requested_at": sign_up.at,
     }
     replaced = connection.execute(
@@ -156,9 +157,11 @@ def confirm(
         # A new, confirmed opt-in is the one thing that may lift an erasure's suppression.
         suppression.lift(connection, subscriber.email)
     signed_up = row._mapping
+    source = signed_up["source"]
+    how = "sign-up form" if source == "form" else f"sign-up through the API ({source})"
     consent = store.Consent(
-        "form",
-        f"sign-up form of {signed_up['requested_at']:%Y-%m-%d %H:%M} UTC from "
+        source,
+        f"{how} of {signed_up['requested_at']:%Y-%m-%d %H:%M} UTC from "
         f"{signed_up['ip'] or 'unknown'}, confirmed by the button of its mailed link",
         at,
         text_version=signed_up["consent_text_version"],
@@ -174,7 +177,7 @@ def confirm(
     )
     stats_version = signed_up["stats_consent_text_version"]
     if stats_version is not None:
-        store.give_stats_consent(connection, subscriber_id, at, stats_version, "sign-up form")
+        store.give_stats_consent(connection, subscriber_id, at, stats_version, how)
     else:
         store.withdraw_stats_consent(connection, subscriber_id, "a new sign-up without it")
     return "confirmed"

@@ -19,6 +19,7 @@ from subscribers.schema import (
 )
 
 CONSENT_SOURCES = ("form", "import", "admin")
+"""The sources besides `api:<token name>`, a sign-up through the API."""
 
 
 @dataclass(frozen=True)
@@ -254,6 +255,22 @@ def set_preferences(
         sa.update(subscribers)
         .where(subscribers.c.id == subscriber_id)
         .values(topics=list(topics), locale=locale, updated_at=_now())
+    )
+
+
+def consent(connection: sa.Connection, subscriber_id: int) -> Consent | None:
+    """The reader's recorded consent: where it came from and when; None before an opt-in."""
+    row = connection.execute(
+        sa.select(subscribers).where(subscribers.c.id == subscriber_id)
+    ).first()
+    if row is None or row.consent_at is None:
+        return None
+    return Consent(
+        row.consent_source or "",
+        row.consent_detail or "",
+        row.consent_at,
+        text_version=row.consent_text_version,
+        ip=row.consent_ip,
     )
 
 

@@ -134,3 +134,43 @@ def test_the_respelling_is_undone_by_a_downgrade(old_store: Project) -> None:
         KAI,
         "3f181f56eb6a9ac8703858cc692de1438f3c501035d78dbdb07cee0ff72a448a",
     )
+
+
+def _migrate(engine: sa.Engine, revision: str, down: bool = False) -> None:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS.parent))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        (command.downgrade if down else command.upgrade)(config, revision)
+
+
+def test_a_sign_up_waiting_at_0019_came_from_the_form(database_url: str) -> None:
+    """0020 keeps where a sign-up came from; one waiting before it is the form's."""
+    engine = db.make_engine(database_url)
+    _migrate(engine, "0019")
+    with engine.begin() as connection:
+        connection.execute(
+            sa.text(
+                "INSERT INTO subscribers (email, name, locale, topics, state, created_at,"
+                " updated_at) VALUES ('w@example.org', '', 'de', '[]', 'pending',"
+                " '2026-12-01 10:00:00+00', '2026-12-01 10:00:00+00')"
+            )
+        )
+        connection.execute(
+            sa.text(
+                "INSERT INTO sign_ups (subscriber_id, nonce, name, locale, topics, requested_at)"
+                " SELECT id, 'n', '', 'de', '[]', '2026-12-01 10:00:00+00' FROM subscribers"
+            )
+        )
+    _migrate(engine, "0020")
+    with engine.connect() as connection:
+        assert connection.execute(sa.text("SELECT source FROM sign_ups")).scalar_one() == "form"
+    with engine.begin() as connection:
+        connection.execute(sa.text(f"UPDATE subscribers SET consent_source = 'api:{'x' * 100}'"))
+    _migrate(engine, "0019", down=True)
+    with engine.connect() as connection:
+        columns = {c["name"] for c in sa.inspect(connection).get_columns("sign_ups")}
+        kept = connection.execute(sa.text("SELECT consent_source FROM subscribers")).scalar_one()
+    assert "source" not in columns
+    assert kept == ("api" if engine.dialect.name == "postgresql" else f"api:{'x' * 100}")
+    engine.dispose()

@@ -195,6 +195,7 @@ def subscribers_show(
         suppressed = suppression.reason_for(connection, address)
         bounce = last_bounce(connection, found.id)
         stats = store.stats_consent(connection, found.id)
+        consent = store.consent(connection, found.id)
     record = {
         "email": found.email,
         "name": found.name,
@@ -202,6 +203,15 @@ def subscribers_show(
         "topics": list(found.topics),
         "state": found.state,
         "suppressed": suppressed,
+        "consent": None
+        if consent is None
+        else {
+            "at": consent.at.isoformat(),
+            "source": consent.source,
+            "detail": consent.detail,
+            "text_version": consent.text_version,
+            "ip": consent.ip,
+        },
         "stats_consent": None
         if stats is None
         else {"at": stats.at.isoformat(), "text_version": stats.text_version},
@@ -224,6 +234,7 @@ def subscribers_show(
     if found.name:
         out.print(f"  name: {found.name}", highlight=False)
     out.print(f"  locale: {found.locale}; topics: {', '.join(found.topics) or 'none'}")
+    out.print(f"  consent: {_consent_line(consent)}", highlight=False)
     out.print(f"  personalised statistics: {_stats_consent_line(stats)}", highlight=False)
     if suppressed is not None:
         out.print(f"  suppressed: {suppressed}")
@@ -239,6 +250,13 @@ def subscribers_show(
     for line in history:
         table.add_row(line["at"][:16].replace("T", " "), line["state"], line["cause"])
     out.print(table)
+
+
+def _consent_line(consent: store.Consent | None) -> str:
+    if consent is None:
+        return "none recorded"
+    version = f", text version {consent.text_version}" if consent.text_version else ""
+    return f"{consent.source}, {consent.at:%Y-%m-%d %H:%M} UTC{version}: {consent.detail}"
 
 
 def _stats_consent_line(stats: store.StatsConsent | None) -> str:

@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from pipeline.db import deliveries, delivery_events
 from pipeline.report.choices import TOPICS_TEXT, VariantChoice
 from pipeline.report.figures import Deliveries
+from pipeline.send.reader_changes import API
 from subscribers.schema import subscriber_events, subscribers
 
 Key = TypeVar("Key", bound=Hashable)
@@ -41,7 +42,9 @@ AGREED = sa.case(
 
 
 def unsubscribe_way(cause: str) -> str:
-    """one_click, mail or page, from the cause the unsubscribe was logged with."""
+    """one_click, mail, api or page, from the cause the unsubscribe was logged with."""
+    if cause.startswith(API):  # before the rest: a token's name may say anything
+        return "api"
     lowered = cause.lower()
     if "one-click" in lowered:
         return "one_click"

@@ -13,9 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-UNSUBSCRIBE_WAYS = ("one_click", "page", "mail")
+UNSUBSCRIBE_WAYS = ("one_click", "page", "mail", "api")
 """How a reader left: the RFC 8058 one-click POST of their mail app, a page (the
-unsubscribe page's button, the preferences page), or a mail to the List-Unsubscribe mailto:."""
+unsubscribe page's button, the preferences page), a mail to the List-Unsubscribe mailto:,
+or a program through the API (`POST /api/v1/subscribers/{id}/unsubscribe`)."""
 
 
 def rate(part: int, whole: int) -> float | None:

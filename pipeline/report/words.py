@@ -45,6 +45,7 @@ def report_words(locale: str) -> dict[str, dict[str, str]]:
             "one_click": _("one click in the mail app"),
             "page": _("on a page"),
             "mail": _("by mail"),
+            "api": _("through the API"),
         },
         "state": {"sending": _("sending"), "sent": _("sent")},
     }

@@ -49,6 +49,8 @@ ONE_CLICK = "unsubscribe link (one-click)"
 PAGE = "unsubscribe link (page)"
 """The cause of an unsubscribe by the button of the unsubscribe page."""
 MAILTO = "unsubscribe mail (List-Unsubscribe mailto:)"
+API = "api: unsubscribed by the token "
+"""The start of the cause of an unsubscribe through the API; the token's name follows."""
 
 
 def unsubscribe(

@@ -37,9 +37,13 @@ WEBSITE = "https://www.quartiersnetz.example.org"
 """The one origin whose pages may call the API from a browser in these tests."""
 
 
-def api_site(request: pytest.FixtureRequest, project: Project) -> Iterator[Api]:
+def api_site(
+    request: pytest.FixtureRequest, project: Project, origins: tuple[str, ...] = ()
+) -> Iterator[Api]:
+    """The API over `project`; browsers may call it from WEBSITE and `origins`."""
+    allowed = [WEBSITE, *origins]
     project.edit_config(
-        lambda raw: raw.update(subscriptions={"rate_limit": 3}, api={"cors_origins": [WEBSITE]})
+        lambda raw: raw.update(subscriptions={"rate_limit": 3}, api={"cors_origins": allowed})
     )
     if request.param == "postgresql":
         url = request.getfixturevalue("postgres_url")

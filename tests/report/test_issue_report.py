@@ -59,9 +59,9 @@ def test_unsubscribes_count_for_the_issue_their_event_names_by_way(
         found = issue_report(connection, _config(), 1)
         other = issue_report(connection, _config(), 2)
     assert found.deliveries.unsubscribed == 3
-    assert found.deliveries.unsubscribed_by == {"one_click": 1, "page": 1, "mail": 1}
+    assert found.deliveries.unsubscribed_by == {"one_click": 1, "page": 1, "mail": 1, "api": 0}
     by_key = {v.key: v.deliveries.unsubscribed_by for v in found.variants}
-    assert by_key["de"] == {"one_click": 1, "page": 1, "mail": 0}
+    assert by_key["de"] == {"one_click": 1, "page": 1, "mail": 0, "api": 0}
     assert by_key["en"]["mail"] == 1
     assert other.deliveries.unsubscribed == 1
 

@@ -265,7 +265,7 @@ def unsubscribe_subscriber(
         return replay
     with caller.context.engine.begin() as connection:
         _read(connection, subscribers.c.id == subscriber_id)
-        cause = f"api: unsubscribed by the token {caller.token.name}"
+        cause = reader_changes.API + caller.token.name
         reader_changes.unsubscribe(connection, subscriber_id, cause)
         answer = _read(connection, subscribers.c.id == subscriber_id)
     response = Json(answer.model_dump(mode="json"))
