@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
 from pipeline.collect.front_matter import PlainLine
+from pipeline.render.i18n import translations
 from pipeline.send import reader_changes
 from pipeline.sign_up import stats_asked
 from pipeline.web.api.auth import Caller, required
@@ -40,10 +41,6 @@ WRITE = ["subscribers:write"]
 Locale = Literal["de", "en"]
 State = Literal["pending", "active", "unsubscribed", "bounced", "complained"]
 SubscriberId = Annotated[int, Path(ge=1, le=2**31 - 1)]
-ACCEPTED = (
-    "If the address can receive the newsletter, a mail with a confirmation link is on its "
-    "way; the subscription starts once its button is pressed."
-)
 
 
 class SignUpRequest(BaseModel):
@@ -159,16 +156,25 @@ def create_subscriber(
     if started.confirm_url is not None:
         mail = ConfirmationMail(email, sign_up.locale, started.confirm_url)
         context.mails.submit(partial(send_later, context, mail))
-    answer = SignUpAnswer(detail=ACCEPTED)
+    detail = _accepted(sign_up.locale)
+    answer = SignUpAnswer(detail=detail)
     headers = {}
     if writer and started.subscriber is not None:
         answer = SignUpAnswer(
-            detail=ACCEPTED, id=started.subscriber.id, state=_state(started.subscriber.state)
+            detail=detail, id=started.subscriber.id, state=_state(started.subscriber.state)
         )
         headers["Location"] = f"{request.url.path}/{started.subscriber.id}"
     response = Json(answer.model_dump(mode="json"), status_code=202, headers=headers)
     once.keep(caller, response)
     return response
+
+
+def _accepted(locale: str) -> str:
+    """The answer's `detail`, in the reader's language: a sign-up box shows it as it is."""
+    return translations(locale).gettext(
+        "If the address can receive the newsletter, a mail with a confirmation link is on "
+        "its way; the subscription starts once its button is pressed."
+    )
 
 
 def _state(state: str) -> State:
