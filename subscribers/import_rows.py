@@ -16,6 +16,7 @@ from pathlib import Path
 
 from subscribers import store
 from subscribers.addresses import InvalidAddress, normalise_address
+from subscribers.names import clean_name
 
 LOCALES = ("de", "en")
 CHUNK_ROWS = 2000
@@ -124,7 +125,7 @@ def _check_row(
     consent = _consent(row, cells.get("consent_at", "").strip(), vouched, problems)
     if len(problems) > before or consent is None:
         return None
-    name = cells.get("name", "").strip()
+    name = clean_name(cells.get("name", ""))
     return ImportRow(email=email, name=name, locale=locale, topics=topics, consent=consent, row=row)
 
 

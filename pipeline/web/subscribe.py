@@ -25,6 +25,7 @@ from pipeline.web.context import WebContext, client_address, client_network, con
 from pipeline.web.pages import LOCALES, message_page, page_locale, render_page
 from subscribers import sign_ups
 from subscribers.addresses import InvalidAddress, normalise_address
+from subscribers.names import clean_name
 
 log = logging.getLogger(__name__)
 FORM_PATH = "/subscribe"
@@ -91,7 +92,7 @@ async def subscribe(request: Request) -> Response:
             retry_after_s=wait,
         )
     raw_email = str(form.get("email", ""))
-    name = str(form.get("name", "")).strip()[:200]
+    name = clean_name(str(form.get("name", "")))
     stats = form.get(STATS_FIELD) == "yes" and stats_asked(context.config)
     try:
         email = normalise_address(raw_email)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 
 from tests.api.conftest import WEBSITE, Api
-from tests.web.conftest import confirm_link, press_button
+from tests.web.conftest import confirm_link, press_button, sign_up
 
 SIGN_UP = {"email": "anna@example.org", "name": "Anna", "locale": "de", "consent": True}
 
@@ -199,3 +199,16 @@ def test_browsers_only_from_the_configured_origins(sqlite_api: Api) -> None:
     sqlite_api.site.wait_for_mail("anna@example.org")
     time.sleep(0.3)
     assert sqlite_api.site.mails_to("x@example.org") == []
+
+
+def test_the_forms_name_with_a_nul_and_line_breaks_is_kept_on_one_line(api: Api) -> None:
+    """The form's sibling of the API's refusal: cleaned, not a 500 on PostgreSQL, and no
+    header of its own in the confirmation mail."""
+    status, _page = sign_up(api.site, "kai@example.org", name="Kai\x00\r\nBcc: alle@example.org")
+    assert status == 200
+    raw = api.site.wait_for_mail("kai@example.org").as_bytes()
+    headers = raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
+    assert not any(line.lower().startswith(b"bcc:") for line in headers.splitlines())
+    with api.site.client() as browser:
+        assert press_button(browser, confirm_link(api.site, "kai@example.org")).status_code == 200
+    assert api.site.subscriber("kai@example.org").name == "Kai Bcc: alle@example.org"

@@ -271,3 +271,19 @@ def test_json_log_format_gives_objects_and_no_bar_even_in_a_terminal(project: Pr
     assert (refused["level"], refused["row"], refused["column"]) == ("warning", 2 + 1, "email")
     assert refused["file"] == "zwei.csv" and "row refused" in refused["message"]
     assert summary == {"file": "zwei.csv", "applied": True, "added": 1, "known": 0, "refused": 1}
+
+
+def test_a_name_with_a_nul_or_line_breaks_is_kept_on_one_clean_line(
+    engine: sa.Engine, tmp_path: Path
+) -> None:
+    """PostgreSQL stores no NUL, and a name becomes the To: header of every mail."""
+    sheet = tmp_path / "partner.csv"
+    sheet.write_bytes(
+        b'email,name\nkai@example.org,"Kai\x00 M\xc3\xbcller\r\nBcc: alle@example.org"\n'
+        b"anna@example.org,Anna\n"
+    )
+    report = import_csv(engine, sheet, topic_keys=TOPICS, consent_given_by="Vorstand", apply=True)
+    assert [row.email for row in report.added] == ["kai@example.org", "anna@example.org"]
+    with engine.connect() as connection:
+        names = connection.execute(sa.select(subscribers.c.name).order_by(subscribers.c.id))
+        assert list(names.scalars()) == ["Kai Müller Bcc: alle@example.org", "Anna"]
