@@ -18,6 +18,7 @@ from schemathesis import GenerationMode
 
 from pipeline.api_tokens import SCOPES
 from tests.api.conftest import Api, api_site
+from tests.api.test_issues import queue_next_item, send_one_issue
 from tests.conftest import Project
 
 # "Schema-valid data is accepted" cannot hold here: topics are config.yaml's keys and an
@@ -34,6 +35,9 @@ def fuzzed(request: pytest.FixtureRequest, project: Project) -> Iterator[tuple[A
     for api in api_site(request, project):
         token = api.token(*SCOPES, name="fuzzer")
         api.site.add_active("reader@example.org")
+        # A sent issue and an item for the next one: the issues' answers, not only 404s.
+        send_one_issue(api.site)
+        queue_next_item(api.site)
         yield api, token
 
 

@@ -200,6 +200,7 @@ def get_issue(
     operation_id="get_issue_report",
     summary="What an issue did: exactly `newsletter report N --json`",
     response_model=dict[str, Any],
+    responses={200: {"description": "The report, with the keys of `newsletter report N --json`."}},
 )
 def get_issue_report(
     number: IssueNumber, caller: Annotated[Caller, Security(required, scopes=READ)]
