@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import FastAPI
 from starlette.middleware import Middleware
 
-from pipeline.web.api import docs, health, items, subscribers
+from pipeline.web.api import docs, health, issues, items, subscribers
 from pipeline.web.api.auth import OPTIONAL_TOKEN
 from pipeline.web.api.edge import ApiEdge
 from pipeline.web.api.json import Json
@@ -23,7 +23,7 @@ from pipeline.web.context import WebContext
 
 PREFIX = "/api/v1"
 # Each resource module has a `router`; its paths are relative to PREFIX.
-RESOURCES: list[ModuleType] = [health, subscribers, items, docs]
+RESOURCES: list[ModuleType] = [health, subscribers, items, issues, docs]
 ERRORS = {
     400: "The request is malformed.",
     401: "No valid token (missing, wrong or revoked).",
