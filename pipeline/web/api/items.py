@@ -96,24 +96,9 @@ def _out(row: sa.Row[tuple[object, ...]]) -> ItemOut:
             location=m["event_location"],
             online_url=m["event_online_url"],
         )
-    return ItemOut(
-        id=m["id"],
-        state=m["state"],
-        kind=m["kind"],
-        title=m["title"],
-        summary=m["summary"],
-        body_html=m["body_html"],
-        link=m["link"],
-        image=m["image"],
-        image_alt=m["image_alt"],
-        topics=list(m["topics"] or ()),
-        source=m["source"],
-        published_at=m["published_at"],
-        event=event,
-        duplicate_of=m["duplicate_of"],
-        issue=m["issue_number"],
-        created_at=m["created_at"],
-        updated_at=m["updated_at"],
+    # The row's columns by name; the rest of the row (key, hashes, ...) is not shown.
+    return ItemOut.model_validate(
+        dict(m) | {"topics": list(m["topics"] or ()), "event": event, "issue": m["issue_number"]}
     )
 
 
