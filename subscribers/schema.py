@@ -57,7 +57,12 @@ subscribers = sa.Table(
     sa.Column("state", sa.String(16), nullable=False, server_default="pending", index=True),
     sa.Column("consent_at", UtcDateTime()),
     # form, import, admin, or api:<token name> for a sign-up through the API.
-    sa.Column("consent_source", sa.String(CONSENT_SOURCE_LENGTH)),
+    # SQLite enforces no length and keeps the old one (a table copy would trip the foreign
+    # keys pointing here): migration 0020 widens PostgreSQL's alone.
+    sa.Column(
+        "consent_source",
+        sa.String(16).with_variant(sa.String(CONSENT_SOURCE_LENGTH), "postgresql"),
+    ),
     sa.Column("consent_detail", sa.String(400)),
     sa.Column("consent_text_version", sa.String(40)),
     sa.Column("consent_ip", sa.String(45)),
