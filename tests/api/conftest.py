@@ -9,9 +9,14 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
+from pipeline import db
 from pipeline.api_tokens import create_token
+from pipeline.collect import collect
+from pipeline.issue.build import build_issue
+from pipeline.send.dispatcher import deliver
+from pipeline.send.providers import make_provider
 from tests.conftest import Project
-from tests.web.conftest import Site, make_site
+from tests.web.conftest import SECRET_KEY, Site, make_site
 
 
 @dataclass
@@ -62,3 +67,29 @@ def api(request: pytest.FixtureRequest, project: Project) -> Iterator[Api]:
 def sqlite_api(request: pytest.FixtureRequest, project: Project) -> Iterator[Api]:
     """The API on SQLite alone, for what does not depend on the engine."""
     yield from api_site(request, project)
+
+
+READER = "leser@example.org"
+NEXT_ITEM = """---
+title: Nachbarschaftsfest im Hof
+kind: news
+date: 2022-03-10
+summary: Ein Beitrag, der erst in der nächsten Ausgabe steht.
+link: https://netzwerk-quartier.example.org/neues/hoffest
+status: ready
+---
+"""
+
+
+def send_one_issue(site: Site) -> int:
+    """Collect the sample content and send it to one reader, as `newsletter send` does."""
+    site.add_active(READER, name="Lea")
+    collect(site.config, site.engine)
+    built = build_issue(site.engine, site.config, db.now())
+    deliver(site.engine, site.config, built.id, make_provider(site.config), SECRET_KEY)
+    return built.number
+
+
+def queue_next_item(site: Site) -> None:
+    (site.project.content_dir / "2022-03-10-hoffest.md").write_text(NEXT_ITEM, encoding="utf-8")
+    collect(site.config, site.engine)

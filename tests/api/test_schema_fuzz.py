@@ -20,8 +20,7 @@ from schemathesis.generation.stateful.state_machine import StepInput, StepOutput
 
 from pipeline.api_tokens import SCOPES
 from pipeline.db import api_idempotency, items
-from tests.api.conftest import Api, api_site
-from tests.api.test_issues import queue_next_item, send_one_issue
+from tests.api.conftest import Api, api_site, queue_next_item, send_one_issue
 from tests.conftest import Project
 
 # "Schema-valid data is accepted" cannot hold here: topics are config.yaml's keys and an

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated
@@ -33,7 +34,16 @@ class Once:
     key: str | None
     request_hash: str
 
-    def replay(self, caller: Caller) -> Response | None:
+    def answer(self, caller: Caller, make: Callable[[], Response]) -> Response:
+        """The answer kept for this key, or `make`'s, kept when it succeeds."""
+        replay = self._replay(caller)
+        if replay is not None:
+            return replay
+        response = make()
+        self._keep(caller, response)
+        return response
+
+    def _replay(self, caller: Caller) -> Response | None:
         """The answer kept for this key, or None; a 422 when the key came with another request."""
         if self.key is None:
             return None
@@ -59,7 +69,7 @@ class Once:
             headers["Location"] = kept.location
         return Response(kept.body, kept.status, headers=headers, media_type="application/json")
 
-    def keep(self, caller: Caller, response: Response) -> None:
+    def _keep(self, caller: Caller, response: Response) -> None:
         if self.key is None or not 200 <= response.status_code < 300:
             return
         at = caller.context.clock()

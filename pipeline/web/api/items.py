@@ -131,9 +131,10 @@ def create_item(
     once: Annotated[Once, Depends(once_per_key)],
 ) -> Response:
     """Validated as a content file's front matter is; every problem is named at once."""
-    replay = once.replay(caller)
-    if replay is not None:
-        return replay
+    return once.answer(caller, partial(_create_item, request, body, caller))
+
+
+def _create_item(request: Request, body: ItemIn, caller: Caller) -> Response:
     context = caller.context
     config = context.config
     known_topics(config, body.topics)
@@ -157,13 +158,11 @@ def create_item(
         context.mails.submit(partial(_mail_editors, config, notice))
     with context.engine.connect() as connection:
         answer = _read(connection, stored.item_id)
-    response = Json(
+    return Json(
         answer.model_dump(mode="json"),
         status_code=201 if stored.new else 200,
         headers={"Location": f"{request.url.path}/{stored.item_id}"},
     )
-    once.keep(caller, response)
-    return response
 
 
 async def _mail_editors(config: Config, notice: list[OutgoingMessage]) -> None:
@@ -212,10 +211,7 @@ def list_items(
     return Page(data=found, next_cursor=next_cursor([row._mapping["id"] for row in rows], limit))
 
 
-def _act(caller: Caller, once: Once, item_id: int, action: StateAction) -> Response:
-    replay = once.replay(caller)
-    if replay is not None:
-        return replay
+def _act(caller: Caller, item_id: int, action: StateAction) -> Response:
     context = caller.context
     with context.engine.connect() as connection:
         _read(connection, item_id)
@@ -226,9 +222,7 @@ def _act(caller: Caller, once: Once, item_id: int, action: StateAction) -> Respo
     log.info("the API token %s: %s", caller.token.name, moved)
     with context.engine.connect() as connection:
         answer = _read(connection, item_id)
-    response = Json(answer.model_dump(mode="json"))
-    once.keep(caller, response)
-    return response
+    return Json(answer.model_dump(mode="json"))
 
 
 def _action_route(action: StateAction, summary: str) -> None:
@@ -237,7 +231,7 @@ def _action_route(action: StateAction, summary: str) -> None:
         caller: Annotated[Caller, Security(required, scopes=WRITE)],
         once: Annotated[Once, Depends(once_per_key)],
     ) -> Response:
-        return _act(caller, once, item_id, action)
+        return once.answer(caller, partial(_act, caller, item_id, action))
 
     router.post(
         f"/items/{{item_id}}/{action}",

@@ -137,9 +137,10 @@ def create_subscriber(
     once: Annotated[Once, Depends(once_per_key)],
 ) -> Response:
     """Always a double opt-in: the API never confirms on a caller's word."""
-    replay = once.replay(caller)
-    if replay is not None:
-        return replay
+    return once.answer(caller, partial(_sign_up, request, body, caller))
+
+
+def _sign_up(request: Request, body: SignUpRequest, caller: Caller) -> Response:
     context = caller.context
     email = _address(body.email)
     sign_up = _sign_up_of(caller, request, body)
@@ -164,9 +165,7 @@ def create_subscriber(
             detail=detail, id=started.subscriber.id, state=_state(started.subscriber.state)
         )
         headers["Location"] = f"{request.url.path}/{started.subscriber.id}"
-    response = Json(answer.model_dump(mode="json"), status_code=202, headers=headers)
-    once.keep(caller, response)
-    return response
+    return Json(answer.model_dump(mode="json"), status_code=202, headers=headers)
 
 
 def _accepted(locale: str) -> str:
@@ -266,17 +265,16 @@ def unsubscribe_subscriber(
     caller: Annotated[Caller, Security(required, scopes=WRITE)],
     once: Annotated[Once, Depends(once_per_key)],
 ) -> Response:
-    replay = once.replay(caller)
-    if replay is not None:
-        return replay
+    return once.answer(caller, partial(_unsubscribe, subscriber_id, caller))
+
+
+def _unsubscribe(subscriber_id: int, caller: Caller) -> Response:
     with caller.context.engine.begin() as connection:
         _read(connection, subscribers.c.id == subscriber_id)
         cause = reader_changes.API + caller.token.name
         reader_changes.unsubscribe(connection, subscriber_id, cause)
         answer = _read(connection, subscribers.c.id == subscriber_id)
-    response = Json(answer.model_dump(mode="json"))
-    once.keep(caller, response)
-    return response
+    return Json(answer.model_dump(mode="json"))
 
 
 @router.delete(
