@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from pipeline.db import items
 from tests.api.conftest import Api
+from tests.web.conftest import outbox_files
 
 EDITOR = "redaktion@netzwerk-quartier.example.org"
 EVENT: dict[str, Any] = {
@@ -54,6 +55,13 @@ def test_an_item_sent_in_waits_for_an_editor_who_moves_it(api: Api) -> None:
 
         notice = api.site.wait_for_mail(EDITOR)
         assert notice["Subject"].strip() == "Eingesandt: Quartiersfest am Vinetaplatz"
+        # As a mail client reads the file: one Subject line, 7-bit headers.
+        [raw] = [path.read_bytes() for path in outbox_files(api.site.project.outbox)]
+        head = raw.replace(b"\r\n", b"\n").split(b"\n\n", 1)[0]
+        assert head.isascii()
+        assert [line for line in head.split(b"\n") if line.startswith(b"Subject:")] == [
+            b"Subject: Eingesandt: Quartiersfest am Vinetaplatz"
+        ]
         text = notice.get_body(("plain",)).get_content()  # type: ignore[union-attr]
         assert f"/desk/items/{item['id']}/edit" in text
 
